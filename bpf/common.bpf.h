@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Helpers every hook family uses to judge and report: counting, rate limiting, record headers. */
+#ifndef FNG_COMMON_BPF_H
+#define FNG_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.bpf.h"
+
+static __always_inline void count_err(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&bpf_errs, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/*
+ * The per-cgroup token bucket (GCRA). Returns the cgroup's stats to count
+ * with, or NULL when the record must not be sent: then it has been counted
+ * as suppressed. A missing stats entry lets the record through uncounted
+ * and is itself counted in bpf_errs.
+ */
+static __always_inline struct fng_cg_stats *rate_admit(__u64 cgid, bool *admit)
+{
+	struct fng_cg_stats *st = bpf_map_lookup_elem(&cg_stats, &cgid);
+	__u64 now, tat;
+
+	*admit = true;
+	if (!st) {
+		count_err(FNG_ERR_NO_STATS);
+		return NULL;
+	}
+	if (!rl_interval_ns)
+		return st;
+	now = bpf_ktime_get_boot_ns();
+	tat = st->tat;
+	if (tat < now)
+		tat = now;
+	if (tat - now > rl_tau_ns) {
+		__sync_fetch_and_add(&st->suppressed, 1);
+		*admit = false;
+		return st;
+	}
+	/* Unlocked on purpose (tracing programs may not take bpf_spin_lock): a
+	 * lost update only lets a few extra records through; counts stay exact. */
+	st->tat = tat + rl_interval_ns;
+	return st;
+}
+
+static __always_inline void fill_hdr(struct fng_event_hdr *h, __u16 type, __u16 size, __u64 cgid)
+{
+	h->type = type;
+	h->size = size;
+	h->pid = bpf_get_current_pid_tgid() >> 32;
+	h->time_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = cgid;
+}
+
+static __always_inline void fill_proc(struct fng_proc *p)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 ugid = bpf_get_current_uid_gid();
+
+	p->tid = (__u32)bpf_get_current_pid_tgid();
+	p->uid = (__u32)ugid;
+	p->gid = ugid >> 32;
+	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	p->start_ns = BPF_CORE_READ(task, start_time);
+	bpf_get_current_comm(p->comm, sizeof(p->comm));
+}
+
+#endif /* FNG_COMMON_BPF_H */

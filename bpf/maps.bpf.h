@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Every map and every load-time knob of fnguard, declared once. The
+ * definitions are __weak so that each .bpf.c can include this header and
+ * `bpftool gen object` merges them into one object (one skeleton).
+ */
+#ifndef FNG_MAPS_BPF_H
+#define FNG_MAPS_BPF_H
+
+#include "fnguard/abi.h"
+
+/* cgroup v2 id -> what the agent installed for it; absent: not profiled. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct fng_cg_profile);
+} cg_profile SEC(".maps") __weak;
+
+/* cgroup v2 id -> token bucket and loss counters (created by the agent with cg_profile). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct fng_cg_stats);
+} cg_stats SEC(".maps") __weak;
+
+/* (rule set, family, address prefix) -> allowed port ranges and protocols. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fng_net_key);
+	__type(value, struct fng_net_val);
+} net_rules SEC(".maps") __weak;
+
+/* Violations, to the agent. Size set by the agent before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps") __weak;
+
+/* cgroup lifecycle, apart from violations so that a flood cannot starve it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 << 10);
+} cg_events SEC(".maps") __weak;
+
+/* BPF-side failures by FNG_ERR_* index, read and reported by the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FNG_ERR_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} bpf_errs SEC(".maps") __weak;
+
+/* Token bucket per cgroup: one record per rl_interval_ns, bursts of rl_tau_ns / rl_interval_ns + 1. 0: no limit. */
+const volatile __u64 rl_interval_ns __weak = 0;
+const volatile __u64 rl_tau_ns __weak = 0;
+
+#endif /* FNG_MAPS_BPF_H */

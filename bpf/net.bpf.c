@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Egress: cgroup socket-address hooks, attached at the cgroup v2 root so that
+ * they run for every socket on the node. A cgroup without a profile costs one
+ * hash lookup; a profiled one adds one LPM lookup. Only a destination the
+ * profile does not allow leaves the kernel, as a record on `events`.
+ *
+ * Return values of cgroup/connect* and cgroup/sendmsg*: 1 lets the call
+ * through, 0 fails it with EPERM.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "common.bpf.h"
+
+#define SOCK_STREAM 1
+
+static __always_inline bool ports_allow(const struct fng_net_val *val, __u16 port, __u8 proto)
+{
+	__u32 n = val->nranges;
+
+	for (__u32 i = 0; i < FNG_NET_MAX_RANGES; i++) {
+		const struct fng_port_range *r = &val->r[i];
+
+		if (i >= n)
+			break;
+		if ((r->protos & proto) && port >= r->lo && port <= r->hi)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void report(__u64 cgid, const struct fng_cg_profile *prof,
+				   const struct fng_net_key *key, __u16 port, __u8 proto, __u8 hook)
+{
+	struct fng_egress_event *e;
+	struct fng_cg_stats *st;
+	bool admit;
+
+	st = rate_admit(cgid, &admit);
+	if (!admit)
+		return;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		if (st)
+			__sync_fetch_and_add(&st->dropped, 1);
+		return;
+	}
+	fill_hdr(&e->hdr, FNG_EV_EGRESS, sizeof(*e), cgid);
+	fill_proc(&e->proc);
+	e->ruleset = prof->ruleset;
+	e->mode = prof->mode;
+	e->action = prof->mode == FNG_MODE_ENFORCE ? FNG_ACT_DENIED : FNG_ACT_ALERTED;
+	e->family = key->family;
+	e->protos = proto;
+	e->port = port;
+	e->hook = hook;
+	e->pad = 0;
+	e->pad2 = 0;
+	__builtin_memcpy(e->addr, key->addr, sizeof(e->addr));
+	bpf_ringbuf_submit(e, 0);
+	if (st)
+		__sync_fetch_and_add(&st->emitted, 1);
+}
+
+/*
+ * Judge a destination. @ip6 is NULL for IPv4 (@ip4 set); an IPv4-mapped IPv6
+ * destination (::ffff:a.b.c.d) is judged as the IPv4 address it is.
+ */
+static __always_inline int egress_judge(struct bpf_sock_addr *ctx, __u32 ip4, const __u32 *ip6,
+					__u8 hook)
+{
+	struct fng_net_key key;
+	struct fng_cg_profile prof, *p;
+	struct fng_net_val *val;
+	__u64 cgid = bpf_get_current_cgroup_id();
+	__u16 port;
+	__u8 proto;
+
+	p = bpf_map_lookup_elem(&cg_profile, &cgid);
+	if (!p || !(p->sections & FNG_SEC_EGRESS))
+		return 1;
+	/* A snapshot: the agent may replace the value while we run. */
+	prof = *p;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	key.ruleset = prof.ruleset;
+	if (ip6 && !(ip6[0] == 0 && ip6[1] == 0 && ip6[2] == bpf_htonl(0xffff))) {
+		key.family = FNG_FAMILY_V6;
+		key.prefixlen = FNG_NET_KEY_PREFIX_BITS + 128;
+		__builtin_memcpy(key.addr, ip6, 16);
+	} else {
+		if (ip6)
+			ip4 = ip6[3];
+		key.family = FNG_FAMILY_V4;
+		key.prefixlen = FNG_NET_KEY_PREFIX_BITS + 32;
+		__builtin_memcpy(key.addr, &ip4, 4);
+	}
+	port = bpf_ntohs((__u16)ctx->user_port);
+	proto = ctx->type == SOCK_STREAM ? FNG_PROTO_TCP : FNG_PROTO_UDP;
+
+	val = bpf_map_lookup_elem(&net_rules, &key);
+	if (val && ports_allow(val, port, proto))
+		return 1;
+	report(cgid, &prof, &key, port, proto, hook);
+	return prof.mode == FNG_MODE_ENFORCE ? 0 : 1;
+}
+
+/* ctx->user_ip6 must be read one 32-bit word at a time (ctx access rules). */
+static __always_inline void load_ip6(struct bpf_sock_addr *ctx, __u32 ip6[4])
+{
+	ip6[0] = ctx->user_ip6[0];
+	ip6[1] = ctx->user_ip6[1];
+	ip6[2] = ctx->user_ip6[2];
+	ip6[3] = ctx->user_ip6[3];
+}
+
+SEC("cgroup/connect4")
+int net_connect4(struct bpf_sock_addr *ctx)
+{
+	return egress_judge(ctx, ctx->user_ip4, NULL, FNG_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int net_connect6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip6[4];
+
+	load_ip6(ctx, ip6);
+	return egress_judge(ctx, 0, ip6, FNG_HOOK_CONNECT6);
+}
+
+/* Unconnected UDP sends name their destination per message: judged like a connect. */
+SEC("cgroup/sendmsg4")
+int net_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return egress_judge(ctx, ctx->user_ip4, NULL, FNG_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int net_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	__u32 ip6[4];
+
+	load_ip6(ctx, ip6);
+	return egress_judge(ctx, 0, ip6, FNG_HOOK_SENDMSG6);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The ABI between fnguard's BPF programs and its agent: map keys and values,
+ * and the records the programs put on the ring buffers.
+ *
+ * Rules: fixed-width fields only, explicit padding, a _Static_assert on every
+ * size, stable explicit numbers. Add fields at the end of a struct and bump
+ * FNG_ABI_VERSION; never reorder or renumber.
+ */
+#ifndef FNGUARD_ABI_H
+#define FNGUARD_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+/* Bumped whenever a struct below changes shape. */
+#define FNG_ABI_VERSION 1
+
+#define FNG_COMM_LEN	   16
+/* Longest cgroup path carried by a lifecycle event, terminating NUL included. */
+#define FNG_CG_PATH_MAX	   512
+/* Port ranges one network rule value can hold (after folding, see compile.c). */
+#define FNG_NET_MAX_RANGES 16
+
+/* Event types, first field of every record. */
+#define FNG_EV_EGRESS	1
+#define FNG_EV_CG_MKDIR 16
+#define FNG_EV_CG_RMDIR 17
+
+/* Enforcement modes of a profile (values of fng_cg_profile.mode). */
+#define FNG_MODE_ENFORCE 1
+#define FNG_MODE_AUDIT	 2
+#define FNG_MODE_LEARN	 3
+
+/* What the program did (fng_egress_event.action). */
+#define FNG_ACT_ALERTED 1
+#define FNG_ACT_DENIED	2
+#define FNG_ACT_KILLED	3
+
+/* Sections a profile restricts (fng_cg_profile.sections); a missing bit means "not enforced". */
+#define FNG_SEC_EGRESS (1u << 0)
+
+/* Protocol bits in a port range (fng_port_range.protos). */
+#define FNG_PROTO_TCP (1u << 0)
+#define FNG_PROTO_UDP (1u << 1)
+
+/* Address families as carried in keys and events: the IP version. */
+#define FNG_FAMILY_V4 4
+#define FNG_FAMILY_V6 6
+
+/* Socket hooks that produce egress events (fng_egress_event.hook). */
+#define FNG_HOOK_CONNECT4 1
+#define FNG_HOOK_CONNECT6 2
+#define FNG_HOOK_SENDMSG4 3
+#define FNG_HOOK_SENDMSG6 4
+
+/* Indexes of the BPF-side error counters (map bpf_errs). */
+#define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
+#define FNG_ERR_NO_STATS      1 /* violation in a cgroup that has no cg_stats entry */
+#define FNG_ERR_MAX	      4
+
+/* cg_profile value: what the agent installed for one cgroup. */
+struct fng_cg_profile {
+	__u32 ruleset; /* rule set id, the first field of net_rules keys */
+	__u8 mode;     /* FNG_MODE_* */
+	__u8 sections; /* FNG_SEC_* bits of the sections the profile restricts */
+	__u16 pad;
+};
+_Static_assert(sizeof(struct fng_cg_profile) == 8, "fng_cg_profile ABI");
+
+/*
+ * cg_stats value: per-cgroup token bucket and loss accounting. The bucket is
+ * GCRA (one "theoretical arrival time"); it is updated without a lock, so
+ * under contention it may let a few more records through than configured,
+ * while the counters are exact (atomic adds): every violation is exactly one
+ * of emitted, suppressed or dropped.
+ */
+struct fng_cg_stats {
+	__u64 tat;	  /* GCRA theoretical arrival time, boot-time ns */
+	__u64 emitted;	  /* records submitted to the events ring buffer */
+	__u64 suppressed; /* records held back by the token bucket */
+	__u64 dropped;	  /* records lost because the ring buffer was full */
+};
+_Static_assert(sizeof(struct fng_cg_stats) == 32, "fng_cg_stats ABI");
+
+/* net_rules key: LPM over (ruleset, family, address). */
+struct fng_net_key {
+	__u32 prefixlen; /* 32 (ruleset) + 8 (family) + address prefix length */
+	__u32 ruleset;
+	__u8 family;   /* FNG_FAMILY_V4 | FNG_FAMILY_V6 */
+	__u8 addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct fng_net_key) == 28, "fng_net_key ABI");
+
+/* Bits of a net_rules key that precede the address. */
+#define FNG_NET_KEY_PREFIX_BITS 40
+
+struct fng_port_range {
+	__u16 lo;    /* first allowed port, host order */
+	__u16 hi;    /* last allowed port, inclusive */
+	__u8 protos; /* FNG_PROTO_* bits */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct fng_port_range) == 8, "fng_port_range ABI");
+
+/*
+ * net_rules value: every port range that allows traffic to this prefix,
+ * including the ranges of every shorter prefix of the same rule set that
+ * contains it (the agent folds them in, because an LPM lookup returns only
+ * the longest match).
+ */
+struct fng_net_val {
+	__u32 nranges; /* valid entries in r[] */
+	__u32 pad;
+	struct fng_port_range r[FNG_NET_MAX_RANGES];
+};
+_Static_assert(sizeof(struct fng_net_val) == 8 + 8 * FNG_NET_MAX_RANGES, "fng_net_val ABI");
+
+/* Common header of every ring-buffer record. */
+struct fng_event_hdr {
+	__u16 type;	 /* FNG_EV_* */
+	__u16 size;	 /* size of the whole record */
+	__u32 pid;	 /* thread group id of the task, 0 for kernel-only events */
+	__u64 time_ns;	 /* CLOCK_BOOTTIME ns */
+	__u64 cgroup_id; /* cgroup v2 id the record is about */
+};
+_Static_assert(sizeof(struct fng_event_hdr) == 24, "fng_event_hdr ABI");
+
+/* The acting process, as the kernel saw it. */
+struct fng_proc {
+	__u32 tid;
+	__u32 ppid; /* thread group id of the real parent */
+	__u32 uid;
+	__u32 gid;
+	__u64 start_ns; /* task start time (monotonic ns): with pid, names the process */
+	char comm[FNG_COMM_LEN];
+};
+_Static_assert(sizeof(struct fng_proc) == 40, "fng_proc ABI");
+
+/* FNG_EV_EGRESS: a connect or send to a destination the profile does not allow. */
+struct fng_egress_event {
+	struct fng_event_hdr hdr;
+	struct fng_proc proc;
+	__u32 ruleset; /* rule set in force when the program decided */
+	__u8 action;   /* FNG_ACT_* */
+	__u8 mode;     /* FNG_MODE_* */
+	__u8 family;   /* FNG_FAMILY_*: 4 for IPv4-mapped IPv6 destinations */
+	__u8 protos;   /* FNG_PROTO_TCP or FNG_PROTO_UDP */
+	__u16 port;    /* destination port, host order */
+	__u8 hook;     /* FNG_HOOK_* */
+	__u8 pad;
+	__u8 addr[16]; /* destination, network byte order */
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct fng_egress_event) == 24 + 40 + 12 + 16 + 4, "fng_egress_event ABI");
+
+/* FNG_EV_CG_MKDIR / FNG_EV_CG_RMDIR: a cgroup v2 directory came or went. */
+struct fng_cg_event {
+	struct fng_event_hdr hdr;
+	__u32 path_len; /* bytes in path, NUL included; FNG_CG_PATH_MAX means truncated */
+	__u32 pad;
+	char path[FNG_CG_PATH_MAX]; /* path below the cgroup v2 root, "/a/b" */
+};
+_Static_assert(sizeof(struct fng_cg_event) == 24 + 8 + FNG_CG_PATH_MAX, "fng_cg_event ABI");
+
+#endif /* FNGUARD_ABI_H */

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * make bench: measured, not asserted.
+ *
+ * 1. Connect overhead: a TCP connect+close loop on loopback from a profiled
+ *    cgroup, with the agent enforcing a profile that allows the destination,
+ *    against the same loop with no agent, in alternating rounds of one
+ *    invocation. Also the loop from an unprofiled cgroup with the agent
+ *    running (one map lookup per connect).
+ * 2. Export throughput: function processes make denied connects as fast as
+ *    they can while the agent, pinned to one CPU, exports to the file sink.
+ *    Prints attempted, exported, rate limited and dropped, and whether they
+ *    add up.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fnguard.pb-c.h"
+#include "fng_test.h"
+#include "frame.h"
+#include "util.h"
+
+#define PORT   8080
+#define ROUNDS 5
+
+static struct fng_env E;
+static int conn_iters = 20000;
+static double flood_secs = 3.0;
+static int ncpu;
+
+static void *acceptor(void *arg)
+{
+	int lfd = *(int *)arg;
+
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (c >= 0)
+			close(c);
+	}
+	return NULL;
+}
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu % ncpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* The connect loop: returns ns per connect+close, negative errno on failure. */
+static long long connect_loop(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(PORT) };
+	/* Reset instead of FIN: no TIME_WAIT, so ephemeral ports never run out
+	 * and every run measures the same work. */
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	uint64_t t0, t1;
+
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < conn_iters; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return -errno;
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+	t1 = clock_ns(CLOCK_MONOTONIC);
+	return (long long)((t1 - t0) / (uint64_t)conn_iters);
+}
+
+/* Results travel back from the forked function through shared memory. */
+static long long *shared;
+
+static int loop_fn(void *arg)
+{
+	pin_cpu(1);
+	*shared = connect_loop();
+	return *shared < 0 ? 1 : 0;
+}
+
+static long long run_loop(const char *cg)
+{
+	*shared = 0;
+	if (env__run_in_cgroup(&E, cg, "bench-fn", loop_fn, NULL, NULL) != 0)
+		return -1;
+	return *shared;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static const char *profile_yaml(void)
+{
+	static char buf[1024];
+
+	snprintf(buf, sizeof(buf),
+		 "apiVersion: fnguard.io/v1alpha1\n"
+		 "kind: FunctionProfile\n"
+		 "metadata: {name: bench}\n"
+		 "spec:\n"
+		 "  selector: {cgroup: \"%s/fn*\"}\n"
+		 "  mode: enforce\n"
+		 "  egress:\n"
+		 "    - to: 127.0.0.1/32\n"
+		 "      ports: [%d]\n"
+		 "      protocol: tcp\n",
+		 E.cg_base, PORT);
+	return buf;
+}
+
+static int start_agent(const char *rate)
+{
+	/* The agent on CPU 0 (inherited from us across fork), the functions on CPU 1. */
+	const char *extra[] = {
+		"--rate-limit",	      rate, "--burst", "1000", "--ringbuf-size", "16M",
+		"--summary-interval", "1s", NULL
+	};
+	cpu_set_t all;
+	int err;
+
+	CPU_ZERO(&all);
+	for (int i = 0; i < ncpu; i++)
+		CPU_SET(i, &all);
+	pin_cpu(0);
+	err = env__start_agent(&E, extra);
+	sched_setaffinity(0, sizeof(all), &all);
+	return err;
+}
+
+static int bench_connect(void)
+{
+	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS];
+
+	printf("connect+close on loopback, %d per run, %d rounds (median ns per connect):\n",
+	       conn_iters, ROUNDS);
+	for (int r = 0; r < ROUNDS; r++) {
+		base[r] = run_loop("/fn");
+		if (start_agent("100"))
+			return -1;
+		prof[r] = run_loop("/fn");
+		unprof[r] = run_loop("/plain");
+		env__stop_agent(&E, SIGTERM);
+		run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir);
+		if (base[r] <= 0 || prof[r] <= 0 || unprof[r] <= 0) {
+			printf("  a run failed (%lld %lld %lld)\n", base[r], prof[r], unprof[r]);
+			return -1;
+		}
+	}
+	qsort(base, ROUNDS, sizeof(base[0]), cmp_ll);
+	qsort(prof, ROUNDS, sizeof(prof[0]), cmp_ll);
+	qsort(unprof, ROUNDS, sizeof(unprof[0]), cmp_ll);
+	printf("  no agent                        %8lld ns\n", base[ROUNDS / 2]);
+	printf("  agent, profiled cgroup          %8lld ns   ratio %.3f  (goal <= 1.030)\n",
+	       prof[ROUNDS / 2], (double)prof[ROUNDS / 2] / (double)base[ROUNDS / 2]);
+	printf("  agent, unprofiled cgroup        %8lld ns   ratio %.3f\n", unprof[ROUNDS / 2],
+	       (double)unprof[ROUNDS / 2] / (double)base[ROUNDS / 2]);
+	return 0;
+}
+
+/* ---- export throughput ---- */
+
+static int flood_fn(void *arg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(4444) };
+	uint64_t deadline, n = 0;
+	int fd, cpu = *(int *)arg;
+
+	pin_cpu(cpu);
+	inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	deadline = clock_ns(CLOCK_MONOTONIC) + (uint64_t)(flood_secs * 1e9);
+	/* A refused connect leaves the socket unconnected: reuse it. */
+	while (clock_ns(CLOCK_MONOTONIC) < deadline) {
+		for (int i = 0; i < 256; i++)
+			if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 && errno == EPERM)
+				n++;
+	}
+	__atomic_add_fetch(shared, (long long)n, __ATOMIC_RELAXED);
+	return 0;
+}
+
+struct tally {
+	uint64_t violations, limited, dropped, reported;
+};
+
+static int read_tally(struct tally *t)
+{
+	struct frame_reader *r = frame_reader__open(E.events);
+	const uint8_t *msg;
+	size_t len;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (!r)
+		return -errno;
+	while ((ret = frame_reader__next(r, &msg, &len)) == 1) {
+		Fnguard__V1__Record *rec = fnguard__v1__record__unpack(NULL, len, msg);
+
+		if (!rec)
+			continue;
+		if (rec->record_case == FNGUARD__V1__RECORD__RECORD_VIOLATION)
+			t->violations++;
+		if (rec->record_case == FNGUARD__V1__RECORD__RECORD_SUMMARY)
+			for (size_t i = 0; i < rec->summary->n_functions; i++) {
+				t->limited += rec->summary->functions[i]->rate_limited;
+				t->dropped += rec->summary->functions[i]->dropped;
+				t->reported += rec->summary->functions[i]->reported;
+			}
+		fnguard__v1__record__free_unpacked(rec, NULL);
+	}
+	frame_reader__free(r);
+	return 0;
+}
+
+static int bench_export(const char *rate, int producers)
+{
+	struct tally t;
+	uint64_t t0, t1 = 0;
+	pid_t pids[8];
+	int cpus[8];
+
+	unlink(E.events);
+	if (start_agent(rate))
+		return -1;
+	*shared = 0;
+	t0 = clock_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < producers; i++) {
+		char cg[32];
+
+		snprintf(cg, sizeof(cg), "/fn-flood%d", i);
+		cpus[i] = 1 + i;
+		pids[i] = fork();
+		if (pids[i] == 0)
+			_exit(env__run_in_cgroup(&E, cg, "bench-flood", flood_fn, &cpus[i], NULL));
+	}
+	for (int i = 0; i < producers; i++)
+		waitpid(pids[i], NULL, 0);
+	/* The agent has exported everything when its count stops moving. */
+	{
+		long long last = -1, cur;
+
+		for (;;) {
+			char *st = env__status(&E), *p = st ? strstr(st, "exported=") : NULL;
+
+			cur = p ? atoll(p + 9) : -1;
+			free(st);
+			if (cur == last)
+				break;
+			last = cur;
+			t1 = clock_ns(CLOCK_MONOTONIC);
+			usleep(200000);
+		}
+	}
+	env__stop_agent(&E, SIGTERM);
+	run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir);
+	if (read_tally(&t))
+		return -1;
+	printf("export to the file sink, agent on 1 CPU, %d producer%s for %.1f s, rate limit %s/s per function:\n",
+	       producers, producers > 1 ? "s" : "", flood_secs, rate);
+	printf("  attempted %llu = exported %llu + rate limited %llu + dropped %llu  -> %s\n",
+	       (unsigned long long)*shared, (unsigned long long)t.violations,
+	       (unsigned long long)t.limited, (unsigned long long)t.dropped,
+	       (uint64_t)*shared == t.violations + t.limited + t.dropped ? "adds up"
+									 : "DOES NOT ADD UP");
+	printf("  exported %.0f records/s%s\n", (double)t.violations / ((double)(t1 - t0) / 1e9),
+	       strcmp(rate, "0") ? " (bounded by the rate limit)" : " (goal >= 300000)");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "fnguard", required_argument, NULL, 'f' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ 0 },
+	};
+	char why[256];
+	int c, lfd, ret = 1;
+	uint16_t port = PORT;
+	pthread_t th;
+
+	while ((c = getopt_long(argc, argv, "f:n:s:", longopts, NULL)) != -1) {
+		if (c == 'f')
+			setenv("FNGUARD_BIN", optarg, 1);
+		else if (c == 'n')
+			conn_iters = atoi(optarg);
+		else if (c == 's')
+			flood_secs = atof(optarg);
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		return 1;
+	if (env__init(&E, "bench", why, sizeof(why))) {
+		printf("bench skipped: %s\n", why);
+		return 0;
+	}
+	if (unshare(CLONE_NEWNET) || run_cmd(true, "ip link set lo up") ||
+	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/plain", NULL) ||
+	    env__cgroup_create(&E, "/fn-flood0", NULL) ||
+	    env__cgroup_create(&E, "/fn-flood1", NULL) ||
+	    env__write_profile(&E, "bench.yaml", profile_yaml())) {
+		printf("bench setup failed: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	lfd = net_listen(AF_INET, SOCK_STREAM, "127.0.0.1", &port);
+	if (lfd < 0 || pthread_create(&th, NULL, acceptor, &lfd)) {
+		printf("bench: listen failed\n");
+		goto cleanup;
+	}
+	printf("fnguard bench (%d CPUs)\n", ncpu);
+	if (bench_connect() || bench_export("0", 1) || bench_export("50000", 1))
+		goto cleanup;
+	ret = 0;
+cleanup:
+	env__cleanup(&E);
+	return ret;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What the integration tests, the demo helper and the bench share: a real
+ * agent process, real cgroups, real function processes, and the records the
+ * agent exported, read back through `fnguard events`.
+ */
+#ifndef FNG_TEST_H
+#define FNG_TEST_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A scratch area of one test binary: its directory, pin dir, cgroup parent. */
+struct fng_env {
+	char bin[PATH_MAX];	/* the fnguard binary */
+	char dir[256];		/* temporary directory */
+	char cg_root[PATH_MAX]; /* cgroup v2 mount */
+	char cg_base[128];	/* our parent cgroup, relative to cg_root ("/fngtest-x-123") */
+	char pin_dir[256];
+	char control[PATH_MAX];
+	char events[PATH_MAX];	 /* file sink */
+	char profiles[PATH_MAX]; /* profiles directory */
+	char log[PATH_MAX];	 /* agent stdout+stderr */
+	pid_t agent;
+};
+
+/*
+ * Check what the tests need (root, cgroup v2) and make the scratch area.
+ * Returns 0, or -errno with @why filled when the machine cannot run them.
+ */
+int env__init(struct fng_env *e, const char *name, char *why, size_t whylen);
+/* Stop the agent, uninstall its pins, remove cgroups and files. */
+void env__cleanup(struct fng_env *e);
+
+/* Write @text to @name in the profiles directory (atomically, by rename). */
+int env__write_profile(struct fng_env *e, const char *name, const char *text);
+
+/* Start `fnguard run` with the env's paths plus @extra (NULL-terminated); wait until status answers. */
+int env__start_agent(struct fng_env *e, const char *const *extra);
+/* SIGTERM (or SIGKILL) the agent and reap it; returns its exit status or -1. */
+int env__stop_agent(struct fng_env *e, int sig);
+/* Print the last lines of the agent's log as TAP comments. */
+void env__dump_log(const struct fng_env *e);
+
+/* The agent's status text; NULL if it does not answer. Free it. */
+char *env__status(const struct fng_env *e);
+/* Poll status until it contains @needle (true) or @timeout_ms passes (false). */
+bool env__wait_status(const struct fng_env *e, const char *needle, int timeout_ms);
+
+/* mkdir a cgroup below cg_base (@rel like "/fn"); fills its id. */
+int env__cgroup_create(struct fng_env *e, const char *rel, uint64_t *id);
+void env__cgroup_remove(struct fng_env *e, const char *rel);
+
+/*
+ * Fork a "function" process named @comm in cgroup @rel (below cg_base), run
+ * @fn(@arg) there, and return what it returned (0..255, such as an errno), or
+ * -1 when it died. *pid gets its pid.
+ */
+int env__run_in_cgroup(struct fng_env *e, const char *rel, const char *comm, int (*fn)(void *arg),
+		       void *arg, pid_t *pid);
+
+/* Every record exported so far, via `fnguard events --format json`. A JSON array; NULL on error. */
+json_t *env__records(const struct fng_env *e);
+/* Records until one satisfies @match or @timeout_ms passes; returns the array (caller frees) and the match. */
+json_t *env__wait_record(const struct fng_env *e, bool (*match)(json_t *rec, void *arg), void *arg,
+			 int timeout_ms, json_t **found);
+
+/* Field access by dotted path ("violation.egress.port"); NULL when absent. */
+json_t *jpath(json_t *root, const char *path);
+/* String at @path, or "" when absent. */
+const char *jstr(json_t *root, const char *path);
+/*
+ * Integer at @path (numbers and the strings of 64-bit fields). Absent is 0:
+ * the canonical JSON mapping leaves proto3 defaults out. -1 for another type.
+ */
+long long jint(json_t *root, const char *path);
+
+/* Socket helpers for functions: connect / sendto, returning 0 or errno. */
+int net_connect(int family, int type, const char *addr, uint16_t port);
+int net_sendto(int family, const char *addr, uint16_t port);
+/* A listening TCP socket or bound UDP socket on addr:port (port 0: any); fd or -errno. */
+int net_listen(int family, int type, const char *addr, uint16_t *port);
+
+/* Run a command, wait, return its exit status (or -1). Output to /dev/null unless @quiet is false. */
+int run_cmd(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Milliseconds since an arbitrary start. */
+long long now_ms(void);
+
+#endif /* FNG_TEST_H */

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#
+# Run every test the machine allows and count TAP results. Unit tests (cmocka,
+# under ASan/UBSan), integration tests (root: real BPF, real processes), and
+# each fuzz target for a bounded number of runs over its corpus. A binary that
+# dies, or prints fewer results than its plan, counts its missing results as
+# failed. Ends with one line: "N passed, N failed".
+set -u
+BUILD=${BUILD:-build}
+export FNGUARD_BIN=${FNGUARD_BIN:-$BUILD/fnguard}
+export CMOCKA_MESSAGE_OUTPUT=TAP
+FUZZ_RUNS=${FUZZ_RUNS:-20000}
+
+passed=0 failed=0 skipped=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# count NAME: read the TAP output in $log of a binary that exited with $2.
+count() {
+	local name=$1 status=$2 plan ok notok skip seen
+	plan=$(grep -m1 -oE '^1\.\.[0-9]+' "$log" | cut -d. -f3)
+	ok=$(grep -cE '^ok [0-9]+' "$log")
+	skip=$(grep -cE '^ok [0-9]+ .*# SKIP' "$log")
+	notok=$(grep -cE '^not ok [0-9]+' "$log")
+	seen=$((ok + notok))
+	passed=$((passed + ok - skip))
+	skipped=$((skipped + skip))
+	failed=$((failed + notok))
+	if [ -n "$plan" ] && [ "$seen" -lt "$plan" ]; then
+		echo "not ok - $name: $((plan - seen)) of $plan results missing (exit status $status)"
+		failed=$((failed + plan - seen))
+	elif [ -z "$plan" ] || { [ "$status" -ne 0 ] && [ "$notok" -eq 0 ]; }; then
+		echo "not ok - $name: exit status $status without a failed result"
+		failed=$((failed + 1))
+	fi
+}
+
+run() {
+	local name=$1 status
+	shift
+	echo "# === $name"
+	"$@" >"$log" 2>&1
+	status=$?
+	cat "$log"
+	count "$name" "$status"
+}
+
+for t in "$BUILD"/tests/unit/test_*; do
+	[ -x "$t" ] && run "unit/$(basename "$t")" "$t"
+done
+
+for t in "$BUILD"/tests/integration/test_*; do
+	[ -x "$t" ] && run "integration/$(basename "$t")" "$t"
+done
+
+for f in "$BUILD"/tests/fuzz/fuzz_*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus=tests/fuzz/corpus/${name#fuzz_}
+	work=$(mktemp -d)
+	[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+	echo "# === fuzz/$name ($FUZZ_RUNS runs)"
+	if "$f" -runs="$FUZZ_RUNS" -max_total_time=120 -rss_limit_mb=2048 "$work" >"$log" 2>&1; then
+		echo "ok 1 - fuzz/$name: $(grep -oE 'Done [0-9]+ runs.*' "$log" | tail -1)"
+		passed=$((passed + 1))
+	else
+		tail -40 "$log"
+		echo "not ok 1 - fuzz/$name"
+		failed=$((failed + 1))
+	fi
+	rm -rf "$work"
+done
+
+echo "# $skipped skipped"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,1334 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The node agent. Kernel programs decide; the agent keeps their maps in step
+ * with the profiles on disk and the cgroups on the node, and turns what the
+ * kernel reports into exported Records.
+ *
+ * Profiles: every profile version gets a fresh rule set id. A changed profile
+ * is written to net_rules under its new id, then its cgroups are switched to
+ * it with one cg_profile update each, then the old rules are deleted: the
+ * kernel never sees a half-written profile.
+ */
+#include "agent.h"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "compile.h"
+#include "control.h"
+#include "export.h"
+#include "fnguard.pb-c.h"
+#include "fnguard/abi.h"
+#include "hmap.h"
+#include "loader.h"
+#include "log.h"
+#include "loop.h"
+#include "profile.h"
+#include "util.h"
+
+/* Editors and ConfigMap updates touch several files: reload once they are done. */
+#define RELOAD_DEBOUNCE_NS (100 * 1000 * 1000ull)
+/* Rule sets of replaced profile versions still named by records in flight. */
+#define RETIRED_RULESETS   256
+#define EXE_CACHE_SLOTS	   1024
+
+/* A profile in force, by name. */
+struct prof_state {
+	char *name;
+	const struct fng_profile *p; /* owned by a file_state's set */
+	struct fng_compiled c;	     /* what the maps hold for it */
+	uint64_t generation;	     /* 1 for the first version, +1 per change */
+	int mode;		     /* effective: --mode overrides the profile's */
+	bool seen;		     /* still present in the current reload */
+};
+
+/* What a rule set id stands for, for records that carry it. */
+struct rs_info {
+	uint32_t ruleset;
+	char *profile;
+	uint64_t generation;
+};
+
+/* The profiles last accepted from one file of the profiles directory. */
+struct file_state {
+	char *name;
+	struct fng_profile_set set;
+};
+
+/* A cgroup that has a profile installed. */
+struct tracked {
+	uint64_t id;
+	char *path;
+	struct prof_state *ps;
+	struct fng_cg_stats last; /* counters at the last summary */
+	bool seen;		  /* found by the current walk */
+};
+
+struct exe_slot {
+	uint32_t pid;
+	uint64_t start_ns;
+	char *exe;
+};
+
+struct agent {
+	const struct agent_opts *o;
+	char cg_root[PATH_MAX];
+	char node[256];
+	uint64_t boot_to_unix_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	uint64_t start_unix_ns;
+	struct fng_loader *ld;
+	struct ring_buffer *rb;
+	struct fng_exporter *ex;
+	struct fng_loop *lp;
+	struct fng_control *ctl;
+	int sig_fd, ino_fd, reload_fd, summary_fd;
+	int fd_cg_profile, fd_cg_stats, fd_net_rules;
+
+	struct file_state *files;
+	size_t n_files;
+	struct prof_state **profs;
+	size_t n_profs;
+	struct hmap rulesets; /* rule set id -> struct rs_info */
+	struct rs_info *retired[RETIRED_RULESETS];
+	size_t retired_next;
+	uint32_t next_ruleset;
+	struct hmap cgroups; /* cgroup id -> struct tracked */
+	struct exe_slot exe_cache[EXE_CACHE_SLOTS];
+	uint64_t summary_start_unix_ns;
+	uint64_t cg_lost_seen;
+	bool learn_warned;
+
+	struct {
+		uint64_t violations, denied, alerted, bad_events, reloads, rejected;
+		uint64_t rate_limited, dropped;
+	} n;
+};
+
+static uint64_t now_unix(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}
+
+static Fnguard__V1__Mode pb_mode(int mode)
+{
+	switch (mode) {
+	case FNG_MODE_ENFORCE:
+		return FNGUARD__V1__MODE__ENFORCE;
+	case FNG_MODE_AUDIT:
+		return FNGUARD__V1__MODE__AUDIT;
+	case FNG_MODE_LEARN:
+		return FNGUARD__V1__MODE__LEARN;
+	}
+	return FNGUARD__V1__MODE__MODE_UNSPECIFIED;
+}
+
+static const char *mechanism_name(int m)
+{
+	const ProtobufCEnumValue *v =
+		protobuf_c_enum_descriptor_get_value(&fnguard__v1__mechanism__descriptor, m);
+
+	return v ? v->name : "?";
+}
+
+/* ---- records the agent itself produces ---- */
+
+struct agent_event {
+	Fnguard__V1__AgentEvent__Type type;
+	const char *profile;
+	uint64_t generation;
+	int mode;
+	const struct fng_diag *diag; /* file, position and message of a rejection */
+	const char *message;
+};
+
+static void emit_agent_event(struct agent *a, const struct agent_event *ev)
+{
+	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
+	Fnguard__V1__AgentEvent ae = FNGUARD__V1__AGENT_EVENT__INIT;
+	Fnguard__V1__EnforcementPoint pts[FNG_MAX_POINTS], *ppts[FNG_MAX_POINTS];
+	char msg[sizeof(ev->diag->field) + sizeof(ev->diag->msg) + 4];
+
+	ae.time_unix_nano = now_unix();
+	ae.node = a->node;
+	ae.type = ev->type;
+	ae.version = FNG_VERSION;
+	if (ev->profile)
+		ae.profile = (char *)ev->profile;
+	ae.profile_generation = ev->generation;
+	ae.mode = pb_mode(ev->mode);
+	if (ev->message)
+		ae.message = (char *)ev->message;
+	if (ev->diag) {
+		ae.file = (char *)ev->diag->file;
+		ae.line = ev->diag->pos.line;
+		ae.column = ev->diag->pos.column;
+		if (ev->diag->field[0])
+			snprintf(msg, sizeof(msg), "%s: %s", ev->diag->field, ev->diag->msg);
+		else
+			snprintf(msg, sizeof(msg), "%s", ev->diag->msg);
+		ae.message = msg;
+	}
+	if (ev->type == FNGUARD__V1__AGENT_EVENT__TYPE__START) {
+		for (size_t i = 0; i < a->ld->n_points; i++) {
+			fnguard__v1__enforcement_point__init(&pts[i]);
+			pts[i].point = (char *)a->ld->points[i].point;
+			pts[i].mechanism = a->ld->points[i].mechanism;
+			pts[i].hook = (char *)a->ld->points[i].hook;
+			ppts[i] = &pts[i];
+		}
+		ae.n_enforcement = a->ld->n_points;
+		ae.enforcement = ppts;
+	}
+	rec.record_case = FNGUARD__V1__RECORD__RECORD_AGENT;
+	rec.agent = &ae;
+	exporter__emit(a->ex, &rec);
+}
+
+/* ---- rule sets ---- */
+
+static int rulesets__add(struct agent *a, uint32_t ruleset, const char *profile, uint64_t gen)
+{
+	struct rs_info *rs = calloc(1, sizeof(*rs));
+	int err;
+
+	if (!rs || !(rs->profile = strdup(profile))) {
+		free(rs);
+		return -ENOMEM;
+	}
+	rs->ruleset = ruleset;
+	rs->generation = gen;
+	err = hmap__put(&a->rulesets, ruleset, rs, NULL);
+	if (err) {
+		free(rs->profile);
+		free(rs);
+	}
+	return err;
+}
+
+static void rs_info__free(struct rs_info *rs)
+{
+	if (!rs)
+		return;
+	free(rs->profile);
+	free(rs);
+}
+
+/* Delete the map entries of @c; keep its name for late records a while. */
+static void compiled__retire(struct agent *a, struct fng_compiled *c)
+{
+	struct rs_info *old;
+
+	for (size_t i = 0; i < c->n_net; i++)
+		bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+	old = a->retired[a->retired_next];
+	if (old)
+		rs_info__free(hmap__del(&a->rulesets, old->ruleset));
+	a->retired[a->retired_next] = hmap__get(&a->rulesets, c->ruleset);
+	a->retired_next = (a->retired_next + 1) % RETIRED_RULESETS;
+	compiled__free(c);
+}
+
+/* Write every entry of @c; on failure remove what was written. */
+static int compiled__install(struct agent *a, const struct fng_compiled *c)
+{
+	for (size_t i = 0; i < c->n_net; i++) {
+		if (bpf_map_update_elem(a->fd_net_rules, &c->net[i].key, &c->net[i].val, BPF_ANY)) {
+			int err = -errno;
+
+			while (i--)
+				bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* ---- cgroups ---- */
+
+/* Literal characters of a glob: the more, the more specific the selector. */
+static size_t glob_specificity(const char *glob)
+{
+	size_t n = 0;
+
+	for (const char *s = glob; *s; s++)
+		if (*s != '*' && *s != '?' && *s != '[' && *s != ']')
+			n++;
+	return n;
+}
+
+/*
+ * Whether @p can select a cgroup by path alone. Function identity (platform,
+ * namespace, function, container) is not resolved by this build, so a profile
+ * that names one of those selects no cgroup.
+ */
+static bool selects_by_path(const struct fng_profile *p)
+{
+	const struct fng_selector *s = &p->sel;
+
+	return s->cgroup && !s->namespace && !s->function && !s->container &&
+	       (!s->platform || !strcmp(s->platform, "host") || !strcmp(s->platform, "any"));
+}
+
+static struct prof_state *select_profile(struct agent *a, const char *path)
+{
+	struct prof_state *best = NULL, *tie = NULL;
+	size_t best_score = 0;
+
+	for (size_t i = 0; i < a->n_profs; i++) {
+		struct prof_state *ps = a->profs[i];
+		size_t score;
+
+		if (!selects_by_path(ps->p) || fnmatch(ps->p->sel.cgroup, path, 0))
+			continue;
+		score = glob_specificity(ps->p->sel.cgroup);
+		if (!best || score > best_score) {
+			best = ps;
+			best_score = score;
+			tie = NULL;
+		} else if (score == best_score) {
+			tie = ps;
+		}
+	}
+	if (tie)
+		pr_warn("cgroup \"%s\": profiles \"%s\" and \"%s\" select it equally; \"%s\" applies",
+			path, best->name, tie->name, best->name);
+	return best;
+}
+
+static int tracked__apply(struct agent *a, struct tracked *t)
+{
+	struct fng_cg_profile val = compiled__cg_value(&t->ps->c, t->ps->mode);
+
+	if (bpf_map_update_elem(a->fd_cg_profile, &t->id, &val, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static void emit_function(struct agent *a, const struct tracked *t, Fnguard__V1__Function *f)
+{
+	const char *base = strrchr(t->path, '/');
+
+	fnguard__v1__function__init(f);
+	f->platform = "host";
+	f->name = (char *)(base && base[1] ? base + 1 : t->path);
+	f->cgroup_id = t->id;
+	f->cgroup_path = t->path;
+}
+
+/* Emit a Summary of the losses of @ts since their last summary. */
+static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool force_all)
+{
+	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
+	Fnguard__V1__Summary sum = FNGUARD__V1__SUMMARY__INIT;
+	Fnguard__V1__FunctionCounts *counts, **pcounts;
+	Fnguard__V1__Function *funcs;
+	size_t k = 0;
+	uint64_t now = now_unix();
+
+	counts = calloc(n ? n : 1, sizeof(*counts));
+	pcounts = calloc(n ? n : 1, sizeof(*pcounts));
+	funcs = calloc(n ? n : 1, sizeof(*funcs));
+	if (!counts || !pcounts || !funcs) {
+		pr_err("summary: out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct tracked *t = ts[i];
+		struct fng_cg_stats st;
+		uint64_t d_emit, d_supp, d_drop;
+
+		if (bpf_map_lookup_elem(a->fd_cg_stats, &t->id, &st))
+			continue;
+		d_emit = st.emitted - t->last.emitted;
+		d_supp = st.suppressed - t->last.suppressed;
+		d_drop = st.dropped - t->last.dropped;
+		t->last = st;
+		a->n.rate_limited += d_supp;
+		a->n.dropped += d_drop;
+		if (!d_supp && !d_drop && !(force_all && d_emit))
+			continue;
+		fnguard__v1__function_counts__init(&counts[k]);
+		emit_function(a, t, &funcs[k]);
+		counts[k].function = &funcs[k];
+		counts[k].profile = t->ps ? t->ps->name : "";
+		counts[k].reported = d_emit;
+		counts[k].rate_limited = d_supp;
+		counts[k].dropped = d_drop;
+		pcounts[k] = &counts[k];
+		k++;
+	}
+	if (k) {
+		sum.start_unix_nano = a->summary_start_unix_ns;
+		sum.end_unix_nano = now;
+		sum.node = a->node;
+		sum.n_functions = k;
+		sum.functions = pcounts;
+		rec.record_case = FNGUARD__V1__RECORD__RECORD_SUMMARY;
+		rec.summary = &sum;
+		exporter__emit(a->ex, &rec);
+	}
+cleanup:
+	free(counts);
+	free(pcounts);
+	free(funcs);
+}
+
+static void tracked__free(struct tracked *t)
+{
+	if (!t)
+		return;
+	free(t->path);
+	free(t);
+}
+
+/* Remove a cgroup's entries; its losses since the last summary are reported first. */
+static void untrack(struct agent *a, struct tracked *t)
+{
+	hmap__del(&a->cgroups, t->id);
+	bpf_map_delete_elem(a->fd_cg_profile, &t->id);
+	emit_summary(a, &t, 1, false);
+	bpf_map_delete_elem(a->fd_cg_stats, &t->id);
+	pr_debug("cgroup \"%s\" (%llu): untracked", t->path, (unsigned long long)t->id);
+	tracked__free(t);
+}
+
+/* Make the cgroup's entries match @ps (NULL: no profile). */
+static int track(struct agent *a, const char *path, uint64_t id, struct prof_state *ps)
+{
+	struct tracked *t = hmap__get(&a->cgroups, id);
+	struct fng_cg_stats zero = { 0 };
+	int err;
+
+	if (!ps) {
+		if (t)
+			untrack(a, t);
+		return 0;
+	}
+	if (t) {
+		t->seen = true;
+		if (strcmp(t->path, path)) {
+			char *p = strdup(path);
+
+			if (p) {
+				free(t->path);
+				t->path = p;
+			}
+		}
+		t->ps = ps;
+		return tracked__apply(a, t);
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t || !(t->path = strdup(path))) {
+		free(t);
+		return -ENOMEM;
+	}
+	t->id = id;
+	t->ps = ps;
+	t->seen = true;
+	/* Stats before the profile: the programs count into them from the first violation. */
+	if (bpf_map_update_elem(a->fd_cg_stats, &id, &zero, BPF_NOEXIST) && errno != EEXIST) {
+		err = -errno;
+		goto cleanup;
+	}
+	bpf_map_lookup_elem(a->fd_cg_stats, &id, &t->last);
+	err = hmap__put(&a->cgroups, id, t, NULL);
+	if (err)
+		goto cleanup;
+	err = tracked__apply(a, t);
+	if (err) {
+		hmap__del(&a->cgroups, id);
+		goto cleanup;
+	}
+	pr_info("cgroup \"%s\" (%llu): profile \"%s\" (%s)", path, (unsigned long long)id, ps->name,
+		mode_name(ps->mode));
+	return 0;
+cleanup:
+	bpf_map_delete_elem(a->fd_cg_stats, &id);
+	tracked__free(t);
+	return err;
+}
+
+static int walk_cb(const char *path, uint64_t id, void *ctx)
+{
+	struct agent *a = ctx;
+	int err = track(a, path, id, select_profile(a, path));
+
+	if (err)
+		pr_err("cgroup \"%s\": install profile: %s", path, strerror(-err));
+	return 0;
+}
+
+/* Bring every cgroup's entries in line with the profiles: at start, after a reload, after lost events. */
+static void rescan(struct agent *a)
+{
+	size_t pos = 0, n = 0;
+	uint64_t id;
+	void *val;
+	struct tracked **gone;
+	int err;
+
+	while (hmap__next(&a->cgroups, &pos, &id, &val))
+		((struct tracked *)val)->seen = false;
+	err = cgroup_walk(a->cg_root, walk_cb, a);
+	if (err)
+		pr_err("walk cgroups under \"%s\": %s", a->cg_root, strerror(-err));
+	gone = calloc(a->cgroups.len + 1, sizeof(*gone));
+	if (!gone)
+		return;
+	pos = 0;
+	while (hmap__next(&a->cgroups, &pos, &id, &val))
+		if (!((struct tracked *)val)->seen)
+			gone[n++] = val;
+	for (size_t i = 0; i < n; i++)
+		untrack(a, gone[i]);
+	free(gone);
+}
+
+/* ---- profiles ---- */
+
+static int name_cmp(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static bool is_profile_file(const char *dir, const char *name)
+{
+	size_t n = strlen(name);
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (name[0] == '.')
+		return false;
+	if (!(n > 5 && !strcmp(name + n - 5, ".yaml")) && !(n > 4 && !strcmp(name + n - 4, ".yml")))
+		return false;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return false;
+	/* stat, not lstat: a ConfigMap mount shows its files as symlinks. */
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int list_profile_files(const char *dir, char ***out, size_t *n_out)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char **v = NULL;
+	size_t n = 0;
+	int err = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (!is_profile_file(dir, de->d_name))
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			v = nv ? nv : v;
+			err = -ENOMEM;
+			break;
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (err) {
+		while (n)
+			free(v[--n]);
+		free(v);
+		return err;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), name_cmp);
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* Compile each profile once to find what the maps cannot hold before anything is replaced. */
+static int check_compile(const struct fng_profile_set *set, struct fng_diag *diag)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		struct fng_compiled c;
+		int err = profile__compile(set->v[i], 0, &c, diag);
+
+		if (err)
+			return err;
+		compiled__free(&c);
+	}
+	return 0;
+}
+
+/* Could @add join @acc (names and selectors unique)? */
+static int set_fits(struct fng_profile_set *acc, const struct fng_profile_set *add,
+		    struct fng_diag *diag)
+{
+	struct fng_profile **v = realloc(acc->v, (acc->n + add->n + 1) * sizeof(*v));
+	struct fng_profile_set tmp;
+
+	if (!v)
+		return -ENOMEM;
+	acc->v = v;
+	memcpy(v + acc->n, add->v, add->n * sizeof(*v));
+	tmp = (struct fng_profile_set){ .n = acc->n + add->n, .v = v };
+	return profile_set__validate(&tmp, diag);
+}
+
+static struct file_state *find_file(struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_files; i++)
+		if (!strcmp(a->files[i].name, name))
+			return &a->files[i];
+	return NULL;
+}
+
+static struct prof_state *find_prof(struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_profs; i++)
+		if (!strcmp(a->profs[i]->name, name))
+			return a->profs[i];
+	return NULL;
+}
+
+static void reject(struct agent *a, const struct fng_diag *diag, const char *what)
+{
+	char line[1024];
+	struct agent_event ev = { .type = FNGUARD__V1__AGENT_EVENT__TYPE__PROFILE_REJECTED,
+				  .diag = diag };
+
+	diag_format(diag, line, sizeof(line));
+	pr_err("%s (%s)", line, what);
+	a->n.rejected++;
+	emit_agent_event(a, &ev);
+}
+
+/* One file's outcome in a reload. */
+struct candidate {
+	char *name;
+	struct fng_profile_set fresh; /* parsed now */
+	struct file_state *old;	      /* accepted before, if any */
+	const struct fng_profile_set *use;
+};
+
+/*
+ * Bring the maps in line with one profile: a new or changed profile gets a
+ * new rule set; an unchanged one keeps its own and only follows the new
+ * parse. The replaced rules are queued on @retire.
+ */
+static void apply_profile(struct agent *a, const struct fng_profile *p, struct fng_compiled *retire,
+			  size_t *n_retire)
+{
+	struct prof_state *ps = find_prof(a, p->name);
+	int mode = a->o->mode_override ? a->o->mode_override : p->mode;
+	struct fng_compiled c;
+	struct fng_diag diag;
+	int err;
+
+	if (!ps) {
+		struct prof_state **v = realloc(a->profs, (a->n_profs + 1) * sizeof(*v));
+
+		ps = calloc(1, sizeof(*ps));
+		if (v)
+			a->profs = v;
+		if (!v || !ps || !(ps->name = strdup(p->name))) {
+			free(ps);
+			pr_err("profile \"%s\": out of memory", p->name);
+			return;
+		}
+		a->profs[a->n_profs++] = ps;
+	}
+	ps->seen = true;
+	if (ps->generation && profile__equal(ps->p, p) && ps->mode == mode) {
+		ps->p = p;
+		return;
+	}
+	err = profile__compile(p, ++a->next_ruleset, &c, &diag);
+	if (!err)
+		err = compiled__install(a, &c);
+	if (!err)
+		err = rulesets__add(a, c.ruleset, p->name, ps->generation + 1);
+	if (err) {
+		compiled__free(&c);
+		pr_err("profile \"%s\": write rules: %s; %s", p->name, strerror(-err),
+		       ps->generation ? "the previous version stays in force" : "not installed");
+		if (!ps->generation)
+			ps->seen = false; /* dropped below like a removed profile */
+		else
+			ps->p = p;
+		return;
+	}
+	if (ps->generation)
+		retire[(*n_retire)++] = ps->c;
+	ps->c = c;
+	ps->p = p;
+	ps->mode = mode;
+	ps->generation++;
+	if (mode == FNG_MODE_LEARN && !a->learn_warned) {
+		pr_warn("profile \"%s\": learn mode reports like audit mode in this build (no profile is generated)",
+			p->name);
+		a->learn_warned = true;
+	}
+	if (!selects_by_path(p))
+		pr_warn("profile \"%s\" selects by %s: this build resolves only selector.cgroup, so it applies to no cgroup",
+			p->name,
+			p->sel.cgroup ? "platform/namespace/function/container"
+				      : "function identity");
+	if (p->read.present || p->write.present || p->exec.present)
+		pr_warn("profile \"%s\": files and exec rules are checked but not enforced by this build",
+			p->name);
+	pr_info("profile \"%s\" generation %llu loaded from %s (%s, %zu network rules)", p->name,
+		(unsigned long long)ps->generation, p->file, mode_name(mode), c.n_net);
+	emit_agent_event(
+		a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__PROFILE_LOADED,
+					  .profile = p->name,
+					  .generation = ps->generation,
+					  .mode = mode });
+}
+
+/*
+ * Read the profiles directory again. Each file is accepted whole or not at
+ * all; a rejected file keeps its previously accepted profiles in force.
+ * Returns -errno only when the directory cannot be read.
+ */
+static int reload(struct agent *a)
+{
+	const char *dir = a->o->profiles_dir;
+	struct candidate *cands = NULL;
+	struct fng_profile_set acc = { 0 };
+	struct fng_compiled *retire = NULL;
+	struct prof_state **gone = NULL;
+	size_t n_retire = 0, n_names = 0, kept = 0, n_gone = 0;
+	char **names = NULL;
+	int err;
+
+	a->n.reloads++;
+	err = list_profile_files(dir, &names, &n_names);
+	if (err) {
+		pr_err("profiles directory \"%s\": %s", dir, strerror(-err));
+		return err;
+	}
+	cands = calloc(n_names + 1, sizeof(*cands));
+	if (!cands) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n_names; i++) {
+		struct candidate *c = &cands[i];
+		char path[PATH_MAX];
+		struct fng_diag diag;
+
+		c->name = names[i];
+		c->old = find_file(a, c->name);
+		snprintf(path, sizeof(path), "%s/%s", dir, c->name);
+		err = profile_parse_file(path, &c->fresh, &diag);
+		if (!err)
+			err = check_compile(&c->fresh, &diag);
+		if (!err)
+			err = set_fits(&acc, &c->fresh, &diag);
+		if (!err) {
+			c->use = &c->fresh;
+		} else {
+			profile_set__clear(&c->fresh);
+			reject(a, &diag,
+			       c->old ? "the profiles it held before stay in force"
+				      : "nothing from it is in force");
+			c->use = NULL;
+			if (c->old && set_fits(&acc, &c->old->set, &diag) == 0)
+				c->use = &c->old->set;
+			else if (c->old)
+				reject(a, &diag,
+				       "its previous profiles conflict too and are removed");
+		}
+		if (c->use) {
+			memcpy(acc.v + acc.n, c->use->v, c->use->n * sizeof(*acc.v));
+			acc.n += c->use->n;
+		}
+	}
+
+	/* Apply: new rule sets first, then switch the cgroups, then drop the old rules. */
+	retire = calloc(a->n_profs + acc.n + 1, sizeof(*retire));
+	if (!retire) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < a->n_profs; i++)
+		a->profs[i]->seen = false;
+	for (size_t i = 0; i < acc.n; i++)
+		apply_profile(a, acc.v[i], retire, &n_retire);
+	gone = calloc(a->n_profs + 1, sizeof(*gone));
+	if (!gone) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < a->n_profs; i++) {
+		struct prof_state *ps = a->profs[i];
+
+		if (ps->seen) {
+			a->profs[kept++] = ps;
+			continue;
+		}
+		if (ps->generation) {
+			pr_info("profile \"%s\" removed", ps->name);
+			emit_agent_event(
+				a, &(struct agent_event){
+					   .type = FNGUARD__V1__AGENT_EVENT__TYPE__PROFILE_REMOVED,
+					   .profile = ps->name,
+					   .generation = ps->generation,
+					   .mode = ps->mode });
+			retire[n_retire++] = ps->c;
+		}
+		gone[n_gone++] = ps;
+	}
+	a->n_profs = kept;
+	/* Cgroups of removed profiles move to another profile or are untracked;
+	 * the removed states are freed only after that. */
+	rescan(a);
+	for (size_t i = 0; i < n_gone; i++) {
+		free(gone[i]->name);
+		free(gone[i]);
+	}
+	for (size_t i = 0; i < n_retire; i++)
+		compiled__retire(a, &retire[i]);
+
+	/* The files' accepted sets now: fresh parses replace old ones. */
+	{
+		struct file_state *files = calloc(n_names + 1, sizeof(*files));
+
+		if (!files) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		for (size_t i = 0; i < n_names; i++) {
+			struct candidate *c = &cands[i];
+
+			files[i].name = c->name;
+			c->name = NULL;
+			names[i] = NULL;
+			if (c->use == &c->fresh) {
+				files[i].set = c->fresh;
+				c->fresh = (struct fng_profile_set){ 0 };
+			} else if (c->use) {
+				files[i].set = c->old->set;
+				c->old->set = (struct fng_profile_set){ 0 };
+			}
+		}
+		for (size_t i = 0; i < a->n_files; i++) {
+			profile_set__clear(&a->files[i].set);
+			free(a->files[i].name);
+		}
+		free(a->files);
+		a->files = files;
+		a->n_files = n_names;
+	}
+	err = 0;
+cleanup:
+	for (size_t i = 0; cands && i < n_names; i++)
+		profile_set__clear(&cands[i].fresh);
+	for (size_t i = 0; names && i < n_names; i++)
+		free(names[i]);
+	free(names);
+	free(cands);
+	free(acc.v);
+	free(retire);
+	free(gone);
+	return err;
+}
+
+/* ---- kernel records ---- */
+
+static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
+{
+	struct exe_slot *s = &a->exe_cache[pid % EXE_CACHE_SLOTS];
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	if (s->exe && s->pid == pid && s->start_ns == start_ns)
+		return s->exe;
+	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	free(s->exe);
+	s->exe = strdup(buf);
+	s->pid = pid;
+	s->start_ns = start_ns;
+	return s->exe ? s->exe : "";
+}
+
+static void handle_egress(struct agent *a, const struct fng_egress_event *e)
+{
+	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
+	Fnguard__V1__Violation v = FNGUARD__V1__VIOLATION__INIT;
+	Fnguard__V1__Function f = FNGUARD__V1__FUNCTION__INIT;
+	Fnguard__V1__Process p = FNGUARD__V1__PROCESS__INIT;
+	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
+	struct tracked *t = hmap__get(&a->cgroups, e->hdr.cgroup_id);
+	struct rs_info *rs = hmap__get(&a->rulesets, e->ruleset);
+	char comm[FNG_COMM_LEN + 1], addr[INET6_ADDRSTRLEN];
+
+	a->n.violations++;
+	if (e->action == FNG_ACT_DENIED)
+		a->n.denied++;
+	else
+		a->n.alerted++;
+
+	if (t) {
+		emit_function(a, t, &f);
+	} else {
+		f.platform = "host";
+		f.cgroup_id = e->hdr.cgroup_id;
+	}
+	memcpy(comm, e->proc.comm, FNG_COMM_LEN);
+	comm[FNG_COMM_LEN] = '\0';
+	p.pid = e->hdr.pid;
+	p.tid = e->proc.tid;
+	p.ppid = e->proc.ppid;
+	p.uid = e->proc.uid;
+	p.gid = e->proc.gid;
+	p.comm = comm;
+	p.exe = (char *)exe_of(a, e->hdr.pid, e->proc.start_ns);
+
+	inet_ntop(e->family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	eg.address = addr;
+	eg.port = e->port;
+	eg.protocol = e->protos == FNG_PROTO_TCP ? FNGUARD__V1__PROTOCOL__TCP
+						 : FNGUARD__V1__PROTOCOL__UDP;
+	eg.family =
+		e->family == FNG_FAMILY_V4 ? FNGUARD__V1__FAMILY__IPV4 : FNGUARD__V1__FAMILY__IPV6;
+
+	v.time_unix_nano = a->boot_to_unix_ns + e->hdr.time_ns;
+	v.node = a->node;
+	v.function = &f;
+	v.process = &p;
+	v.kind = FNGUARD__V1__KIND__EGRESS;
+	v.action = e->action == FNG_ACT_DENIED ? FNGUARD__V1__ACTION__DENIED
+					       : FNGUARD__V1__ACTION__ALERTED;
+	v.mechanism = FNGUARD__V1__MECHANISM__CGROUP_HOOK;
+	v.profile = rs ? rs->profile : "";
+	v.profile_generation = rs ? rs->generation : 0;
+	v.mode = pb_mode(e->mode);
+	v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
+	v.egress = &eg;
+	rec.record_case = FNGUARD__V1__RECORD__RECORD_VIOLATION;
+	rec.violation = &v;
+	exporter__emit(a->ex, &rec);
+}
+
+static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
+{
+	char path[FNG_CG_PATH_MAX];
+
+	if (e->path_len == 0 || e->path_len >= FNG_CG_PATH_MAX) {
+		/* Truncated or unreadable path: find the cgroup by walking. */
+		rescan(a);
+		return;
+	}
+	memcpy(path, e->path, e->path_len);
+	path[e->path_len - 1] = '\0';
+	if (e->hdr.type == FNG_EV_CG_MKDIR) {
+		struct prof_state *ps = select_profile(a, path);
+		int err;
+
+		if (!ps)
+			return;
+		err = track(a, path, e->hdr.cgroup_id, ps);
+		if (err)
+			pr_err("cgroup \"%s\": install profile: %s", path, strerror(-err));
+	} else {
+		struct tracked *t = hmap__get(&a->cgroups, e->hdr.cgroup_id);
+
+		if (t)
+			untrack(a, t);
+	}
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct agent *a = ctx;
+	const struct fng_event_hdr *h = data;
+
+	if (size < sizeof(*h) || h->size > size) {
+		a->n.bad_events++;
+		return 0;
+	}
+	switch (h->type) {
+	case FNG_EV_EGRESS:
+		if (h->size < sizeof(struct fng_egress_event))
+			break;
+		handle_egress(a, data);
+		return 0;
+	case FNG_EV_CG_MKDIR:
+	case FNG_EV_CG_RMDIR:
+		if (h->size < sizeof(struct fng_cg_event))
+			break;
+		handle_cgroup(a, data);
+		return 0;
+	}
+	a->n.bad_events++;
+	return 0;
+}
+
+/* ---- event loop callbacks ---- */
+
+static int ring_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+	uint64_t lost;
+	int n = ring_buffer__consume(a->rb);
+
+	if (n < 0)
+		pr_err("ring buffer: %s", strerror(-n));
+	lost = loader__bpf_err(a->ld, FNG_ERR_CG_EVENT_LOST);
+	if (lost != a->cg_lost_seen) {
+		pr_warn("%llu cgroup lifecycle events lost in the kernel: walking cgroups again",
+			(unsigned long long)(lost - a->cg_lost_seen));
+		a->cg_lost_seen = lost;
+		rescan(a);
+	}
+	return 0;
+}
+
+static void arm_timer(int fd, uint64_t first_ns, uint64_t every_ns)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = first_ns / 1000000000ull,
+			      .tv_nsec = first_ns % 1000000000ull },
+		.it_interval = { .tv_sec = every_ns / 1000000000ull,
+				 .tv_nsec = every_ns % 1000000000ull },
+	};
+
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void drain_fd(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static int inotify_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+
+	drain_fd(a->ino_fd);
+	arm_timer(a->reload_fd, RELOAD_DEBOUNCE_NS, 0);
+	return 0;
+}
+
+static int reload_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+
+	drain_fd(a->reload_fd);
+	pr_info("profiles changed in \"%s\": reloading", a->o->profiles_dir);
+	reload(a);
+	return 0;
+}
+
+static void summary_all(struct agent *a, bool force_all)
+{
+	struct tracked **ts = calloc(a->cgroups.len + 1, sizeof(*ts));
+	size_t pos = 0, n = 0;
+	uint64_t id;
+	void *val;
+
+	if (!ts)
+		return;
+	while (hmap__next(&a->cgroups, &pos, &id, &val))
+		ts[n++] = val;
+	emit_summary(a, ts, n, force_all);
+	a->summary_start_unix_ns = now_unix();
+	free(ts);
+}
+
+static int summary_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+
+	drain_fd(a->summary_fd);
+	summary_all(a, false);
+	return 0;
+}
+
+static int signal_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+	struct signalfd_siginfo si;
+
+	while (read(a->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			pr_info("SIGHUP: reloading profiles");
+			reload(a);
+		} else {
+			pr_info("%s: stopping (pinned programs keep enforcing)",
+				strsignal((int)si.ssi_signo));
+			loop__stop(a->lp);
+		}
+	}
+	return 0;
+}
+
+static void idle(void *ctx)
+{
+	struct agent *a = ctx;
+
+	exporter__flush(a->ex);
+}
+
+static int status_reply(void *ctx, const char *req, struct fng_buf *out)
+{
+	struct agent *a = ctx;
+	const struct fng_export_stats *xs = exporter__stats(a->ex);
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	if (strcmp(req, "status"))
+		return -EINVAL;
+	buf__printf(out, "fnguard %s agent pid %d on node %s, up %llus\n", FNG_VERSION, getpid(),
+		    a->node, (unsigned long long)((now_unix() - a->start_unix_ns) / 1000000000ull));
+	buf__printf(out, "cgroup root: %s\npin dir: %s\nprofiles dir: %s\n", a->cg_root,
+		    a->ld->pin_dir, a->o->profiles_dir);
+	buf__puts(out, "enforcement:\n");
+	for (size_t i = 0; i < a->ld->n_points; i++)
+		buf__printf(out, "  %-16s %-12s %s\n", a->ld->points[i].point,
+			    mechanism_name(a->ld->points[i].mechanism), a->ld->points[i].hook);
+	buf__puts(out, "  file.*           NONE         not enforced by this build\n");
+	buf__puts(out, "  exec             NONE         not enforced by this build\n");
+	buf__printf(out, "profiles: %zu\n", a->n_profs);
+	for (size_t i = 0; i < a->n_profs; i++) {
+		const struct prof_state *ps = a->profs[i];
+
+		buf__printf(out, "  %s mode=%s generation=%llu ruleset=%u rules=%zu file=%s:%u\n",
+			    ps->name, mode_name(ps->mode), (unsigned long long)ps->generation,
+			    ps->c.ruleset, ps->c.n_net, ps->p->file, ps->p->pos.line);
+	}
+	buf__printf(out, "functions tracked: %zu\n", a->cgroups.len);
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+
+		buf__printf(out, "  cgroup %s id=%llu profile=%s\n", t->path,
+			    (unsigned long long)id, t->ps->name);
+	}
+	buf__printf(out,
+		    "counters: violations=%llu denied=%llu alerted=%llu exported=%llu "
+		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
+		    "bpf_no_stats=%llu cg_events_lost=%llu reloads=%llu rejected=%llu\n",
+		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
+		    (unsigned long long)a->n.alerted, (unsigned long long)xs->records,
+		    (unsigned long long)a->n.rate_limited, (unsigned long long)a->n.dropped,
+		    (unsigned long long)xs->lost, (unsigned long long)a->n.bad_events,
+		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
+		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
+		    (unsigned long long)a->n.rejected);
+	return 0;
+}
+
+/* ---- wiring ---- */
+
+static int setup_fds(struct agent *a)
+{
+	sigset_t mask;
+	int err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	a->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	a->reload_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->summary_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->sig_fd < 0 || a->ino_fd < 0 || a->reload_fd < 0 || a->summary_fd < 0)
+		return -errno;
+	/* IN_MOVED_TO catches editors' atomic saves and ConfigMap "..data" swaps. */
+	if (inotify_add_watch(a->ino_fd, a->o->profiles_dir,
+			      IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+				      IN_ATTRIB) < 0) {
+		err = -errno;
+		pr_err("watch profiles directory \"%s\": %s", a->o->profiles_dir, strerror(-err));
+		return err;
+	}
+	if ((err = loop__add(a->lp, a->sig_fd, EPOLLIN, signal_io, a)) ||
+	    (err = loop__add(a->lp, a->ino_fd, EPOLLIN, inotify_io, a)) ||
+	    (err = loop__add(a->lp, a->reload_fd, EPOLLIN, reload_io, a)) ||
+	    (err = loop__add(a->lp, a->summary_fd, EPOLLIN, summary_io, a)) ||
+	    (err = loop__add(a->lp, ring_buffer__epoll_fd(a->rb), EPOLLIN, ring_io, a)))
+		return err;
+	arm_timer(a->summary_fd, a->o->summary_interval_ns, a->o->summary_interval_ns);
+	return 0;
+}
+
+static void agent__cleanup(struct agent *a)
+{
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	control__free(a->ctl);
+	ring_buffer__free(a->rb);
+	while (hmap__next(&a->cgroups, &pos, &id, &val))
+		tracked__free(val);
+	hmap__free(&a->cgroups);
+	pos = 0;
+	while (hmap__next(&a->rulesets, &pos, &id, &val))
+		rs_info__free(val);
+	hmap__free(&a->rulesets);
+	for (size_t i = 0; i < a->n_profs; i++) {
+		compiled__free(&a->profs[i]->c);
+		free(a->profs[i]->name);
+		free(a->profs[i]);
+	}
+	free(a->profs);
+	for (size_t i = 0; i < a->n_files; i++) {
+		profile_set__clear(&a->files[i].set);
+		free(a->files[i].name);
+	}
+	free(a->files);
+	for (size_t i = 0; i < EXE_CACHE_SLOTS; i++)
+		free(a->exe_cache[i].exe);
+	exporter__free(a->ex);
+	loader__free(a->ld);
+	loop__free(a->lp);
+	for (int *fd = &a->sig_fd; fd <= &a->summary_fd; fd++)
+		if (*fd >= 0)
+			close(*fd);
+}
+
+int agent_run(const struct agent_opts *o)
+{
+	struct agent *a = calloc(1, sizeof(*a));
+	struct fng_loader_opts lo = { 0 };
+	char errbuf[512];
+	struct stat st;
+	int err;
+
+	if (!a)
+		return -ENOMEM;
+	a->o = o;
+	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = -1;
+	a->start_unix_ns = a->summary_start_unix_ns = now_unix();
+	a->boot_to_unix_ns = now_unix() - clock_ns(CLOCK_BOOTTIME);
+	if (o->node)
+		strlcpy_ok(a->node, o->node, sizeof(a->node));
+	else if (getenv("NODE_NAME") && *getenv("NODE_NAME"))
+		strlcpy_ok(a->node, getenv("NODE_NAME"), sizeof(a->node));
+	else if (gethostname(a->node, sizeof(a->node) - 1))
+		strcpy(a->node, "unknown");
+
+	if (stat(o->profiles_dir, &st) || !S_ISDIR(st.st_mode)) {
+		err = -ENOENT;
+		pr_err("profiles directory \"%s\": %s", o->profiles_dir,
+		       errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory");
+		goto cleanup;
+	}
+	if (o->cgroup_root) {
+		strlcpy_ok(a->cg_root, o->cgroup_root, sizeof(a->cg_root));
+	} else {
+		err = cgroup_find_root(a->cg_root, sizeof(a->cg_root));
+		if (err) {
+			pr_err("no cgroup v2 hierarchy in /proc/self/mountinfo: %s (fnguard needs cgroup v2, mounted alone or beside v1)",
+			       strerror(-err));
+			goto cleanup;
+		}
+	}
+
+	a->ex = exporter__new();
+	a->lp = loop__new();
+	if (!a->ex || !a->lp) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < o->n_exports; i++) {
+		err = exporter__add(a->ex, o->exports[i], errbuf, sizeof(errbuf));
+		if (err) {
+			pr_err("%s", errbuf);
+			goto cleanup;
+		}
+	}
+
+	lo.pin_dir = o->pin_dir;
+	lo.cgroup_root = a->cg_root;
+	lo.ringbuf_size = o->ringbuf_size;
+	if (o->rate) {
+		lo.rl_interval_ns = 1000000000ull / o->rate;
+		if (!lo.rl_interval_ns)
+			lo.rl_interval_ns = 1;
+		lo.rl_tau_ns = lo.rl_interval_ns * (o->burst ? o->burst - 1 : 0);
+	}
+	err = loader__open(&a->ld, &lo);
+	if (err)
+		goto cleanup;
+	a->fd_cg_profile = loader__fd_cg_profile(a->ld);
+	a->fd_cg_stats = loader__fd_cg_stats(a->ld);
+	a->fd_net_rules = loader__fd_net_rules(a->ld);
+	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
+	if (!a->rb || ring_buffer__add(a->rb, loader__fd_cg_events(a->ld), on_record, a)) {
+		err = -errno;
+		pr_err("ring buffer: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = setup_fds(a);
+	if (err) {
+		pr_err("event loop: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	for (size_t i = 0; i < a->ld->n_points; i++)
+		pr_info("enforcement %s: %s (%s)", a->ld->points[i].point,
+			mechanism_name(a->ld->points[i].mechanism), a->ld->points[i].hook);
+	pr_info("file and exec enforcement: none in this build");
+	emit_agent_event(a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__START });
+
+	/* Profiles into our maps while a previous agent's programs still enforce;
+	 * only then do our pins replace theirs. */
+	err = reload(a);
+	if (err)
+		goto cleanup;
+	err = loader__pin(a->ld);
+	if (err)
+		goto cleanup;
+	err = control__open(&a->ctl, a->lp, o->control_path, status_reply, a);
+	if (err) {
+		pr_err("control socket \"%s\": %s%s", o->control_path, strerror(-err),
+		       err == -EADDRINUSE ? " (another agent answers there)" : "");
+		goto cleanup;
+	}
+	pr_info("ready: %zu profiles, %zu cgroups profiled, pinned under %s", a->n_profs,
+		a->cgroups.len, a->ld->pin_dir);
+	exporter__flush(a->ex);
+
+	err = loop__run(a->lp, idle, a);
+	if (err)
+		pr_err("event loop: %s", strerror(-err));
+
+	/* Whatever the kernel handed over is exported before we go. */
+	ring_buffer__consume(a->rb);
+	summary_all(a, false);
+	emit_agent_event(a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__STOP });
+cleanup:
+	agent__cleanup(a);
+	free(a);
+	return err;
+}

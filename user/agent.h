@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* `fnguard run`: the node agent. Wires the loader, profiles, cgroups, exporters and the loop. */
+#ifndef FNG_AGENT_H
+#define FNG_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FNG_DEFAULT_PROFILES	"/etc/fnguard/profiles"
+#define FNG_DEFAULT_EVENTS_FILE "/var/log/fnguard/events.pb"
+
+struct agent_opts {
+	const char *profiles_dir;
+	int mode_override;    /* FNG_MODE_*, 0: each profile's own */
+	const char **exports; /* sink specs (export.h) */
+	size_t n_exports;
+	const char *cgroup_root; /* NULL: found in mountinfo */
+	const char *pin_dir;
+	const char *control_path;
+	const char *node; /* NULL: $NODE_NAME, else the host name */
+	uint64_t rate;	  /* records per second per function, 0: unlimited */
+	uint64_t burst;	  /* records a function may send at once */
+	uint64_t ringbuf_size;
+	uint64_t summary_interval_ns;
+};
+
+/* Run until SIGTERM/SIGINT. Returns 0, or -errno after logging why (exit code 1). */
+int agent_run(const struct agent_opts *o);
+
+#endif /* FNG_AGENT_H */

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include "compile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* One (protocol, port range) before merging. */
+struct span {
+	uint8_t proto;
+	uint16_t lo, hi;
+};
+
+static int span_cmp(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	if (x->proto != y->proto)
+		return x->proto - y->proto;
+	if (x->lo != y->lo)
+		return x->lo - y->lo;
+	return x->hi - y->hi;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct fng_port_range *x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo - y->lo;
+	return x->hi - y->hi;
+}
+
+/* Does the prefix of rule @outer contain the whole prefix of rule @inner? */
+static bool prefix_contains(const struct fng_egress_rule *outer,
+			    const struct fng_egress_rule *inner)
+{
+	unsigned bits = outer->prefix, bytes = bits / 8, rem = bits % 8;
+
+	if (outer->family != inner->family || outer->prefix > inner->prefix)
+		return false;
+	if (memcmp(outer->addr, inner->addr, bytes))
+		return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xff << (8 - rem));
+
+		if ((outer->addr[bytes] & mask) != (inner->addr[bytes] & mask))
+			return false;
+	}
+	return true;
+}
+
+static bool is_ip_rule(const struct fng_egress_rule *r)
+{
+	return r->has_to && (r->protos & (FNG_PROTO_TCP | FNG_PROTO_UDP));
+}
+
+static void format_prefix(const struct fng_egress_rule *r, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	inet_ntop(r->family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, r->addr, addr, sizeof(addr));
+	snprintf(buf, len, "%s/%u", addr, r->prefix);
+}
+
+/*
+ * The value for the prefix of rule @idx: the port ranges of every rule whose
+ * prefix contains it, merged per protocol, then ranges equal for TCP and UDP
+ * joined. An LPM lookup returns only the longest matching prefix, so each
+ * entry must carry what its shorter containing prefixes allow.
+ */
+static int build_value(const struct fng_profile *p, size_t idx, struct fng_net_val *val,
+		       struct fng_diag *diag)
+{
+	const struct fng_egress_rule *target = &p->egress[idx];
+	struct span *spans = NULL;
+	size_t n = 0, cap = 0, out = 0;
+	int err = 0;
+
+	for (size_t i = 0; i < p->n_egress; i++) {
+		const struct fng_egress_rule *r = &p->egress[i];
+		size_t nports = r->nports ? r->nports : 1;
+
+		if (!is_ip_rule(r) || !prefix_contains(r, target))
+			continue;
+		for (uint8_t proto = FNG_PROTO_TCP; proto <= FNG_PROTO_UDP; proto <<= 1) {
+			if (!(r->protos & proto))
+				continue;
+			for (size_t j = 0; j < nports; j++) {
+				if (n == cap) {
+					struct span *s;
+
+					cap = cap ? cap * 2 : 16;
+					s = realloc(spans, cap * sizeof(*s));
+					if (!s) {
+						err = -ENOMEM;
+						goto cleanup;
+					}
+					spans = s;
+				}
+				spans[n].proto = proto;
+				spans[n].lo = r->nports ? r->ports[j].lo : 0;
+				spans[n].hi = r->nports ? r->ports[j].hi : 65535;
+				n++;
+			}
+		}
+	}
+	if (n)
+		qsort(spans, n, sizeof(*spans), span_cmp);
+
+	/* Merge overlapping and adjacent ranges of the same protocol. */
+	memset(val, 0, sizeof(*val));
+	{
+		size_t m = 0;
+
+		for (size_t i = 0; i < n;) {
+			struct span cur = spans[i++];
+
+			while (i < n && spans[i].proto == cur.proto &&
+			       spans[i].lo <= (uint32_t)cur.hi + 1) {
+				if (spans[i].hi > cur.hi)
+					cur.hi = spans[i].hi;
+				i++;
+			}
+			spans[m++] = cur;
+		}
+		n = m;
+	}
+	/* Join a TCP range and a UDP range that are equal into one entry. */
+	for (size_t i = 0; i < n; i++) {
+		bool joined = false;
+
+		if (spans[i].proto == FNG_PROTO_UDP) {
+			for (size_t k = 0; k < out; k++) {
+				struct fng_port_range *r = &val->r[k];
+
+				if (r->protos == FNG_PROTO_TCP && r->lo == spans[i].lo &&
+				    r->hi == spans[i].hi) {
+					r->protos |= FNG_PROTO_UDP;
+					joined = true;
+					break;
+				}
+			}
+		}
+		if (joined)
+			continue;
+		if (out == FNG_NET_MAX_RANGES) {
+			char pfx[INET6_ADDRSTRLEN + 8];
+
+			format_prefix(target, pfx, sizeof(pfx));
+			snprintf(diag->field, sizeof(diag->field), "spec.egress[%zu]", idx);
+			snprintf(
+				diag->msg, sizeof(diag->msg),
+				"more than %d port ranges apply to %s (rules for containing prefixes "
+				"included, tcp and udp counted apart): join ports into ranges",
+				FNG_NET_MAX_RANGES, pfx);
+			diag->pos = target->pos;
+			err = -EINVAL;
+			goto cleanup;
+		}
+		val->r[out].lo = spans[i].lo;
+		val->r[out].hi = spans[i].hi;
+		val->r[out].protos = spans[i].proto;
+		out++;
+	}
+	qsort(val->r, out, sizeof(val->r[0]), range_cmp);
+	val->nranges = (uint32_t)out;
+cleanup:
+	free(spans);
+	return err;
+}
+
+static void make_key(const struct fng_egress_rule *r, uint32_t ruleset, struct fng_net_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = FNG_NET_KEY_PREFIX_BITS + r->prefix;
+	key->ruleset = ruleset;
+	key->family = r->family;
+	memcpy(key->addr, r->addr, r->family == FNG_FAMILY_V4 ? 4 : 16);
+}
+
+int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_compiled *out,
+		     struct fng_diag *diag)
+{
+	struct fng_compiled c = { .ruleset = ruleset };
+	int err = 0;
+
+	memset(diag, 0, sizeof(*diag));
+	if (p->file)
+		strlcpy_ok(diag->file, p->file, sizeof(diag->file));
+	if (p->has_egress)
+		c.sections |= FNG_SEC_EGRESS;
+	if (p->n_egress) {
+		c.net = calloc(p->n_egress, sizeof(*c.net));
+		if (!c.net)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->n_egress; i++) {
+		const struct fng_egress_rule *r = &p->egress[i];
+		struct fng_net_entry *e = &c.net[c.n_net];
+		bool dup = false;
+
+		if (!is_ip_rule(r))
+			continue;
+		make_key(r, ruleset, &e->key);
+		/* Rules on the same prefix share one entry. */
+		for (size_t k = 0; k < c.n_net && !dup; k++)
+			dup = !memcmp(&c.net[k].key, &e->key, sizeof(e->key));
+		if (dup)
+			continue;
+		err = build_value(p, i, &e->val, diag);
+		if (err)
+			goto cleanup;
+		c.n_net++;
+	}
+	*out = c;
+	return 0;
+cleanup:
+	compiled__free(&c);
+	return err;
+}
+
+void compiled__free(struct fng_compiled *c)
+{
+	if (!c)
+		return;
+	free(c->net);
+	c->net = NULL;
+	c->n_net = 0;
+}
+
+struct fng_cg_profile compiled__cg_value(const struct fng_compiled *c, int mode)
+{
+	return (struct fng_cg_profile){
+		.ruleset = c->ruleset,
+		.mode = (uint8_t)mode,
+		.sections = c->sections,
+	};
+}
+
+static bool key_matches(const struct fng_net_key *k, uint8_t family, const uint8_t addr[16])
+{
+	unsigned bits = k->prefixlen - FNG_NET_KEY_PREFIX_BITS, bytes = bits / 8, rem = bits % 8;
+
+	if (k->family != family || memcmp(k->addr, addr, bytes))
+		return false;
+	return !rem || ((k->addr[bytes] ^ addr[bytes]) & (uint8_t)(0xff << (8 - rem))) == 0;
+}
+
+int compiled__allows(const struct fng_compiled *c, uint8_t family, const uint8_t addr[16],
+		     uint16_t port, uint8_t proto)
+{
+	const struct fng_net_entry *best = NULL;
+
+	if (!(c->sections & FNG_SEC_EGRESS))
+		return 1;
+	for (size_t i = 0; i < c->n_net; i++) {
+		const struct fng_net_entry *e = &c->net[i];
+
+		if (key_matches(&e->key, family, addr) &&
+		    (!best || e->key.prefixlen > best->key.prefixlen))
+			best = e;
+	}
+	if (!best)
+		return 0;
+	for (uint32_t i = 0; i < best->val.nranges; i++) {
+		const struct fng_port_range *r = &best->val.r[i];
+
+		if ((r->protos & proto) && port >= r->lo && port <= r->hi)
+			return 1;
+	}
+	return 0;
+}

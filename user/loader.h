@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel side: probe what the kernel offers, open and load the skeleton,
+ * attach, and pin programs and maps under the pin directory so that they keep
+ * enforcing when the agent stops. A new agent replaces the pins of the old
+ * one only after its own programs are attached, so there is no gap.
+ */
+#ifndef FNG_LOADER_H
+#define FNG_LOADER_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
+#define FNG_MAX_POINTS	    8
+#define FNG_MAX_LINKS	    16
+
+struct fng_loader_opts {
+	const char *pin_dir;
+	const char *cgroup_root; /* cgroup v2 mount */
+	uint64_t ringbuf_size;	 /* bytes of the violations ring buffer, power of two */
+	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
+	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
+};
+
+/* One enforcement point and what enforces it. */
+struct fng_point {
+	const char *point; /* "egress.connect4" */
+	int mechanism;	   /* Fnguard__V1__Mechanism */
+	const char *hook;  /* attach point, "cgroup/connect4" */
+};
+
+struct fng_loader {
+	struct fnguard_bpf *skel;
+	char pin_dir[PATH_MAX];
+	size_t n_points;
+	struct fng_point points[FNG_MAX_POINTS];
+	size_t n_links;
+	struct bpf_link *links[FNG_MAX_LINKS];
+	const char *link_names[FNG_MAX_LINKS]; /* program names: the pin names */
+};
+
+/*
+ * Probe, load, attach at the cgroup v2 root. Errors are logged here with what
+ * the kernel lacks; returns 0 or -errno. Nothing is pinned yet: programs of a
+ * previous agent stay pinned and enforcing beside ours.
+ */
+int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts);
+/*
+ * Pin our links and maps under the pin directory, replacing the pins of a
+ * previous agent one by one (which detaches its programs). Call once our
+ * maps hold the profiles, so that enforcement never lapses.
+ */
+int loader__pin(struct fng_loader *l);
+/* Close our fds; the pinned programs keep enforcing. Accepts NULL. */
+void loader__free(struct fng_loader *l);
+
+int loader__fd_cg_profile(const struct fng_loader *l);
+int loader__fd_cg_stats(const struct fng_loader *l);
+int loader__fd_net_rules(const struct fng_loader *l);
+int loader__fd_bpf_errs(const struct fng_loader *l);
+int loader__fd_events(const struct fng_loader *l);    /* violations ring buffer */
+int loader__fd_cg_events(const struct fng_loader *l); /* cgroup lifecycle ring buffer */
+
+/* Sum of the per-CPU BPF-side error counter @idx (FNG_ERR_*). */
+uint64_t loader__bpf_err(const struct fng_loader *l, uint32_t idx);
+
+/*
+ * Detach and unpin everything under @pin_dir. Returns 0 (also when nothing
+ * was pinned) or -errno; problems are logged.
+ */
+int loader_uninstall(const char *pin_dir);
+
+/* Mount bpffs at /sys/fs/bpf when @pin_dir is below it and it is not mounted; check @pin_dir is on bpffs. */
+int loader_ensure_bpffs(const char *pin_dir);
+
+#endif /* FNG_LOADER_H */

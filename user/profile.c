@@ -1,0 +1,1585 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Function profiles: YAML text to struct fng_profile, and the checks that
+ * span profiles. The file is read in two passes over libyaml: an event scan
+ * that refuses what would make the work unbounded (aliases, deep nesting)
+ * before anything is built, then the document API, walked along the schema.
+ * Every rejection names the file, the position, the field and the reason in
+ * the fng_diag; nothing is logged here.
+ */
+#include "profile.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "fnguard/abi.h"
+#include "util.h"
+
+/*
+ * A profile nests five levels deep. The bound keeps libyaml's stacks and our
+ * scan small on hostile input (libyaml 0.2.5 has no nesting limit of its own).
+ */
+#define MAX_DEPTH  64
+/* Bytes of a user string shown in a message; longer ones are cut with "...". */
+#define QUOTE_SHOW 96
+#define QUOTE_BUF  (QUOTE_SHOW * 4 + 16)
+#define FIELD_MAX  sizeof(((struct fng_diag *)0)->field)
+
+static const struct {
+	const char *name;
+	int mode;
+} mode_names[] = {
+	{ "enforce", FNG_MODE_ENFORCE },
+	{ "audit", FNG_MODE_AUDIT },
+	{ "learn", FNG_MODE_LEARN },
+};
+
+static const struct {
+	const char *name;
+	uint8_t protos;
+} proto_names[] = {
+	{ "tcp", FNG_PROTO_TCP },
+	{ "udp", FNG_PROTO_UDP },
+	{ "raw", FNG_RULE_RAW },
+	{ "packet", FNG_RULE_PACKET },
+};
+
+static const char *const platform_names[] = {
+	"openfaas", "faasd", "knative", "kubernetes", "host", "any",
+};
+
+/* Built-in rule sets `include` may name (their rules live in compile.c). */
+static const char *const builtin_sets[] = { "runtime-base" };
+
+/* State of one parse: where we are, for messages. */
+struct ctx {
+	const char *name; /* file name for messages */
+	const char *buf;  /* the input, to place libyaml reader errors */
+	size_t len;
+	yaml_document_t *doc; /* document being walked */
+	struct fng_diag *diag;
+	char path[FIELD_MAX]; /* dotted path of the field being read */
+	size_t plen;
+};
+
+/* A key of a fixed-schema mapping: filled by take_keys() when the key is given. */
+struct slot {
+	const char *key;
+	yaml_node_t *k;
+	yaml_node_t *v;
+};
+
+/*
+ * Copy @s into @buf (QUOTE_BUF bytes) for a message: control characters,
+ * quotes and backslashes escaped, cut after QUOTE_SHOW bytes on a character
+ * boundary, in double quotes when @quoted. Keeps messages one line long and
+ * readable whatever the input holds.
+ */
+static const char *escape(char *buf, const char *s, bool quoted)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, shown = 0;
+
+	if (quoted)
+		buf[o++] = '"';
+	for (; *p; p++) {
+		if (shown >= QUOTE_SHOW && (*p & 0xc0) != 0x80) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*p == '"' || *p == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)*p;
+		} else if (*p == '\n') {
+			memcpy(buf + o, "\\n", 2);
+			o += 2;
+		} else if (*p == '\t') {
+			memcpy(buf + o, "\\t", 2);
+			o += 2;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			o += (size_t)snprintf(buf + o, 5, "\\x%02x", *p);
+		} else {
+			buf[o++] = (char)*p;
+		}
+		shown++;
+	}
+	if (quoted)
+		buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Append to the field path; returns the length to give back to path_pop(). */
+static size_t path_push(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static size_t path_push(struct ctx *c, const char *fmt, ...)
+{
+	size_t old = c->plen;
+	va_list ap;
+	int n;
+
+	if (old >= sizeof(c->path) - 1)
+		return old;
+	va_start(ap, fmt);
+	n = vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		c->path[old] = '\0';
+	else if ((size_t)n >= sizeof(c->path) - old)
+		c->plen = sizeof(c->path) - 1;
+	else
+		c->plen = old + (size_t)n;
+	return old;
+}
+
+static size_t path_key(struct ctx *c, const char *key)
+{
+	char e[QUOTE_BUF];
+
+	return path_push(c, "%s%s", c->plen ? "." : "", escape(e, key, false));
+}
+
+static size_t path_index(struct ctx *c, size_t i)
+{
+	return path_push(c, "[%zu]", i);
+}
+
+static void path_pop(struct ctx *c, size_t len)
+{
+	c->plen = len;
+	c->path[len] = '\0';
+}
+
+static struct fng_pos mark_pos(const yaml_mark_t *m)
+{
+	return (struct fng_pos){ .line = (unsigned)m->line + 1, .column = (unsigned)m->column + 1 };
+}
+
+static int vfail(struct ctx *c, struct fng_pos pos, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static int vfail(struct ctx *c, struct fng_pos pos, const char *fmt, va_list ap)
+{
+	c->diag->pos = pos;
+	strlcpy_ok(c->diag->field, c->path, sizeof(c->diag->field));
+	vsnprintf(c->diag->msg, sizeof(c->diag->msg), fmt, ap);
+	return -EINVAL;
+}
+
+/* Reject the input at @pos with the current field path; returns -EINVAL. */
+static int fail_pos(struct ctx *c, struct fng_pos pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail_pos(struct ctx *c, struct fng_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vfail(c, pos, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* Reject the input at node @n with the current field path; returns -EINVAL. */
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	err = vfail(c, mark_pos(&n->start_mark), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int oom(struct ctx *c)
+{
+	c->diag->pos = (struct fng_pos){ 0 };
+	c->diag->field[0] = '\0';
+	strlcpy_ok(c->diag->msg, "out of memory", sizeof(c->diag->msg));
+	return -ENOMEM;
+}
+
+/*
+ * libyaml reader errors (bad encoding, control characters) carry a byte
+ * offset, not a mark: count lines and characters up to it.
+ */
+static struct fng_pos offset_pos(const char *buf, size_t len, size_t off)
+{
+	struct fng_pos pos = { 1, 1 };
+
+	if (off > len)
+		off = len;
+	for (size_t i = 0; i < off; i++) {
+		if (buf[i] == '\n') {
+			pos.line++;
+			pos.column = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			pos.column++;
+		}
+	}
+	return pos;
+}
+
+/* Turn the error libyaml stopped at into the diag. */
+static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
+{
+	const char *problem = p->problem ? p->problem : "cannot parse";
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return oom(c);
+	path_pop(c, 0);
+	if (p->error == YAML_READER_ERROR) {
+		struct fng_pos pos = offset_pos(c->buf, c->len, p->problem_offset);
+
+		if (p->problem_value >= 0)
+			return fail_pos(c, pos, "invalid YAML: %s (0x%x)", problem,
+					(unsigned)p->problem_value);
+		return fail_pos(c, pos, "invalid YAML: %s", problem);
+	}
+	if (p->context)
+		return fail_pos(c, mark_pos(&p->problem_mark),
+				"invalid YAML: %s (%s at line %zu, column %zu)", problem,
+				p->context, p->context_mark.line + 1, p->context_mark.column + 1);
+	return fail_pos(c, mark_pos(&p->problem_mark), "invalid YAML: %s", problem);
+}
+
+/* One open collection of the event scan: what names the next node in the field path. */
+struct scan_frame {
+	bool map;
+	bool want_key; /* in a mapping: the next node is a key */
+	size_t index;  /* in a sequence: index of the next item */
+	size_t plen;   /* field path length of the collection itself */
+};
+
+/* A node of the scan is complete: move its parent on to the next key, value or item. */
+static void scan_done(struct ctx *c, struct scan_frame *f, size_t depth)
+{
+	struct scan_frame *top;
+
+	if (!depth)
+		return;
+	top = &f[depth - 1];
+	if (top->map && top->want_key) {
+		/* The key's name stays in the path for its value. */
+		top->want_key = false;
+		return;
+	}
+	if (top->map)
+		top->want_key = true;
+	else
+		top->index++;
+	path_pop(c, top->plen);
+}
+
+static int scan_event(struct ctx *c, const yaml_event_t *ev, struct scan_frame *f, size_t *depth)
+{
+	struct scan_frame *top = *depth ? &f[*depth - 1] : NULL;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		*depth = 0;
+		path_pop(c, 0);
+		return 0;
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		scan_done(c, f, --*depth);
+		return 0;
+	case YAML_ALIAS_EVENT:
+	case YAML_SCALAR_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT:
+		break;
+	default:
+		return 0;
+	}
+
+	if (top && !top->map)
+		path_index(c, top->index);
+	else if (top && top->want_key && ev->type == YAML_SCALAR_EVENT)
+		path_key(c, (const char *)ev->data.scalar.value);
+	else if (top && top->want_key && ev->type != YAML_ALIAS_EVENT)
+		path_key(c, "?");
+
+	/*
+	 * libyaml's document API resolves an alias to the node it names, so a
+	 * few lines of anchors and aliases walk as a tree exponentially large
+	 * (or, for an alias inside its own anchor, a cycle). Profiles are
+	 * short; refusing aliases is simpler and safer than budgeting them.
+	 */
+	if (ev->type == YAML_ALIAS_EVENT)
+		return fail_pos(c, mark_pos(&ev->start_mark),
+				"YAML aliases (*name) are not supported; write the value out");
+	if (ev->type == YAML_SCALAR_EVENT) {
+		scan_done(c, f, *depth);
+		return 0;
+	}
+	if (*depth == MAX_DEPTH)
+		return fail_pos(c, mark_pos(&ev->start_mark), "nested more than %d levels deep",
+				MAX_DEPTH);
+	f[(*depth)++] = (struct scan_frame){
+		.map = ev->type == YAML_MAPPING_START_EVENT,
+		.want_key = true,
+		.plen = c->plen,
+	};
+	return 0;
+}
+
+/* First pass: syntax, aliases and nesting, before any document is built. */
+static int scan(struct ctx *c)
+{
+	struct scan_frame f[MAX_DEPTH];
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	size_t depth = 0;
+	int err = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return oom(c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c->buf, c->len);
+	for (;;) {
+		bool end;
+
+		if (!yaml_parser_parse(&parser, &ev)) {
+			err = yaml_fail(c, &parser);
+			break;
+		}
+		err = scan_event(c, &ev, f, &depth);
+		end = ev.type == YAML_STREAM_END_EVENT;
+		yaml_event_delete(&ev);
+		if (err || end)
+			break;
+	}
+	yaml_parser_delete(&parser);
+	path_pop(c, 0);
+	return err;
+}
+
+static yaml_node_t *node_at(struct ctx *c, yaml_node_item_t i)
+{
+	return yaml_document_get_node(c->doc, i);
+}
+
+/* YAML's null: an empty or ~/null plain scalar, or one tagged !!null. */
+static bool is_null(const yaml_node_t *n)
+{
+	const char *v;
+
+	if (n->type != YAML_SCALAR_NODE)
+		return false;
+	v = (const char *)n->data.scalar.value;
+	if (n->tag && !strcmp((const char *)n->tag, YAML_NULL_TAG))
+		return true;
+	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
+		!strcmp(v, "NULL"));
+}
+
+/* What @n is, for "expected X, got Y". */
+static const char *describe(char *buf, const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SCALAR_NODE:
+		if (is_null(n))
+			return "null";
+		return escape(buf, (const char *)n->data.scalar.value, true);
+	default:
+		return "nothing";
+	}
+}
+
+static int want(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *expected)
+{
+	char q[QUOTE_BUF];
+
+	if (n->type == type && !is_null(n))
+		return 0;
+	return fail(c, n, "expected %s, got %s", expected, describe(q, n));
+}
+
+/* The text of scalar @n; NULL for null when @null_ok. */
+static int get_str(struct ctx *c, const yaml_node_t *n, const char *expected, bool null_ok,
+		   const char **out)
+{
+	int err;
+
+	*out = NULL;
+	if (null_ok && is_null(n))
+		return 0;
+	err = want(c, n, YAML_SCALAR_NODE, expected);
+	if (err)
+		return err;
+	/* A double-quoted "\0" would cut every C string we make of it short. */
+	if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
+		return fail(c, n, "contains a NUL character");
+	*out = (const char *)n->data.scalar.value;
+	return 0;
+}
+
+static int dup_str(struct ctx *c, const char *s, char **out)
+{
+	*out = strdup(s);
+	return *out ? 0 : oom(c);
+}
+
+/* The value of key @key in mapping @map, NULL when not there. */
+static yaml_node_t *lookup(struct ctx *c, const yaml_node_t *map, const char *key)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const yaml_node_t *k = node_at(c, p->key);
+
+		if (k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
+			return node_at(c, p->value);
+	}
+	return NULL;
+}
+
+/*
+ * Sort @map's pairs into @slots by key, rejecting keys that are not names,
+ * unknown keys and keys given twice.
+ */
+static int take_keys(struct ctx *c, const yaml_node_t *map, const char *expected,
+		     struct slot *slots, size_t nslots)
+{
+	int err = want(c, map, YAML_MAPPING_NODE, expected);
+
+	if (err)
+		return err;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node_at(c, p->key);
+		struct slot *s = NULL;
+		const char *key;
+		size_t old;
+
+		err = get_str(c, k, "a key name", false, &key);
+		if (err)
+			return err;
+		for (size_t i = 0; i < nslots && !s; i++)
+			if (!strcmp(slots[i].key, key))
+				s = &slots[i];
+		old = path_key(c, key);
+		if (!s) {
+			char known[160] = "";
+			size_t o = 0;
+
+			for (size_t i = 0; i < nslots && o < sizeof(known); i++)
+				o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
+						      i ? ", " : "", slots[i].key);
+			return fail(c, k, "unknown key (expected %s)", known);
+		}
+		if (s->k)
+			return fail(c, k, "duplicate key (first given at line %u, column %u)",
+				    mark_pos(&s->k->start_mark).line,
+				    mark_pos(&s->k->start_mark).column);
+		path_pop(c, old);
+		s->k = k;
+		s->v = node_at(c, p->value);
+	}
+	return 0;
+}
+
+static int missing(struct ctx *c, const yaml_node_t *map, const char *key, const char *why)
+{
+	size_t old = path_key(c, key);
+	int err = fail(c, map, "required key is missing%s", why);
+
+	path_pop(c, old);
+	return err;
+}
+
+struct map_key {
+	const char *s;
+	yaml_node_t *k;
+	size_t i;
+};
+
+static int cmp_map_key(const void *a, const void *b)
+{
+	const struct map_key *x = a, *y = b;
+	int d = strcmp(x->s, y->s);
+
+	if (d)
+		return d;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * A free-form string map (labels, annotations): accepted and ignored, but
+ * still well formed. Duplicates are found by sorting so that a large map
+ * costs n log n, not n^2.
+ */
+static int parse_string_map(struct ctx *c, const yaml_node_t *n)
+{
+	struct map_key *keys = NULL;
+	size_t nk = 0, dup = 0;
+	int err;
+
+	if (is_null(n))
+		return 0;
+	err = want(c, n, YAML_MAPPING_NODE, "a mapping of strings to strings");
+	if (err)
+		return err;
+	nk = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (!nk)
+		return 0;
+	keys = calloc(nk, sizeof(*keys));
+	if (!keys)
+		return oom(c);
+	for (size_t i = 0; i < nk; i++) {
+		yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
+		const char *v;
+		size_t old;
+
+		keys[i].k = node_at(c, p->key);
+		keys[i].i = i;
+		err = get_str(c, keys[i].k, "a key name", false, &keys[i].s);
+		if (err)
+			goto cleanup;
+		old = path_key(c, keys[i].s);
+		err = get_str(c, node_at(c, p->value), "a string", true, &v);
+		if (err)
+			goto cleanup;
+		path_pop(c, old);
+	}
+	qsort(keys, nk, sizeof(*keys), cmp_map_key);
+	/* Within a run of equal keys the first is the original; report the earliest repeat. */
+	for (size_t i = 1; i < nk; i++)
+		if (!strcmp(keys[i - 1].s, keys[i].s) && (!dup || keys[i].i < keys[dup].i))
+			dup = i;
+	if (dup) {
+		size_t first = dup - 1;
+
+		path_key(c, keys[dup].s);
+		err = fail(c, keys[dup].k, "duplicate key (first given at line %u, column %u)",
+			   mark_pos(&keys[first].k->start_mark).line,
+			   mark_pos(&keys[first].k->start_mark).column);
+	}
+cleanup:
+	free(keys);
+	return err;
+}
+
+/* Kubernetes' DNS-1123 subdomain: dot-separated labels of [a-z0-9-], alnum at both ends. */
+static bool is_dns_subdomain(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+		bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+		bool edge = i == 0 || i == len - 1 || s[i - 1] == '.' || s[i + 1] == '.';
+
+		if (ch == '.' && (i == 0 || s[i - 1] == '.'))
+			return false;
+		if (ch == '.')
+			continue;
+		if (!alnum && (ch != '-' || edge))
+			return false;
+	}
+	return s[len - 1] != '.';
+}
+
+static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+{
+	struct slot s[] = { { .key = "name" }, { .key = "labels" }, { .key = "annotations" } };
+	char q[QUOTE_BUF];
+	const char *name;
+	size_t old;
+	int err;
+
+	err = take_keys(c, n, "a mapping", s, ARRAY_SIZE(s));
+	if (err)
+		return err;
+	if (!s[0].k)
+		return missing(c, n, "name", "");
+	old = path_key(c, "name");
+	err = get_str(c, s[0].v, "a name", false, &name);
+	if (err)
+		return err;
+	if (!is_dns_subdomain(name))
+		return fail(c, s[0].v,
+			    "%s is not a valid name (lower-case letters, digits, '-' and '.', "
+			    "starting and ending with a letter or digit, at most 253 characters)",
+			    escape(q, name, true));
+	path_pop(c, old);
+	err = dup_str(c, name, &p->name);
+	for (size_t i = 1; i < ARRAY_SIZE(s) && !err; i++) {
+		if (!s[i].k)
+			continue;
+		old = path_key(c, s[i].key);
+		err = parse_string_map(c, s[i].v);
+		if (!err)
+			path_pop(c, old);
+	}
+	return err;
+}
+
+static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_selector *sel)
+{
+	struct slot s[] = { { .key = "platform" },
+			    { .key = "namespace" },
+			    { .key = "function" },
+			    { .key = "container" },
+			    { .key = "cgroup" } };
+	char **dst[] = { &sel->platform, &sel->namespace, &sel->function, &sel->container,
+			 &sel->cgroup };
+	char q[QUOTE_BUF];
+	int err;
+
+	_Static_assert(ARRAY_SIZE(s) == ARRAY_SIZE(dst), "one destination per selector key");
+	err = take_keys(c, n, "a mapping", s, ARRAY_SIZE(s));
+	if (err)
+		return err;
+	for (size_t i = 0; i < ARRAY_SIZE(s); i++) {
+		const char *v;
+		size_t old;
+
+		if (!s[i].k)
+			continue;
+		old = path_key(c, s[i].key);
+		err = get_str(c, s[i].v, "a string", true, &v);
+		if (err)
+			return err;
+		/* "" is how a template leaves a field out: same as not given. */
+		if (!v || !*v) {
+			path_pop(c, old);
+			continue;
+		}
+		if (dst[i] == &sel->platform) {
+			bool known = false;
+
+			for (size_t j = 0; j < ARRAY_SIZE(platform_names) && !known; j++)
+				known = !strcmp(v, platform_names[j]);
+			if (!known)
+				return fail(c, s[i].v,
+					    "%s is not a platform (openfaas, faasd, knative, "
+					    "kubernetes, host, any)",
+					    escape(q, v, true));
+		}
+		if (dst[i] == &sel->cgroup && v[0] != '/')
+			return fail(c, s[i].v,
+				    "%s must start with '/' (a path below the cgroup v2 root)",
+				    escape(q, v, true));
+		err = dup_str(c, v, dst[i]);
+		if (err)
+			return err;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_mode(struct ctx *c, const yaml_node_t *n, int *mode)
+{
+	char q[QUOTE_BUF];
+	const char *v;
+	int err = get_str(c, n, "a mode (enforce, audit, learn)", false, &v);
+
+	if (err)
+		return err;
+	*mode = mode_from_name(v);
+	if (*mode < 0)
+		return fail(c, n, "%s is not a mode (enforce, audit, learn)", escape(q, v, true));
+	return 0;
+}
+
+/* One item of a string list is acceptable; -EINVAL with the diag filled if not. */
+typedef int (*item_check_fn)(struct ctx *c, const yaml_node_t *n, const char *s);
+
+static int check_include(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_BUF];
+
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_sets); i++)
+		if (!strcmp(s, builtin_sets[i]))
+			return 0;
+	return fail(c, n, "%s is not a built-in rule set (runtime-base)", escape(q, s, true));
+}
+
+/*
+ * Path rules become LPM keys in the kernel (an exact path, or a prefix for
+ * a trailing double star) matched against resolved paths: a rule not in
+ * that canonical form could never match, so it is refused here.
+ */
+static int check_path(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	size_t len = strlen(s);
+	char q[QUOTE_BUF];
+	const char *p;
+
+	escape(q, s, true);
+	if (s[0] != '/')
+		return fail(c, n, "%s is not an absolute path", q);
+	if (len > FNG_PATH_RULE_MAX)
+		return fail(c, n, "path is longer than %d bytes", FNG_PATH_RULE_MAX);
+	if (!strcmp(s, "/") || !strcmp(s, "/**"))
+		return 0;
+	if (s[len - 1] == '/')
+		return fail(c, n,
+			    "%s ends in '/' (write \"dir/**\" for what is below a directory, "
+			    "\"dir\" for the directory itself)",
+			    q);
+	for (p = s + 1; *p;) {
+		size_t clen = strcspn(p, "/");
+		bool last = !p[clen];
+
+		if (!clen)
+			return fail(c, n, "%s contains \"//\"", q);
+		if ((clen == 1 && p[0] == '.') || (clen == 2 && p[0] == '.' && p[1] == '.'))
+			return fail(
+				c, n,
+				"%s has a \".\" or \"..\" component (rules match resolved paths)",
+				q);
+		if (memchr(p, '*', clen) || memchr(p, '?', clen) || memchr(p, '[', clen)) {
+			if (!(last && clen == 2 && p[0] == '*' && p[1] == '*'))
+				return fail(c, n, "%s: only a trailing /** is a wildcard", q);
+		}
+		p += clen + !last;
+	}
+	return 0;
+}
+
+static int parse_strv(struct ctx *c, const yaml_node_t *n, const char *expected, const char *item,
+		      item_check_fn check, struct fng_strv *out)
+{
+	size_t count;
+	int err;
+
+	err = want(c, n, YAML_SEQUENCE_NODE, expected);
+	if (err)
+		return err;
+	out->present = true;
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (!count)
+		return 0;
+	out->v = calloc(count, sizeof(*out->v));
+	out->pos = calloc(count, sizeof(*out->pos));
+	if (!out->v || !out->pos)
+		return oom(c);
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *it = node_at(c, n->data.sequence.items.start[i]);
+		size_t old = path_index(c, i);
+		const char *s;
+
+		err = get_str(c, it, item, false, &s);
+		if (!err)
+			err = check(c, it, s);
+		if (!err)
+			err = dup_str(c, s, &out->v[i]);
+		if (err)
+			return err;
+		out->pos[i] = mark_pos(&it->start_mark);
+		out->n++;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_files(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+{
+	struct slot s[] = { { .key = "read" }, { .key = "write" } };
+	struct fng_strv *dst[] = { &p->read, &p->write };
+	int err = take_keys(c, n, "a mapping with read and write", s, ARRAY_SIZE(s));
+
+	for (size_t i = 0; i < ARRAY_SIZE(s) && !err; i++) {
+		size_t old;
+
+		if (!s[i].k)
+			continue;
+		old = path_key(c, s[i].key);
+		err = parse_strv(c, s[i].v, "a list of paths", "a path", check_path, dst[i]);
+		if (!err)
+			path_pop(c, old);
+	}
+	return err;
+}
+
+/* All of @p[0..len) are decimal digits. */
+static bool all_digits(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return len > 0;
+}
+
+/* One end of a port item: the @len bytes at @p of @whole. */
+static int port_num(struct ctx *c, const yaml_node_t *n, const char *whole, const char *p,
+		    size_t len, uint16_t *out)
+{
+	bool range = len != strlen(whole);
+	char q[QUOTE_BUF];
+	unsigned long v = 0;
+
+	escape(q, whole, true);
+	if (!all_digits(p, len))
+		return fail(c, n, "%s is not a port or port range (1-65535 or \"lo-hi\")", q);
+	/* YAML 1.1 reads a plain 0443 as octal 291: refuse the ambiguity. */
+	if (len > 1 && p[0] == '0')
+		return fail(c, n, "%s: a port has no leading zeros", q);
+	for (size_t i = 0; i < len && v <= 65535; i++)
+		v = v * 10 + (unsigned long)(p[i] - '0');
+	if (v < 1 || v > 65535) {
+		int show = len > 24 ? 24 : (int)len;
+		const char *more = len > 24 ? "..." : "";
+
+		if (range)
+			return fail(c, n, "%s: %.*s%s is out of range 1-65535", q, show, p, more);
+		return fail(c, n, "%.*s%s is out of range 1-65535", show, p, more);
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* 443, "443" or "8000-8099". */
+static int parse_port(struct ctx *c, const yaml_node_t *n, struct fng_port_span *span)
+{
+	char q[QUOTE_BUF];
+	const char *s, *dash;
+	int err;
+
+	err = get_str(c, n, "a port or \"lo-hi\" range", false, &s);
+	if (err)
+		return err;
+	dash = strchr(s, '-');
+	if (!dash) {
+		err = port_num(c, n, s, s, strlen(s), &span->lo);
+		span->hi = span->lo;
+		return err;
+	}
+	err = port_num(c, n, s, s, (size_t)(dash - s), &span->lo);
+	if (!err)
+		err = port_num(c, n, s, dash + 1, strlen(dash + 1), &span->hi);
+	if (err)
+		return err;
+	if (span->lo > span->hi)
+		return fail(c, n, "%s is not a port range: %u is greater than %u",
+			    escape(q, s, true), span->lo, span->hi);
+	return 0;
+}
+
+static int parse_ports(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+{
+	size_t count;
+	int err = want(c, n, YAML_SEQUENCE_NODE, "a list of ports");
+
+	if (err)
+		return err;
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (!count)
+		return fail(
+			c, n,
+			"an empty list allows no port; leave \"ports\" out to allow every port");
+	r->ports = calloc(count, sizeof(*r->ports));
+	if (!r->ports)
+		return oom(c);
+	for (size_t i = 0; i < count; i++) {
+		size_t old = path_index(c, i);
+
+		err = parse_port(c, node_at(c, n->data.sequence.items.start[i]), &r->ports[i]);
+		if (err)
+			return err;
+		r->nports++;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+/* Clear the bits of @addr (of @bytes bytes) past @prefix. */
+static void mask_addr(uint8_t *addr, size_t bytes, unsigned prefix)
+{
+	for (size_t i = 0; i < bytes; i++) {
+		unsigned keep = prefix > i * 8 ? prefix - (unsigned)i * 8 : 0;
+
+		if (keep < 8)
+			addr[i] &= (uint8_t)(0xff00u >> keep);
+	}
+}
+
+/* "10.0.0.0/8", "2001:db8::/32", a bare address (a host), or "::ffff:a.b.c.d/n". */
+static int parse_cidr(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char q[QUOTE_BUF], net[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 1];
+	uint8_t addr[16] = { 0 }, masked[16];
+	const char *s, *slash;
+	unsigned prefix, bits;
+	size_t alen;
+	int af, err;
+
+	err = get_str(c, n, "an IP address or CIDR", false, &s);
+	if (err)
+		return err;
+	escape(q, s, true);
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen >= sizeof(text))
+		return fail(c, n, "%s is not an IP address or CIDR", q);
+	memcpy(text, s, alen);
+	text[alen] = '\0';
+	af = strchr(text, ':') ? AF_INET6 : AF_INET;
+	bits = af == AF_INET ? 32 : 128;
+	if (inet_pton(af, text, addr) != 1)
+		return fail(c, n, "%s is not an IP address or CIDR", q);
+	prefix = bits;
+	if (slash) {
+		const char *pl = slash + 1;
+		size_t plen = strlen(pl);
+
+		if (!all_digits(pl, plen) || plen > 3)
+			return fail(c, n, "%s is not an IP address or CIDR", q);
+		prefix = (unsigned)strtoul(pl, NULL, 10);
+		if (prefix > bits)
+			return fail(c, n, "%s: prefix length %u is out of range 0-%u", q, prefix,
+				    bits);
+	}
+	memcpy(masked, addr, sizeof(masked));
+	mask_addr(masked, bits / 8, prefix);
+	if (memcmp(masked, addr, bits / 8)) {
+		inet_ntop(af, masked, net, sizeof(net));
+		return fail(c, n, "%s has host bits set (the network is \"%s/%u\")", q, net,
+			    prefix);
+	}
+	r->has_to = true;
+	/* The kernel matches IPv4-mapped destinations as the IPv4 address they are. */
+	if (af == AF_INET6 && prefix >= 96 && !memcmp(addr, v4mapped, sizeof(v4mapped))) {
+		r->family = FNG_FAMILY_V4;
+		r->prefix = (uint8_t)(prefix - 96);
+		memcpy(r->addr, addr + 12, 4);
+		return 0;
+	}
+	r->family = af == AF_INET ? FNG_FAMILY_V4 : FNG_FAMILY_V6;
+	r->prefix = (uint8_t)prefix;
+	memcpy(r->addr, addr, bits / 8);
+	return 0;
+}
+
+static int parse_rule(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+{
+	struct slot s[] = { { .key = "to" }, { .key = "ports" }, { .key = "protocol" } };
+	char q[QUOTE_BUF];
+	const char *kind;
+	size_t old;
+	int err;
+
+	err = take_keys(c, n, "a mapping with to, ports and protocol", s, ARRAY_SIZE(s));
+	if (err)
+		return err;
+	r->pos = mark_pos(&n->start_mark);
+	r->protos = FNG_PROTO_TCP | FNG_PROTO_UDP;
+	kind = "tcp and udp";
+	if (s[2].k) {
+		const char *v;
+
+		old = path_key(c, "protocol");
+		err = get_str(c, s[2].v, "a protocol (tcp, udp, raw, packet)", false, &v);
+		if (err)
+			return err;
+		r->protos = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(proto_names) && !r->protos; i++) {
+			if (!strcmp(v, proto_names[i].name)) {
+				r->protos = proto_names[i].protos;
+				kind = proto_names[i].name;
+			}
+		}
+		if (!r->protos)
+			return fail(c, s[2].v, "%s is not a protocol (tcp, udp, raw, packet)",
+				    escape(q, v, true));
+		path_pop(c, old);
+	}
+	/* Raw and packet sockets are allowed at creation; they have no port. */
+	if (!s[0].k && !(r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET)))
+		return missing(c, n, "to", " (only raw and packet rules may leave it out)");
+	if (s[0].k) {
+		old = path_key(c, "to");
+		if (r->protos & FNG_RULE_PACKET)
+			return fail(c, s[0].k,
+				    "packet sockets have no IP destination; leave \"to\" out");
+		err = parse_cidr(c, s[0].v, r);
+		if (err)
+			return err;
+		path_pop(c, old);
+	}
+	if (s[1].k) {
+		old = path_key(c, "ports");
+		if (r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET))
+			return fail(c, s[1].k, "%s rules have no ports; leave \"ports\" out", kind);
+		err = parse_ports(c, s[1].v, r);
+		if (err)
+			return err;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_egress(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+{
+	size_t count;
+	int err = want(c, n, YAML_SEQUENCE_NODE, "a list of egress rules");
+
+	if (err)
+		return err;
+	p->has_egress = true;
+	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (!count)
+		return 0;
+	p->egress = calloc(count, sizeof(*p->egress));
+	if (!p->egress)
+		return oom(c);
+	for (size_t i = 0; i < count; i++) {
+		size_t old = path_index(c, i);
+
+		/* Counted first, so that profile__free() frees a half-built rule's ports. */
+		p->n_egress++;
+		err = parse_rule(c, node_at(c, n->data.sequence.items.start[i]), &p->egress[i]);
+		if (err)
+			return err;
+		path_pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+{
+	enum {
+		SELECTOR,
+		MODE,
+		INCLUDE,
+		EGRESS,
+		FILES,
+		EXEC
+	};
+	struct slot s[] = {
+		[SELECTOR] = { .key = "selector" }, [MODE] = { .key = "mode" },
+		[INCLUDE] = { .key = "include" },   [EGRESS] = { .key = "egress" },
+		[FILES] = { .key = "files" },	    [EXEC] = { .key = "exec" },
+	};
+	int err = take_keys(c, n, "a mapping", s, ARRAY_SIZE(s));
+
+	for (size_t i = 0; i < ARRAY_SIZE(s) && !err; i++) {
+		size_t old;
+
+		if (!s[i].k)
+			continue;
+		old = path_key(c, s[i].key);
+		switch (i) {
+		case SELECTOR:
+			err = parse_selector(c, s[i].v, &p->sel);
+			break;
+		case MODE:
+			err = parse_mode(c, s[i].v, &p->mode);
+			break;
+		case INCLUDE:
+			err = parse_strv(c, s[i].v, "a list of rule set names", "a rule set name",
+					 check_include, &p->include);
+			break;
+		case EGRESS:
+			err = parse_egress(c, s[i].v, p);
+			break;
+		case FILES:
+			err = parse_files(c, s[i].v, p);
+			break;
+		case EXEC:
+			err = parse_strv(c, s[i].v, "a list of paths", "a path", check_path,
+					 &p->exec);
+			break;
+		}
+		if (!err)
+			path_pop(c, old);
+	}
+	return err;
+}
+
+static int check_const(struct ctx *c, const yaml_node_t *v, const char *key, const char *expected)
+{
+	char q[QUOTE_BUF];
+	size_t old = path_key(c, key);
+	const char *s;
+	int err;
+
+	err = get_str(c, v, "a string", false, &s);
+	if (!err && strcmp(s, expected))
+		err = fail(c, v, "%s is not supported (expected \"%s\")", escape(q, s, true),
+			   expected);
+	if (!err)
+		path_pop(c, old);
+	return err;
+}
+
+static int parse_document(struct ctx *c, const yaml_node_t *root, struct fng_profile *p)
+{
+	struct slot s[] = {
+		{ .key = "apiVersion" }, { .key = "kind" }, { .key = "metadata" }, { .key = "spec" }
+	};
+	const yaml_node_t *v;
+	size_t old;
+	int err;
+
+	err = want(c, root, YAML_MAPPING_NODE, "a mapping (a FunctionProfile document)");
+	if (err)
+		return err;
+	/*
+	 * Version and kind first: a document of another kind or version is
+	 * rejected for what it is, not for the first key we do not know.
+	 */
+	v = lookup(c, root, "apiVersion");
+	if (v) {
+		err = check_const(c, v, "apiVersion", FNG_PROFILE_API_VERSION);
+		if (err)
+			return err;
+	}
+	v = lookup(c, root, "kind");
+	if (v) {
+		err = check_const(c, v, "kind", FNG_PROFILE_KIND);
+		if (err)
+			return err;
+	}
+	err = take_keys(c, root, "a mapping", s, ARRAY_SIZE(s));
+	if (err)
+		return err;
+	for (size_t i = 0; i < ARRAY_SIZE(s); i++)
+		if (!s[i].k)
+			return missing(c, root, s[i].key, "");
+	old = path_key(c, "metadata");
+	err = parse_metadata(c, s[2].v, p);
+	if (err)
+		return err;
+	path_pop(c, old);
+	old = path_key(c, "spec");
+	err = parse_spec(c, s[3].v, p);
+	if (err)
+		return err;
+	path_pop(c, old);
+	return 0;
+}
+
+/* Append @p to @set, whose array holds @cap entries, doubling it as needed. */
+static int set_push(struct fng_profile_set *set, size_t *cap, struct fng_profile *p)
+{
+	if (set->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4;
+		struct fng_profile **v = realloc(set->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		set->v = v;
+		*cap = ncap;
+	}
+	set->v[set->n++] = p;
+	return 0;
+}
+
+int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_profile_set *out,
+		      struct fng_diag *diag)
+{
+	struct fng_profile_set tmp = { 0 };
+	struct fng_profile *p = NULL;
+	struct fng_diag scratch;
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	bool have_parser = false, have_doc = false;
+	struct ctx c = { 0 };
+	size_t cap = 0;
+	int err;
+
+	if (!diag)
+		diag = &scratch;
+	memset(diag, 0, sizeof(*diag));
+	name = nz(name);
+	strlcpy_ok(diag->file, name, sizeof(diag->file));
+	c.name = name;
+	c.buf = buf ? buf : "";
+	c.len = buf ? len : 0;
+	c.diag = diag;
+	if (len > FNG_PROFILE_MAX_FILE) {
+		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
+			 FNG_PROFILE_MAX_FILE);
+		return -EINVAL;
+	}
+	err = scan(&c);
+	if (err)
+		goto cleanup;
+	if (!yaml_parser_initialize(&parser)) {
+		err = oom(&c);
+		goto cleanup;
+	}
+	have_parser = true;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c.buf, c.len);
+	for (;;) {
+		const yaml_node_t *root;
+
+		/* On failure libyaml has already freed the document. */
+		if (!yaml_parser_load(&parser, &doc)) {
+			err = yaml_fail(&c, &parser);
+			goto cleanup;
+		}
+		have_doc = true;
+		root = yaml_document_get_root_node(&doc);
+		/* No root: the stream has ended. A null root: an empty document. */
+		if (!root)
+			break;
+		if (!is_null(root)) {
+			c.doc = &doc;
+			path_pop(&c, 0);
+			p = calloc(1, sizeof(*p));
+			if (!p || !(p->file = strdup(name))) {
+				err = oom(&c);
+				goto cleanup;
+			}
+			p->pos = mark_pos(&doc.start_mark);
+			p->mode = FNG_MODE_ENFORCE;
+			err = parse_document(&c, root, p);
+			if (err)
+				goto cleanup;
+			if (set_push(&tmp, &cap, p)) {
+				err = oom(&c);
+				goto cleanup;
+			}
+			p = NULL;
+		}
+		yaml_document_delete(&doc);
+		have_doc = false;
+	}
+	err = profile_set__splice(out, &tmp);
+	if (err)
+		oom(&c);
+cleanup:
+	profile__free(p);
+	if (have_doc)
+		yaml_document_delete(&doc);
+	if (have_parser)
+		yaml_parser_delete(&parser);
+	profile_set__clear(&tmp);
+	return err;
+}
+
+int profile_parse_file(const char *path, struct fng_profile_set *out, struct fng_diag *diag)
+{
+	struct fng_diag scratch;
+	char *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	if (!diag)
+		diag = &scratch;
+	err = read_file(path, FNG_PROFILE_MAX_FILE, &buf, &len);
+	if (err) {
+		memset(diag, 0, sizeof(*diag));
+		strlcpy_ok(diag->file, path, sizeof(diag->file));
+		/* Too large is bad input, as it is for profile_parse_buf(), not an I/O failure. */
+		if (err == -EFBIG) {
+			snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
+				 FNG_PROFILE_MAX_FILE);
+			return -EINVAL;
+		}
+		strlcpy_ok(diag->msg, strerror(-err), sizeof(diag->msg));
+		return err;
+	}
+	err = profile_parse_buf(path, buf, len, out, diag);
+	free(buf);
+	return err;
+}
+
+/* A profile and its place in the set, for sorting. */
+struct entry {
+	const struct fng_profile *p;
+	size_t i;
+};
+
+static int cmp_opt(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* Order of two profiles by name, or by selector (NULL before any string). */
+static int key_name(const struct entry *a, const struct entry *b)
+{
+	return strcmp(nz(a->p->name), nz(b->p->name));
+}
+
+static int key_selector(const struct entry *a, const struct entry *b)
+{
+	const struct fng_selector *x = &a->p->sel, *y = &b->p->sel;
+	int d;
+
+	if ((d = cmp_opt(x->platform, y->platform)) || (d = cmp_opt(x->namespace, y->namespace)) ||
+	    (d = cmp_opt(x->function, y->function)) || (d = cmp_opt(x->container, y->container)))
+		return d;
+	return cmp_opt(x->cgroup, y->cgroup);
+}
+
+static int by_index(const struct entry *a, const struct entry *b)
+{
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	int d = key_name(a, b);
+
+	return d ? d : by_index(a, b);
+}
+
+static int cmp_selector(const void *a, const void *b)
+{
+	int d = key_selector(a, b);
+
+	return d ? d : by_index(a, b);
+}
+
+/*
+ * Find the profile of @set that repeats the key of an earlier one and comes
+ * first in the set. Sorting keeps a directory of many profiles at n log n.
+ * Returns false when every key is unique.
+ */
+static bool first_repeat(const struct fng_profile_set *set, struct entry *e,
+			 int (*cmp)(const void *, const void *),
+			 int (*key)(const struct entry *, const struct entry *),
+			 const struct fng_profile **first, const struct fng_profile **later,
+			 size_t *later_i)
+{
+	size_t best = 0;
+
+	for (size_t i = 0; i < set->n; i++)
+		e[i] = (struct entry){ set->v[i], i };
+	qsort(e, set->n, sizeof(*e), cmp);
+	for (size_t k = 1; k < set->n; k++) {
+		if (key(&e[k - 1], &e[k]))
+			continue;
+		/* Only the second member of a run of equal keys: the run's first repeat. */
+		if (k >= 2 && !key(&e[k - 2], &e[k - 1]))
+			continue;
+		if (!best || e[k].i < e[best].i)
+			best = k;
+	}
+	if (!best)
+		return false;
+	*first = e[best - 1].p;
+	*later = e[best].p;
+	*later_i = e[best].i;
+	return true;
+}
+
+int profile_set__validate(const struct fng_profile_set *set, struct fng_diag *diag)
+{
+	const struct fng_profile *name_first = NULL, *name_later = NULL;
+	const struct fng_profile *sel_first = NULL, *sel_later = NULL;
+	size_t name_i = 0, sel_i = 0;
+	char q[QUOTE_BUF], q2[QUOTE_BUF];
+	struct fng_diag scratch;
+	const struct fng_profile *p;
+	bool name_dup, sel_dup, by_name;
+	struct entry *e;
+
+	if (!diag)
+		diag = &scratch;
+	memset(diag, 0, sizeof(*diag));
+	if (set->n < 2)
+		return 0;
+	e = calloc(set->n, sizeof(*e));
+	if (!e) {
+		strlcpy_ok(diag->msg, "out of memory", sizeof(diag->msg));
+		return -ENOMEM;
+	}
+	name_dup = first_repeat(set, e, cmp_name, key_name, &name_first, &name_later, &name_i);
+	sel_dup = first_repeat(set, e, cmp_selector, key_selector, &sel_first, &sel_later, &sel_i);
+	free(e);
+	if (!name_dup && !sel_dup)
+		return 0;
+
+	/* Report the problem met first in set order; a name clash before a selector clash. */
+	by_name = name_dup && (!sel_dup || name_i <= sel_i);
+	p = by_name ? name_later : sel_later;
+	strlcpy_ok(diag->file, nz(p->file), sizeof(diag->file));
+	diag->pos = p->pos;
+	if (by_name) {
+		strlcpy_ok(diag->field, "metadata.name", sizeof(diag->field));
+		snprintf(diag->msg, sizeof(diag->msg),
+			 "duplicate profile name %s (first defined at %s:%u:%u)",
+			 escape(q, nz(p->name), true), nz(name_first->file), name_first->pos.line,
+			 name_first->pos.column);
+	} else {
+		strlcpy_ok(diag->field, "spec.selector", sizeof(diag->field));
+		snprintf(diag->msg, sizeof(diag->msg),
+			 "profile %s has the same selector as profile %s (defined at %s:%u:%u)",
+			 escape(q, nz(p->name), true), escape(q2, nz(sel_first->name), true),
+			 nz(sel_first->file), sel_first->pos.line, sel_first->pos.column);
+	}
+	return -EINVAL;
+}
+
+int profile_set__find(const struct fng_profile_set *set, const char *name)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(nz(set->v[i]->name), name))
+			return (int)i;
+	return -1;
+}
+
+int profile_set__splice(struct fng_profile_set *dst, struct fng_profile_set *src)
+{
+	struct fng_profile **v;
+
+	if (src->n) {
+		if (dst->n > SIZE_MAX / sizeof(*v) - src->n)
+			return -ENOMEM;
+		v = realloc(dst->v, (dst->n + src->n) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v + dst->n, src->v, src->n * sizeof(*v));
+		dst->v = v;
+		dst->n += src->n;
+	}
+	free(src->v);
+	src->v = NULL;
+	src->n = 0;
+	return 0;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool strv_eq(const struct fng_strv *a, const struct fng_strv *b)
+{
+	if (a->present != b->present || a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]))
+			return false;
+	return true;
+}
+
+static bool rule_eq(const struct fng_egress_rule *a, const struct fng_egress_rule *b)
+{
+	return a->has_to == b->has_to && a->family == b->family && a->prefix == b->prefix &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr)) && a->protos == b->protos &&
+	       a->nports == b->nports &&
+	       (!a->nports || !memcmp(a->ports, b->ports, a->nports * sizeof(*a->ports)));
+}
+
+bool profile__equal(const struct fng_profile *a, const struct fng_profile *b)
+{
+	if (!str_eq(a->name, b->name) || a->mode != b->mode || a->has_egress != b->has_egress ||
+	    a->n_egress != b->n_egress || !str_eq(a->sel.platform, b->sel.platform) ||
+	    !str_eq(a->sel.namespace, b->sel.namespace) ||
+	    !str_eq(a->sel.function, b->sel.function) ||
+	    !str_eq(a->sel.container, b->sel.container) || !str_eq(a->sel.cgroup, b->sel.cgroup) ||
+	    !strv_eq(&a->include, &b->include) || !strv_eq(&a->read, &b->read) ||
+	    !strv_eq(&a->write, &b->write) || !strv_eq(&a->exec, &b->exec))
+		return false;
+	for (size_t i = 0; i < a->n_egress; i++)
+		if (!rule_eq(&a->egress[i], &b->egress[i]))
+			return false;
+	return true;
+}
+
+static void strv_free(struct fng_strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	free(s->pos);
+}
+
+void profile__free(struct fng_profile *p)
+{
+	if (!p)
+		return;
+	free(p->name);
+	free(p->file);
+	free(p->sel.platform);
+	free(p->sel.namespace);
+	free(p->sel.function);
+	free(p->sel.container);
+	free(p->sel.cgroup);
+	strv_free(&p->include);
+	for (size_t i = 0; i < p->n_egress; i++)
+		free(p->egress[i].ports);
+	free(p->egress);
+	strv_free(&p->read);
+	strv_free(&p->write);
+	strv_free(&p->exec);
+	free(p);
+}
+
+void profile_set__clear(struct fng_profile_set *set)
+{
+	if (!set)
+		return;
+	for (size_t i = 0; i < set->n; i++)
+		profile__free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+/* snprintf at offset @o of @buf; returns the new offset, @len once the buffer is full. */
+static size_t put(char *buf, size_t len, size_t o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static size_t put(char *buf, size_t len, size_t o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (o >= len)
+		return len;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + o, len - o, fmt, ap);
+	va_end(ap);
+	return n < 0 || (size_t)n >= len - o ? len : o + (size_t)n;
+}
+
+void diag_format(const struct fng_diag *d, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (!len)
+		return;
+	buf[0] = '\0';
+	o = put(buf, len, o, "%s", d->file);
+	if (d->pos.line)
+		o = put(buf, len, o, "%s%u:%u", d->file[0] ? ":" : "", d->pos.line, d->pos.column);
+	if (o)
+		o = put(buf, len, o, ": ");
+	if (d->field[0])
+		o = put(buf, len, o, "%s: ", d->field);
+	put(buf, len, o, "%s", d->msg);
+}
+
+int mode_from_name(const char *name)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(mode_names); i++)
+		if (!strcmp(name, mode_names[i].name))
+			return mode_names[i].mode;
+	return -1;
+}
+
+const char *mode_name(int mode)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (mode == mode_names[i].mode)
+			return mode_names[i].name;
+	return "unknown";
+}
