@@ -24,7 +24,7 @@ endif
 # Debian packages every build, test and the demo need (DESIGN.md "Layout").
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
-	libcmocka-dev libclang-rt-14-dev pkg-config iproute2 util-linux procps
+	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -159,7 +159,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB)
 $(BUILD)/tests/integration/%: tests/integration/%.c $(TLIB_SRCS) $(LIB)
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -o $@ $< $(TLIB_SRCS) $(LIB) $(LIBS)
+	$(Q)$(CC) $(USER_CFLAGS) -Itests/lib -o $@ $< $(TLIB_SRCS) $(LIB) $(LIBS) -luring
 
 $(BUILD)/tests/bench/%: tests/bench/%.c $(TLIB_SRCS) $(LIB)
 	$(call msg,LD,$@)

@@ -50,6 +50,44 @@ static __always_inline struct fng_cg_stats *rate_admit(__u64 cgid, bool *admit)
 	return st;
 }
 
+/* The profile of the current task's cgroup, or NULL: the one lookup everyone pays. */
+static __always_inline struct fng_cg_profile *current_profile(__u64 *cgid)
+{
+	*cgid = bpf_get_current_cgroup_id();
+	return bpf_map_lookup_elem(&cg_profile, cgid);
+}
+
+/*
+ * Send a record built elsewhere (variable size), counting it in the cgroup's
+ * stats: emitted, or dropped when the ring buffer is full. The caller has
+ * passed rate_admit().
+ */
+static __always_inline void submit_copy(struct fng_cg_stats *st, void *rec, __u64 size)
+{
+	if (bpf_ringbuf_output(&events, rec, size, 0)) {
+		if (st)
+			__sync_fetch_and_add(&st->dropped, 1);
+		return;
+	}
+	if (st)
+		__sync_fetch_and_add(&st->emitted, 1);
+}
+
+/* What a violation does in @mode: what LSM hooks and signal-based fallbacks do. */
+static __always_inline __u8 verdict(__u8 mode, bool lsm)
+{
+	if (mode != FNG_MODE_ENFORCE)
+		return FNG_ACT_ALERTED;
+	return lsm ? FNG_ACT_DENIED : FNG_ACT_KILLED;
+}
+
+/* Kill the current process (the whole thread group) before it returns to user space. */
+static __always_inline void kill_current(void)
+{
+	if (bpf_send_signal(9 /* SIGKILL */))
+		count_err(FNG_ERR_NO_SIGNAL);
+}
+
 static __always_inline void fill_hdr(struct fng_event_hdr *h, __u16 type, __u16 size, __u64 cgid)
 {
 	h->type = type;

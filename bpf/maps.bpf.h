@@ -34,6 +34,57 @@ struct {
 	__type(value, struct fng_net_val);
 } net_rules SEC(".maps") __weak;
 
+/* (rule set, path bytes) -> permissions; trailing-double-star rules are prefixes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fng_path_key);
+	__type(value, struct fng_path_val);
+} path_rules SEC(".maps") __weak;
+
+/* Component names remembered on the way up from a file (path.bpf.h). */
+struct path_walk {
+	const unsigned char *name[FNG_PATH_DEPTH];
+	__u32 len[FNG_PATH_DEPTH];
+	__u32 n;     /* components in name[]/len[], deepest first */
+	__u32 pos;   /* bytes written to the output */
+	__u32 flags; /* FNG_PATH_* */
+	__u32 pad;
+	char tmp[FNG_PATH_MAX]; /* for moving the tail of a /proc/<pid>/ path */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_walk);
+} path_walks SEC(".maps") __weak;
+
+/* Where file and exec records are built (too big for the stack); the record
+ * doubles as the path_rules lookup key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fng_file_event);
+} file_scratch SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fng_exec_event);
+} exec_scratch SEC(".maps") __weak;
+
+/* Thread id -> argv of its execve in flight, for the exec record. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct fng_argv);
+} exec_argv SEC(".maps") __weak;
+
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

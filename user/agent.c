@@ -99,7 +99,7 @@ struct agent {
 	struct fng_loop *lp;
 	struct fng_control *ctl;
 	int sig_fd, ino_fd, reload_fd, summary_fd;
-	int fd_cg_profile, fd_cg_stats, fd_net_rules;
+	int fd_cg_profile, fd_cg_stats, fd_net_rules, fd_path_rules;
 
 	struct file_state *files;
 	size_t n_files;
@@ -116,7 +116,7 @@ struct agent {
 	bool learn_warned;
 
 	struct {
-		uint64_t violations, denied, alerted, bad_events, reloads, rejected;
+		uint64_t violations, denied, killed, alerted, bad_events, reloads, rejected;
 		uint64_t rate_limited, dropped;
 	} n;
 };
@@ -237,6 +237,8 @@ static void compiled__retire(struct agent *a, struct fng_compiled *c)
 
 	for (size_t i = 0; i < c->n_net; i++)
 		bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+	for (size_t i = 0; i < c->n_path; i++)
+		bpf_map_delete_elem(a->fd_path_rules, &c->path[i].key);
 	old = a->retired[a->retired_next];
 	if (old)
 		rs_info__free(hmap__del(&a->rulesets, old->ruleset));
@@ -248,16 +250,23 @@ static void compiled__retire(struct agent *a, struct fng_compiled *c)
 /* Write every entry of @c; on failure remove what was written. */
 static int compiled__install(struct agent *a, const struct fng_compiled *c)
 {
-	for (size_t i = 0; i < c->n_net; i++) {
-		if (bpf_map_update_elem(a->fd_net_rules, &c->net[i].key, &c->net[i].val, BPF_ANY)) {
-			int err = -errno;
+	size_t i = 0, k = 0;
+	int err = 0;
 
-			while (i--)
-				bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
-			return err;
-		}
-	}
-	return 0;
+	for (; i < c->n_net && !err; i++)
+		if (bpf_map_update_elem(a->fd_net_rules, &c->net[i].key, &c->net[i].val, BPF_ANY))
+			err = -errno;
+	for (; k < c->n_path && !err; k++)
+		if (bpf_map_update_elem(a->fd_path_rules, &c->path[k].key, &c->path[k].val,
+					BPF_ANY))
+			err = -errno;
+	if (!err)
+		return 0;
+	while (i--)
+		bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+	while (k--)
+		bpf_map_delete_elem(a->fd_path_rules, &c->path[k].key);
+	return err;
 }
 
 /* ---- cgroups ---- */
@@ -690,11 +699,9 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 			p->name,
 			p->sel.cgroup ? "platform/namespace/function/container"
 				      : "function identity");
-	if (p->read.present || p->write.present || p->exec.present)
-		pr_warn("profile \"%s\": files and exec rules are checked but not enforced by this build",
-			p->name);
-	pr_info("profile \"%s\" generation %llu loaded from %s (%s, %zu network rules)", p->name,
-		(unsigned long long)ps->generation, p->file, mode_name(mode), c.n_net);
+	pr_info("profile \"%s\" generation %llu loaded from %s (%s, %zu network and %zu path entries)",
+		p->name, (unsigned long long)ps->generation, p->file, mode_name(mode), c.n_net,
+		c.n_path);
 	emit_agent_event(
 		a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__PROFILE_LOADED,
 					  .profile = p->name,
@@ -871,39 +878,98 @@ static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
 	return s->exe ? s->exe : "";
 }
 
-static void handle_egress(struct agent *a, const struct fng_egress_event *e)
+/* What every violation record has, filled from the kernel's record. */
+struct vrec {
+	Fnguard__V1__Record rec;
+	Fnguard__V1__Violation v;
+	Fnguard__V1__Function f;
+	Fnguard__V1__Process p;
+	char comm[FNG_COMM_LEN + 1];
+};
+
+static Fnguard__V1__Action pb_action(uint8_t action)
 {
-	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
-	Fnguard__V1__Violation v = FNGUARD__V1__VIOLATION__INIT;
-	Fnguard__V1__Function f = FNGUARD__V1__FUNCTION__INIT;
-	Fnguard__V1__Process p = FNGUARD__V1__PROCESS__INIT;
-	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
-	struct tracked *t = hmap__get(&a->cgroups, e->hdr.cgroup_id);
-	struct rs_info *rs = hmap__get(&a->rulesets, e->ruleset);
-	char comm[FNG_COMM_LEN + 1], addr[INET6_ADDRSTRLEN];
+	switch (action) {
+	case FNG_ACT_DENIED:
+		return FNGUARD__V1__ACTION__DENIED;
+	case FNG_ACT_KILLED:
+		return FNGUARD__V1__ACTION__KILLED;
+	}
+	return FNGUARD__V1__ACTION__ALERTED;
+}
+
+/*
+ * The enforcer that acted: @enforcer for a denial by the hook itself, the
+ * signal for a kill, nothing for an alert.
+ */
+static Fnguard__V1__Mechanism pb_mechanism(uint8_t action, Fnguard__V1__Mechanism enforcer)
+{
+	switch (action) {
+	case FNG_ACT_DENIED:
+		return enforcer;
+	case FNG_ACT_KILLED:
+		return FNGUARD__V1__MECHANISM__SIGNAL;
+	}
+	return FNGUARD__V1__MECHANISM__NONE;
+}
+
+static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_hdr *h,
+		       const struct fng_proc *proc, uint32_t ruleset, uint8_t mode, uint8_t action,
+		       Fnguard__V1__Kind kind, Fnguard__V1__Mechanism enforcer)
+{
+	struct tracked *t = hmap__get(&a->cgroups, h->cgroup_id);
+	struct rs_info *rs = hmap__get(&a->rulesets, ruleset);
 
 	a->n.violations++;
-	if (e->action == FNG_ACT_DENIED)
-		a->n.denied++;
-	else
+	if (action == FNG_ACT_ALERTED)
 		a->n.alerted++;
+	else if (action == FNG_ACT_KILLED)
+		a->n.killed++;
+	else
+		a->n.denied++;
 
+	fnguard__v1__record__init(&x->rec);
+	fnguard__v1__violation__init(&x->v);
+	fnguard__v1__process__init(&x->p);
 	if (t) {
-		emit_function(a, t, &f);
+		emit_function(a, t, &x->f);
 	} else {
-		f.platform = "host";
-		f.cgroup_id = e->hdr.cgroup_id;
+		fnguard__v1__function__init(&x->f);
+		x->f.platform = "host";
+		x->f.cgroup_id = h->cgroup_id;
 	}
-	memcpy(comm, e->proc.comm, FNG_COMM_LEN);
-	comm[FNG_COMM_LEN] = '\0';
-	p.pid = e->hdr.pid;
-	p.tid = e->proc.tid;
-	p.ppid = e->proc.ppid;
-	p.uid = e->proc.uid;
-	p.gid = e->proc.gid;
-	p.comm = comm;
-	p.exe = (char *)exe_of(a, e->hdr.pid, e->proc.start_ns);
+	memcpy(x->comm, proc->comm, FNG_COMM_LEN);
+	x->comm[FNG_COMM_LEN] = '\0';
+	x->p.pid = h->pid;
+	x->p.tid = proc->tid;
+	x->p.ppid = proc->ppid;
+	x->p.uid = proc->uid;
+	x->p.gid = proc->gid;
+	x->p.comm = x->comm;
+	x->p.exe = (char *)exe_of(a, h->pid, proc->start_ns);
 
+	x->v.time_unix_nano = a->boot_to_unix_ns + h->time_ns;
+	x->v.node = a->node;
+	x->v.function = &x->f;
+	x->v.process = &x->p;
+	x->v.kind = kind;
+	x->v.action = pb_action(action);
+	x->v.mechanism = pb_mechanism(action, enforcer);
+	x->v.profile = rs ? rs->profile : "";
+	x->v.profile_generation = rs ? rs->generation : 0;
+	x->v.mode = pb_mode(mode);
+	x->rec.record_case = FNGUARD__V1__RECORD__RECORD_VIOLATION;
+	x->rec.violation = &x->v;
+}
+
+static void handle_egress(struct agent *a, const struct fng_egress_event *e)
+{
+	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
+	char addr[INET6_ADDRSTRLEN];
+	struct vrec x;
+
+	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
+		   FNGUARD__V1__KIND__EGRESS, FNGUARD__V1__MECHANISM__CGROUP_HOOK);
 	inet_ntop(e->family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
 	eg.address = addr;
 	eg.port = e->port;
@@ -911,23 +977,103 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 						 : FNGUARD__V1__PROTOCOL__UDP;
 	eg.family =
 		e->family == FNG_FAMILY_V4 ? FNGUARD__V1__FAMILY__IPV4 : FNGUARD__V1__FAMILY__IPV6;
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
+	x.v.egress = &eg;
+	exporter__emit(a->ex, &x.rec);
+}
 
-	v.time_unix_nano = a->boot_to_unix_ns + e->hdr.time_ns;
-	v.node = a->node;
-	v.function = &f;
-	v.process = &p;
-	v.kind = FNGUARD__V1__KIND__EGRESS;
-	v.action = e->action == FNG_ACT_DENIED ? FNGUARD__V1__ACTION__DENIED
-					       : FNGUARD__V1__ACTION__ALERTED;
-	v.mechanism = FNGUARD__V1__MECHANISM__CGROUP_HOOK;
-	v.profile = rs ? rs->profile : "";
-	v.profile_generation = rs ? rs->generation : 0;
-	v.mode = pb_mode(e->mode);
-	v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
-	v.egress = &eg;
-	rec.record_case = FNGUARD__V1__RECORD__RECORD_VIOLATION;
-	rec.violation = &v;
-	exporter__emit(a->ex, &rec);
+/* A path from the kernel: @len bytes, NUL included, maybe not terminated when cut. */
+static void copy_path(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len > size)
+		len = size;
+	if (len)
+		memcpy(dst, src, len);
+	dst[len ? len - 1 : 0] = '\0';
+}
+
+static void handle_file(struct agent *a, const struct fng_file_event *e, size_t size)
+{
+	Fnguard__V1__FileAccess fa = FNGUARD__V1__FILE_ACCESS__INIT;
+	char path[FNG_PATH_MAX];
+	struct vrec x;
+
+	if (e->path_len > size - FNG_FILE_EVENT_HDR_SIZE || e->path_len > FNG_PATH_MAX) {
+		a->n.bad_events++;
+		return;
+	}
+	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
+		   FNGUARD__V1__KIND__FILE, FNGUARD__V1__MECHANISM__LSM);
+	copy_path(path, sizeof(path), e->path, e->path_len);
+	fa.path = path;
+	fa.flags = e->flags;
+	fa.write = (e->access & FNG_PERM_WRITE) != 0;
+	fa.operation = "open";
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_FILE;
+	x.v.file = &fa;
+	exporter__emit(a->ex, &x.rec);
+}
+
+static void handle_exec(struct agent *a, const struct fng_exec_event *e)
+{
+	Fnguard__V1__Exec ex = FNGUARD__V1__EXEC__INIT;
+	char path[FNG_PATH_MAX], argbuf[FNG_ARGV_MAX + 1], *argv[FNG_ARGV_MAX / 2];
+	size_t argc = 0, len = e->argv_len < FNG_ARGV_MAX ? e->argv_len : FNG_ARGV_MAX;
+	struct vrec x;
+
+	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
+		   FNGUARD__V1__KIND__EXEC, FNGUARD__V1__MECHANISM__LSM);
+	copy_path(path, sizeof(path), e->path, e->path_len);
+	/* argv: NUL-terminated strings back to back; the last may be cut. */
+	memcpy(argbuf, e->argv, len);
+	argbuf[len] = '\0';
+	for (size_t off = 0; off < len && argc < ARRAY_SIZE(argv);) {
+		argv[argc++] = argbuf + off;
+		off += strlen(argbuf + off) + 1;
+	}
+	/* For a fileless program this is its name on an internal mount ("/memfd:x"). */
+	ex.path = path;
+	ex.n_argv = argc;
+	ex.argv = argv;
+	ex.fileless = e->fileless != 0;
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EXEC;
+	x.v.exec = &ex;
+	exporter__emit(a->ex, &x.rec);
+}
+
+static const char *uring_op_name(uint8_t op)
+{
+	/* include/uapi/linux/io_uring.h: stable numbers */
+	switch (op) {
+	case 16:
+		return "CONNECT";
+	case 18:
+		return "OPENAT";
+	case 28:
+		return "OPENAT2";
+	case 45:
+		return "SOCKET";
+	}
+	return "UNKNOWN";
+}
+
+static void handle_uring(struct agent *a, const struct fng_uring_event *e)
+{
+	Fnguard__V1__IoUring io = FNGUARD__V1__IO_URING__INIT;
+	char path[FNG_URING_PATH_MAX];
+	struct vrec x;
+
+	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
+		   FNGUARD__V1__KIND__IO_URING, FNGUARD__V1__MECHANISM__NONE);
+	io.opcode = (char *)uring_op_name(e->opcode);
+	if (e->path_len) {
+		copy_path(path, sizeof(path), e->path, e->path_len);
+		io.target_case = FNGUARD__V1__IO_URING__TARGET_PATH;
+		io.path = path;
+	}
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_IO_URING;
+	x.v.io_uring = &io;
+	exporter__emit(a->ex, &x.rec);
 }
 
 static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
@@ -972,6 +1118,21 @@ static int on_record(void *ctx, void *data, size_t size)
 		if (h->size < sizeof(struct fng_egress_event))
 			break;
 		handle_egress(a, data);
+		return 0;
+	case FNG_EV_FILE:
+		if (h->size < FNG_FILE_EVENT_HDR_SIZE)
+			break;
+		handle_file(a, data, h->size);
+		return 0;
+	case FNG_EV_EXEC:
+		if (h->size < sizeof(struct fng_exec_event))
+			break;
+		handle_exec(a, data);
+		return 0;
+	case FNG_EV_IO_URING:
+		if (h->size < sizeof(struct fng_uring_event))
+			break;
+		handle_uring(a, data);
 		return 0;
 	case FNG_EV_CG_MKDIR:
 	case FNG_EV_CG_RMDIR:
@@ -1111,15 +1272,15 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 	for (size_t i = 0; i < a->ld->n_points; i++)
 		buf__printf(out, "  %-16s %-12s %s\n", a->ld->points[i].point,
 			    mechanism_name(a->ld->points[i].mechanism), a->ld->points[i].hook);
-	buf__puts(out, "  file.*           NONE         not enforced by this build\n");
-	buf__puts(out, "  exec             NONE         not enforced by this build\n");
 	buf__printf(out, "profiles: %zu\n", a->n_profs);
 	for (size_t i = 0; i < a->n_profs; i++) {
 		const struct prof_state *ps = a->profs[i];
 
-		buf__printf(out, "  %s mode=%s generation=%llu ruleset=%u rules=%zu file=%s:%u\n",
-			    ps->name, mode_name(ps->mode), (unsigned long long)ps->generation,
-			    ps->c.ruleset, ps->c.n_net, ps->p->file, ps->p->pos.line);
+		buf__printf(
+			out,
+			"  %s mode=%s generation=%llu ruleset=%u net=%zu paths=%zu file=%s:%u\n",
+			ps->name, mode_name(ps->mode), (unsigned long long)ps->generation,
+			ps->c.ruleset, ps->c.n_net, ps->c.n_path, ps->p->file, ps->p->pos.line);
 	}
 	buf__printf(out, "functions tracked: %zu\n", a->cgroups.len);
 	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
@@ -1129,14 +1290,17 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 			    (unsigned long long)id, t->ps->name);
 	}
 	buf__printf(out,
-		    "counters: violations=%llu denied=%llu alerted=%llu exported=%llu "
+		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
-		    "bpf_no_stats=%llu cg_events_lost=%llu reloads=%llu rejected=%llu\n",
+		    "bpf_no_stats=%llu bpf_no_signal=%llu cg_events_lost=%llu reloads=%llu "
+		    "rejected=%llu\n",
 		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
-		    (unsigned long long)a->n.alerted, (unsigned long long)xs->records,
-		    (unsigned long long)a->n.rate_limited, (unsigned long long)a->n.dropped,
-		    (unsigned long long)xs->lost, (unsigned long long)a->n.bad_events,
+		    (unsigned long long)a->n.killed, (unsigned long long)a->n.alerted,
+		    (unsigned long long)xs->records, (unsigned long long)a->n.rate_limited,
+		    (unsigned long long)a->n.dropped, (unsigned long long)xs->lost,
+		    (unsigned long long)a->n.bad_events,
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
+		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
 		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
 		    (unsigned long long)a->n.rejected);
 	return 0;
@@ -1271,6 +1435,7 @@ int agent_run(const struct agent_opts *o)
 	lo.pin_dir = o->pin_dir;
 	lo.cgroup_root = a->cg_root;
 	lo.ringbuf_size = o->ringbuf_size;
+	lo.no_lsm = o->no_lsm;
 	if (o->rate) {
 		lo.rl_interval_ns = 1000000000ull / o->rate;
 		if (!lo.rl_interval_ns)
@@ -1283,6 +1448,7 @@ int agent_run(const struct agent_opts *o)
 	a->fd_cg_profile = loader__fd_cg_profile(a->ld);
 	a->fd_cg_stats = loader__fd_cg_stats(a->ld);
 	a->fd_net_rules = loader__fd_net_rules(a->ld);
+	a->fd_path_rules = loader__fd_path_rules(a->ld);
 	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
 	if (!a->rb || ring_buffer__add(a->rb, loader__fd_cg_events(a->ld), on_record, a)) {
 		err = -errno;
@@ -1298,7 +1464,6 @@ int agent_run(const struct agent_opts *o)
 	for (size_t i = 0; i < a->ld->n_points; i++)
 		pr_info("enforcement %s: %s (%s)", a->ld->points[i].point,
 			mechanism_name(a->ld->points[i].mechanism), a->ld->points[i].hook);
-	pr_info("file and exec enforcement: none in this build");
 	emit_agent_event(a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__START });
 
 	/* Profiles into our maps while a previous agent's programs still enforce;

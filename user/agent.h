@@ -3,6 +3,7 @@
 #ifndef FNG_AGENT_H
 #define FNG_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ struct agent_opts {
 	uint64_t burst;	  /* records a function may send at once */
 	uint64_t ringbuf_size;
 	uint64_t summary_interval_ns;
+	bool no_lsm; /* tracepoint fallbacks even where BPF-LSM works */
 };
 
 /* Run until SIGTERM/SIGINT. Returns 0, or -errno after logging why (exit code 1). */

@@ -183,6 +183,198 @@ static void make_key(const struct fng_egress_rule *r, uint32_t ruleset, struct f
 	memcpy(key->addr, r->addr, r->family == FNG_FAMILY_V4 ? 4 : 16);
 }
 
+/*
+ * runtime-base: what a dynamically linked program and the usual language
+ * runtimes read at start and on every request, on Debian/Ubuntu, RHEL and
+ * Alpine images, so that a hand-written profile names only what is its own.
+ * Paths are resolved paths (a merged /usr shows /lib as /usr/lib).
+ */
+static const char *const runtime_base_read[] = {
+	/* dynamic loader, libc and the libraries beside them */
+	"/etc/ld.so.cache",
+	"/etc/ld.so.preload",
+	"/lib/x86_64-linux-gnu/**",
+	"/usr/lib/x86_64-linux-gnu/**",
+	"/lib/aarch64-linux-gnu/**",
+	"/usr/lib/aarch64-linux-gnu/**",
+	"/lib64/**",
+	"/usr/lib64/**",
+	"/lib/ld-musl-x86_64.so.1",
+	"/lib/ld-musl-aarch64.so.1",
+	"/lib/libc.musl-x86_64.so.1",
+	"/lib/libc.musl-aarch64.so.1",
+	/* locale and time zones */
+	"/usr/lib/locale/**",
+	"/usr/share/locale/**",
+	"/usr/share/zoneinfo/**",
+	"/etc/localtime",
+	"/etc/timezone",
+	/* name resolution and users */
+	"/etc/hosts",
+	"/etc/resolv.conf",
+	"/etc/nsswitch.conf",
+	"/etc/host.conf",
+	"/etc/gai.conf",
+	"/etc/services",
+	"/etc/protocols",
+	"/etc/passwd",
+	"/etc/group",
+	/* CA certificates */
+	"/etc/ssl/**",
+	"/etc/ca-certificates/**",
+	"/etc/ca-certificates.conf",
+	"/usr/share/ca-certificates/**",
+	"/etc/pki/**",
+	/* devices, the process itself, CPU and memory limits */
+	"/dev/null",
+	"/dev/zero",
+	"/dev/urandom",
+	"/dev/random",
+	"/proc/self/**",
+	"/proc/cpuinfo",
+	"/proc/meminfo",
+	"/proc/stat",
+	"/sys/devices/system/cpu/**",
+	"/sys/fs/cgroup/**",
+	NULL,
+};
+static const char *const runtime_base_write[] = { "/dev/null", NULL };
+static const char *const no_rules[] = { NULL };
+
+static const struct fng_builtin_set builtin_sets[] = {
+	{ "runtime-base", runtime_base_read, runtime_base_write, no_rules },
+};
+
+const struct fng_builtin_set *builtin_set(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(builtin_sets); i++)
+		if (!strcmp(builtin_sets[i].name, name))
+			return &builtin_sets[i];
+	return NULL;
+}
+
+/* One path rule as LPM key bytes: "dir/" for a trailing-double-star rule, else the path and its NUL. */
+struct path_rule {
+	char bytes[FNG_PATH_KEY_MAX];
+	size_t len;
+	bool prefix;
+	uint8_t perms;
+};
+
+static int add_path_rule(const char *rule, uint8_t perm, struct path_rule **rules, size_t *n,
+			 size_t *cap)
+{
+	size_t len = strlen(rule);
+	struct path_rule r = { .perms = perm };
+
+	if (len >= 3 && !strcmp(rule + len - 3, "/**")) {
+		r.prefix = true;
+		r.len = len - 2; /* keep the slash */
+	} else {
+		r.len = len + 1; /* the NUL makes it exact */
+	}
+	if (r.len > FNG_PATH_KEY_MAX)
+		return -ENAMETOOLONG; /* the parser refuses these first */
+	memcpy(r.bytes, rule, r.len - !r.prefix);
+	for (size_t i = 0; i < *n; i++) {
+		struct path_rule *o = &(*rules)[i];
+
+		if (o->len == r.len && o->prefix == r.prefix && !memcmp(o->bytes, r.bytes, r.len)) {
+			o->perms |= perm;
+			return 0;
+		}
+	}
+	if (*n == *cap) {
+		struct path_rule *v;
+
+		*cap = *cap ? *cap * 2 : 32;
+		v = realloc(*rules, *cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		*rules = v;
+	}
+	(*rules)[(*n)++] = r;
+	return 0;
+}
+
+static size_t nt_len(const char *const *list)
+{
+	size_t n = 0;
+
+	while (list[n])
+		n++;
+	return n;
+}
+
+static int add_path_list(const char *const *list, size_t count, uint8_t perm,
+			 struct path_rule **rules, size_t *n, size_t *cap)
+{
+	for (size_t i = 0; i < count; i++) {
+		int err = add_path_rule(list[i], perm, rules, n, cap);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Path rules to path_rules entries. Like network prefixes, each entry
+ * carries the permissions of every prefix rule that contains it, because the
+ * kernel's lookup returns only the longest match.
+ */
+static int compile_paths(const struct fng_profile *p, struct fng_compiled *c)
+{
+	struct path_rule *rules = NULL;
+	size_t n = 0, cap = 0;
+	int err;
+
+	err = add_path_list((const char *const *)p->read.v, p->read.n, FNG_PERM_READ, &rules, &n,
+			    &cap);
+	if (!err)
+		err = add_path_list((const char *const *)p->write.v, p->write.n, FNG_PERM_WRITE,
+				    &rules, &n, &cap);
+	if (!err)
+		err = add_path_list((const char *const *)p->exec.v, p->exec.n, FNG_PERM_EXEC,
+				    &rules, &n, &cap);
+	for (size_t i = 0; !err && i < p->include.n; i++) {
+		const struct fng_builtin_set *b = builtin_set(p->include.v[i]);
+
+		if (!b)
+			continue; /* the parser refuses unknown names */
+		err = add_path_list(b->read, nt_len(b->read), FNG_PERM_READ, &rules, &n, &cap);
+		if (!err)
+			err = add_path_list(b->write, nt_len(b->write), FNG_PERM_WRITE, &rules, &n,
+					    &cap);
+		if (!err)
+			err = add_path_list(b->exec, nt_len(b->exec), FNG_PERM_EXEC, &rules, &n,
+					    &cap);
+	}
+	if (err || !n)
+		goto cleanup;
+	c->path = calloc(n, sizeof(*c->path));
+	if (!c->path) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct fng_path_entry *e = &c->path[c->n_path++];
+		uint8_t perms = rules[i].perms;
+
+		for (size_t k = 0; k < n; k++)
+			if (rules[k].prefix && rules[k].len <= rules[i].len &&
+			    !memcmp(rules[k].bytes, rules[i].bytes, rules[k].len))
+				perms |= rules[k].perms;
+		e->key.prefixlen = (uint32_t)(32 + rules[i].len * 8);
+		e->key.ruleset = c->ruleset;
+		memcpy(e->key.path, rules[i].bytes, rules[i].len);
+		e->val.perms = perms;
+	}
+cleanup:
+	free(rules);
+	return err;
+}
+
 int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_compiled *out,
 		     struct fng_diag *diag)
 {
@@ -194,10 +386,27 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 		strlcpy_ok(diag->file, p->file, sizeof(diag->file));
 	if (p->has_egress)
 		c.sections |= FNG_SEC_EGRESS;
+	if (p->read.present)
+		c.sections |= FNG_SEC_READ;
+	if (p->write.present)
+		c.sections |= FNG_SEC_WRITE;
+	if (p->exec.present)
+		c.sections |= FNG_SEC_EXEC;
+	for (size_t i = 0; i < p->syscalls.n; i++)
+		if (!strcmp(p->syscalls.v[i], "io_uring"))
+			c.allow |= FNG_ALLOW_IO_URING;
+	err = compile_paths(p, &c);
+	if (err) {
+		snprintf(diag->msg, sizeof(diag->msg), "path rules: %s", strerror(-err));
+		diag->pos = p->pos;
+		goto cleanup;
+	}
 	if (p->n_egress) {
 		c.net = calloc(p->n_egress, sizeof(*c.net));
-		if (!c.net)
-			return -ENOMEM;
+		if (!c.net) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 	}
 	for (size_t i = 0; i < p->n_egress; i++) {
 		const struct fng_egress_rule *r = &p->egress[i];
@@ -231,6 +440,9 @@ void compiled__free(struct fng_compiled *c)
 	free(c->net);
 	c->net = NULL;
 	c->n_net = 0;
+	free(c->path);
+	c->path = NULL;
+	c->n_path = 0;
 }
 
 struct fng_cg_profile compiled__cg_value(const struct fng_compiled *c, int mode)
@@ -239,6 +451,7 @@ struct fng_cg_profile compiled__cg_value(const struct fng_compiled *c, int mode)
 		.ruleset = c->ruleset,
 		.mode = (uint8_t)mode,
 		.sections = c->sections,
+		.allow = c->allow,
 	};
 }
 
@@ -274,4 +487,23 @@ int compiled__allows(const struct fng_compiled *c, uint8_t family, const uint8_t
 			return 1;
 	}
 	return 0;
+}
+
+uint8_t compiled__path_perms(const struct fng_compiled *c, const char *path)
+{
+	size_t len = strlen(path) + 1, best_len = 0;
+	uint8_t perms = 0;
+
+	if (len > FNG_PATH_KEY_MAX)
+		len = FNG_PATH_KEY_MAX; /* as the kernel: too long to end in its NUL */
+	for (size_t i = 0; i < c->n_path; i++) {
+		const struct fng_path_entry *e = &c->path[i];
+		size_t klen = (e->key.prefixlen - 32) / 8;
+
+		if (klen <= len && klen > best_len && !memcmp(e->key.path, path, klen)) {
+			best_len = klen;
+			perms = e->val.perms;
+		}
+	}
+	return perms;
 }

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
@@ -118,14 +119,198 @@ static int pin_replace(struct bpf_link *link, struct bpf_map *map, const char *d
 	return 0;
 }
 
-struct attach_spec {
+/* Mount a pseudo filesystem at @dir when nothing of @magic is mounted there. */
+static int ensure_mounted(const char *dir, const char *type, unsigned long magic)
+{
+	struct statfs sf;
+
+	if (statfs(dir, &sf) == 0 && (unsigned long)sf.f_type == magic)
+		return 0;
+	if (mount(type, dir, type, 0, NULL)) {
+		int err = -errno;
+
+		pr_warn("mount %s on %s: %s", type, dir, strerror(-err));
+		return err;
+	}
+	pr_info("mounted %s on %s", type, dir);
+	return 0;
+}
+
+/* Is @word one of the comma-separated names in @list? */
+static bool list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+/*
+ * Can a BPF-LSM program on @hook load, attach, and take effect? A program
+ * attaches even where "bpf" is not an active LSM, but then denies nothing:
+ * the active list is checked first. Returns 0, or -errno with @why filled.
+ */
+static int probe_lsm(const char *hook, char *why, size_t len)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	char *lsms = NULL;
+	size_t n;
+	int id, fd, link, err;
+
+	ensure_mounted("/sys/kernel/security", "securityfs", SECURITYFS_MAGIC);
+	err = read_file("/sys/kernel/security/lsm", 4096, &lsms, &n);
+	if (err) {
+		snprintf(why, len, "/sys/kernel/security/lsm: %s", strerror(-err));
+		return err;
+	}
+	if (!list_has(lsms, "bpf")) {
+		snprintf(why, len, "\"bpf\" is not an active LSM (%.*s); boot with lsm=...,bpf",
+			 (int)strcspn(lsms, "\n"), lsms);
+		free(lsms);
+		return -ENOTSUP;
+	}
+	free(lsms);
+	id = libbpf_find_vmlinux_btf_id(hook, BPF_LSM_MAC);
+	if (id < 0) {
+		snprintf(why, len, "no LSM hook %s in the kernel's BTF", hook);
+		return id;
+	}
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_LSM_MAC,
+			    .attach_btf_id = (__u32)id);
+
+		fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "fng_probe", "GPL", insns, ARRAY_SIZE(insns),
+				   &o);
+	}
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "loading an lsm/%s program: %s", hook, strerror(-err));
+		return err;
+	}
+	link = bpf_link_create(fd, 0, BPF_LSM_MAC, NULL);
+	err = link < 0 ? -errno : 0;
+	if (err)
+		snprintf(why, len, "attaching an lsm/%s program: %s", hook, strerror(-err));
+	else
+		close(link);
+	close(fd);
+	return err;
+}
+
+/* Does the kernel's BTF have type @name of @kind (a tp_btf tracepoint's btf_trace_<tp>)? */
+static bool btf_has(struct btf *vmlinux, const char *name, int kind)
+{
+	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
+}
+
+/* Does tracefs list syscall tracepoint @name? */
+static bool tracepoint_exists(const char *category, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", category, name);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", category, name);
+	return !access(path, F_OK);
+}
+
+struct prog_plan {
 	struct bpf_program *prog;
 	struct bpf_link **link;
-	bool cgroup;
-	const char *point;
-	int mechanism;
-	const char *hook;
+	bool cgroup; /* attach at the cgroup root */
+	bool load;
 };
+
+static void add_point(struct fng_loader *l, const char *point, int mechanism, const char *hook)
+{
+	if (l->n_points < FNG_MAX_POINTS)
+		l->points[l->n_points++] =
+			(struct fng_point){ .point = point, .mechanism = mechanism, .hook = hook };
+}
+
+/*
+ * Decide per enforcement point which programs load: the LSM programs where
+ * BPF-LSM works, the tracepoint fallbacks elsewhere; drop programs whose
+ * tracepoint this kernel lacks. Fills the plan and the point table.
+ */
+static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n,
+			  bool force_fallback)
+{
+	struct fnguard_bpf *sk = l->skel;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	char why_file[256] = "", why_exec[256] = "";
+	bool lsm_file, lsm_exec, uring;
+	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
+						"sys_exit_openat2", "sys_exit_creat",
+						"sys_exit_open_by_handle_at" };
+	struct bpf_program *open_progs[] = { sk->progs.file_open_x, sk->progs.file_openat_x,
+					     sk->progs.file_openat2_x, sk->progs.file_creat_x,
+					     sk->progs.file_byhandle_x };
+
+	if (force_fallback) {
+		snprintf(why_file, sizeof(why_file), "--no-lsm");
+		snprintf(why_exec, sizeof(why_exec), "--no-lsm");
+	}
+	lsm_file = !force_fallback && probe_lsm("file_open", why_file, sizeof(why_file)) == 0;
+	lsm_exec = !force_fallback &&
+		   probe_lsm("bprm_check_security", why_exec, sizeof(why_exec)) == 0;
+	if (!lsm_file || !lsm_exec)
+		pr_info("BPF-LSM not used for %s%s%s: %s; using tracepoints and SIGKILL instead",
+			!lsm_file ? "file opens" : "", !lsm_file && !lsm_exec ? " and " : "",
+			!lsm_exec ? "exec" : "", !lsm_file ? why_file : why_exec);
+	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+
+	for (size_t i = 0; i < n; i++) {
+		struct bpf_program *p = plan[i].prog;
+
+		if (p == sk->progs.lsm_file_open)
+			plan[i].load = lsm_file;
+		else if (p == sk->progs.lsm_bprm_check)
+			plan[i].load = lsm_exec;
+		else if (p == sk->progs.exec_sched)
+			plan[i].load = !lsm_exec;
+		else if (p == sk->progs.uring_submit)
+			plan[i].load = uring;
+		else
+			plan[i].load = true;
+		for (size_t k = 0; k < ARRAY_SIZE(open_progs); k++)
+			if (p == open_progs[k])
+				plan[i].load =
+					!lsm_file && tracepoint_exists("syscalls", open_tps[k]);
+		bpf_program__set_autoload(p, plan[i].load);
+	}
+
+	add_point(l, "egress.connect4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect4");
+	add_point(l, "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect6");
+	add_point(l, "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg4");
+	add_point(l, "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg6");
+	if (lsm_file)
+		add_point(l, "file.open", FNGUARD__V1__MECHANISM__LSM, "lsm/file_open");
+	else
+		add_point(l, "file.open", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_exit_open*");
+	if (lsm_exec)
+		add_point(l, "exec", FNGUARD__V1__MECHANISM__LSM, "lsm/bprm_check_security");
+	else
+		add_point(l, "exec", FNGUARD__V1__MECHANISM__SIGNAL, "tp_btf/sched_process_exec");
+	if (lsm_file)
+		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__LSM,
+			  "lsm/file_open + cgroup hooks");
+	else if (uring)
+		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tp_btf/io_uring_submit_req");
+	else
+		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE,
+			  "no io_uring_submit_req tracepoint in this kernel");
+	btf__free(vmlinux);
+}
 
 int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 {
@@ -138,6 +323,10 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	err = loader_ensure_bpffs(opts->pin_dir);
 	if (err)
 		return err;
+	/* Classic tracepoints are found through tracefs. */
+	if (access("/sys/kernel/tracing/events", F_OK) &&
+	    access("/sys/kernel/debug/tracing/events", F_OK))
+		ensure_mounted("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
 
 	l = calloc(1, sizeof(*l));
 	if (!l)
@@ -158,58 +347,60 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		       strerror(-err));
 		goto cleanup;
 	}
-	err = fnguard_bpf__load(l->skel);
-	if (err) {
-		pr_err("load BPF programs: %s (run with -v to see the verifier's account)",
-		       strerror(-err));
-		goto cleanup;
-	}
-
-	cg_fd = open(opts->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (cg_fd < 0) {
-		err = -errno;
-		pr_err("open cgroup v2 root \"%s\": %s", opts->cgroup_root, strerror(-err));
-		goto cleanup;
-	}
 	{
-		struct attach_spec specs[] = {
-			{ l->skel->progs.net_connect4, &l->skel->links.net_connect4, true,
-			  "egress.connect4", FNGUARD__V1__MECHANISM__CGROUP_HOOK,
-			  "cgroup/connect4" },
-			{ l->skel->progs.net_connect6, &l->skel->links.net_connect6, true,
-			  "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK,
-			  "cgroup/connect6" },
-			{ l->skel->progs.net_sendmsg4, &l->skel->links.net_sendmsg4, true,
-			  "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK,
-			  "cgroup/sendmsg4" },
-			{ l->skel->progs.net_sendmsg6, &l->skel->links.net_sendmsg6, true,
-			  "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK,
-			  "cgroup/sendmsg6" },
-			{ l->skel->progs.cg_mkdir, &l->skel->links.cg_mkdir, false, NULL, 0, NULL },
-			{ l->skel->progs.cg_rmdir, &l->skel->links.cg_rmdir, false, NULL, 0, NULL },
+		struct fnguard_bpf *sk = l->skel;
+		struct prog_plan plan[] = {
+			{ sk->progs.net_connect4, &sk->links.net_connect4, true, false },
+			{ sk->progs.net_connect6, &sk->links.net_connect6, true, false },
+			{ sk->progs.net_sendmsg4, &sk->links.net_sendmsg4, true, false },
+			{ sk->progs.net_sendmsg6, &sk->links.net_sendmsg6, true, false },
+			{ sk->progs.cg_mkdir, &sk->links.cg_mkdir, false, false },
+			{ sk->progs.cg_rmdir, &sk->links.cg_rmdir, false, false },
+			{ sk->progs.file_open_x, &sk->links.file_open_x, false, false },
+			{ sk->progs.file_openat_x, &sk->links.file_openat_x, false, false },
+			{ sk->progs.file_openat2_x, &sk->links.file_openat2_x, false, false },
+			{ sk->progs.file_creat_x, &sk->links.file_creat_x, false, false },
+			{ sk->progs.file_byhandle_x, &sk->links.file_byhandle_x, false, false },
+			{ sk->progs.exec_argv_e, &sk->links.exec_argv_e, false, false },
+			{ sk->progs.exec_argvat_e, &sk->links.exec_argvat_e, false, false },
+			{ sk->progs.exec_sched, &sk->links.exec_sched, false, false },
+			{ sk->progs.lsm_file_open, &sk->links.lsm_file_open, false, false },
+			{ sk->progs.lsm_bprm_check, &sk->links.lsm_bprm_check, false, false },
+			{ sk->progs.uring_submit, &sk->links.uring_submit, false, false },
 		};
 
-		for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
-			struct attach_spec *s = &specs[i];
-			const char *name = bpf_program__name(s->prog);
+		plan_programs(l, plan, ARRAY_SIZE(plan), opts->no_lsm);
+		err = fnguard_bpf__load(sk);
+		if (err) {
+			pr_err("load BPF programs: %s (run with -v to see the verifier's account)",
+			       strerror(-err));
+			goto cleanup;
+		}
+		cg_fd = open(opts->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cg_fd < 0) {
+			err = -errno;
+			pr_err("open cgroup v2 root \"%s\": %s", opts->cgroup_root, strerror(-err));
+			goto cleanup;
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(plan); i++) {
+			struct prog_plan *p = &plan[i];
+			const char *name = bpf_program__name(p->prog);
 
-			/* A link attaches beside any program already on the root
-			 * (multi-attach); it cannot be attached exclusively. */
-			*s->link = s->cgroup ? bpf_program__attach_cgroup(s->prog, cg_fd)
-					     : bpf_program__attach(s->prog);
-			if (!*s->link) {
+			if (!p->load)
+				continue;
+			/* A link attaches beside any program already there (multi-attach). */
+			*p->link = p->cgroup ? bpf_program__attach_cgroup(p->prog, cg_fd)
+					     : bpf_program__attach(p->prog);
+			if (!*p->link) {
 				err = -errno;
 				pr_err("attach %s (%s): %s", name,
-				       bpf_program__section_name(s->prog), strerror(-err));
+				       bpf_program__section_name(p->prog), strerror(-err));
 				goto cleanup;
 			}
-			if (s->point && l->n_points < FNG_MAX_POINTS)
-				l->points[l->n_points++] =
-					(struct fng_point){ .point = s->point,
-							    .mechanism = s->mechanism,
-							    .hook = s->hook };
-			l->link_names[l->n_links] = name;
-			l->links[l->n_links++] = *s->link;
+			if (l->n_links < FNG_MAX_LINKS) {
+				l->link_names[l->n_links] = name;
+				l->links[l->n_links++] = *p->link;
+			}
 		}
 	}
 	close(cg_fd);
@@ -278,6 +469,11 @@ int loader__fd_net_rules(const struct fng_loader *l)
 	return bpf_map__fd(l->skel->maps.net_rules);
 }
 
+int loader__fd_path_rules(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.path_rules);
+}
+
 int loader__fd_events(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);
@@ -339,9 +535,40 @@ static int unpin_dir(const char *dir)
 	return err;
 }
 
+/* Program ids of the links pinned in @dir (at most @max). */
+static size_t pinned_prog_ids(const char *dir, __u32 *ids, size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)) && n < max) {
+		struct bpf_link_info info = { 0 };
+		__u32 len = sizeof(info);
+		char path[PATH_MAX];
+		int fd;
+
+		if (de->d_name[0] == '.' ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id)
+			ids[n++] = info.prog_id;
+		close(fd);
+	}
+	closedir(d);
+	return n;
+}
+
 int loader_uninstall(const char *pin_dir)
 {
 	char dir[PATH_MAX];
+	__u32 ids[FNG_MAX_LINKS * 4];
+	size_t n_ids;
 	int err, err2;
 
 	if (!on_bpffs(pin_dir)) {
@@ -352,6 +579,7 @@ int loader_uninstall(const char *pin_dir)
 	}
 	/* Links first: unpinning the last reference detaches the program. */
 	snprintf(dir, sizeof(dir), "%s/links", pin_dir);
+	n_ids = pinned_prog_ids(dir, ids, ARRAY_SIZE(ids));
 	err = unpin_dir(dir);
 	snprintf(dir, sizeof(dir), "%s/maps", pin_dir);
 	err2 = unpin_dir(dir);
@@ -360,6 +588,33 @@ int loader_uninstall(const char *pin_dir)
 	if (rmdir(pin_dir) && errno != ENOENT && !err) {
 		err = -errno;
 		pr_err("remove \"%s\": %s", pin_dir, strerror(errno));
+	}
+	/*
+	 * The kernel frees a link whose last reference was a pin a little later
+	 * (from a work queue): wait until the programs are gone, so that nothing
+	 * enforces once we return. A program still alive after that is held by
+	 * someone else, such as a running agent.
+	 */
+	for (int tries = 0; n_ids && tries < 500; tries++) {
+		size_t alive = 0;
+
+		for (size_t i = 0; i < n_ids; i++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				ids[alive++] = ids[i];
+			}
+		}
+		n_ids = alive;
+		if (n_ids)
+			usleep(10000);
+	}
+	if (n_ids) {
+		pr_err("%zu programs are still loaded 5 s after unpinning (is an agent still running?)",
+		       n_ids);
+		if (!err)
+			err = -EBUSY;
 	}
 	return err;
 }

@@ -9,12 +9,13 @@
 #define FNG_LOADER_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
 #define FNG_MAX_POINTS	    8
-#define FNG_MAX_LINKS	    16
+#define FNG_MAX_LINKS	    24
 
 struct fng_loader_opts {
 	const char *pin_dir;
@@ -22,6 +23,7 @@ struct fng_loader_opts {
 	uint64_t ringbuf_size;	 /* bytes of the violations ring buffer, power of two */
 	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
 	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
+	bool no_lsm;		 /* the tracepoint fallbacks even where BPF-LSM works */
 };
 
 /* One enforcement point and what enforces it. */
@@ -60,6 +62,7 @@ int loader__fd_cg_profile(const struct fng_loader *l);
 int loader__fd_cg_stats(const struct fng_loader *l);
 int loader__fd_net_rules(const struct fng_loader *l);
 int loader__fd_bpf_errs(const struct fng_loader *l);
+int loader__fd_path_rules(const struct fng_loader *l);
 int loader__fd_events(const struct fng_loader *l);    /* violations ring buffer */
 int loader__fd_cg_events(const struct fng_loader *l); /* cgroup lifecycle ring buffer */
 

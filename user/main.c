@@ -68,6 +68,8 @@ static void help_run(FILE *f)
 		"      --ringbuf-size SIZE     kernel ring buffer for violations, a power of two such as\n"
 		"                              8M (default)\n"
 		"      --summary-interval DUR  how often loss counts are exported (default 10s)\n"
+		"      --no-lsm                enforce file opens and exec with tracepoints and SIGKILL\n"
+		"                              even where BPF-LSM works\n"
 		"  -v, --verbose               debug logging, libbpf's included\n"
 		"  -h, --help\n"
 		"\n"
@@ -93,6 +95,7 @@ enum {
 	OPT_SOURCE,
 	OPT_FORMAT,
 	OPT_FOLLOW,
+	OPT_NO_LSM,
 };
 
 static int cmd_run(int argc, char **argv)
@@ -110,6 +113,7 @@ static int cmd_run(int argc, char **argv)
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "summary-interval", required_argument, NULL, OPT_SUMMARY },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "no-lsm", no_argument, NULL, OPT_NO_LSM },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -196,6 +200,9 @@ static int cmd_run(int argc, char **argv)
 					optarg);
 				goto out;
 			}
+			break;
+		case OPT_NO_LSM:
+			o.no_lsm = true;
 			break;
 		case OPT_METRICS:
 			ret = usage_error("run", "--metrics: this build has no metrics endpoint");
@@ -387,6 +394,32 @@ out:
 	return ret;
 }
 
+static void print_paths(const struct fng_compiled *c)
+{
+	static const struct {
+		uint8_t sec;
+		const char *name;
+	} secs[] = { { FNG_SEC_READ, "files.read" },
+		     { FNG_SEC_WRITE, "files.write" },
+		     { FNG_SEC_EXEC, "exec" } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(secs); i++)
+		printf("  %s: %s\n", secs[i].name,
+		       c->sections & secs[i].sec ? "restricted" : "not restricted");
+	printf("  io_uring: %s\n", c->allow & FNG_ALLOW_IO_URING ? "allowed" : "judged");
+	printf("  path entries: %zu\n", c->n_path);
+	for (size_t i = 0; i < c->n_path; i++) {
+		const struct fng_path_entry *e = &c->path[i];
+		size_t len = (e->key.prefixlen - 32) / 8;
+		bool exact = len && e->key.path[len - 1] == '\0';
+
+		printf("    %-48.*s %s%c%c%c\n", (int)(exact ? len - 1 : len), e->key.path,
+		       exact ? "exact  " : "prefix ", e->val.perms & FNG_PERM_READ ? 'r' : '-',
+		       e->val.perms & FNG_PERM_WRITE ? 'w' : '-',
+		       e->val.perms & FNG_PERM_EXEC ? 'x' : '-');
+	}
+}
+
 static void print_compiled(const struct fng_profile *p, const struct fng_compiled *c)
 {
 	printf("profile %s (%s:%u)\n", p->name, p->file, p->pos.line);
@@ -394,6 +427,7 @@ static void print_compiled(const struct fng_profile *p, const struct fng_compile
 	printf("  selector: platform=%s namespace=%s function=%s container=%s cgroup=%s\n",
 	       p->sel.platform ?: "-", p->sel.namespace ?: "-", p->sel.function ?: "-",
 	       p->sel.container ?: "-", p->sel.cgroup ?: "-");
+	print_paths(c);
 	if (!(c->sections & FNG_SEC_EGRESS)) {
 		printf("  egress: not restricted\n");
 		return;

@@ -55,6 +55,8 @@ static const char *const platform_names[] = {
 
 /* Built-in rule sets `include` may name (their rules live in compile.c). */
 static const char *const builtin_sets[] = { "runtime-base" };
+/* Names spec.syscalls may list: otherwise violations for every profiled function. */
+static const char *const allowable_syscalls[] = { "io_uring" };
 
 /* State of one parse: where we are, for messages. */
 struct ctx {
@@ -714,6 +716,17 @@ static int check_include(struct ctx *c, const yaml_node_t *n, const char *s)
 	return fail(c, n, "%s is not a built-in rule set (runtime-base)", escape(q, s, true));
 }
 
+static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
+{
+	char q[QUOTE_BUF];
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowable_syscalls); i++)
+		if (!strcmp(s, allowable_syscalls[i]))
+			return 0;
+	return fail(c, n, "%s is not a system call a profile can allow (io_uring)",
+		    escape(q, s, true));
+}
+
 /*
  * Path rules become LPM keys in the kernel (an exact path, or a prefix for
  * a trailing double star) matched against resolved paths: a rule not in
@@ -729,7 +742,8 @@ static int check_path(struct ctx *c, const yaml_node_t *n, const char *s)
 	if (s[0] != '/')
 		return fail(c, n, "%s is not an absolute path", q);
 	if (len > FNG_PATH_RULE_MAX)
-		return fail(c, n, "path is longer than %d bytes", FNG_PATH_RULE_MAX);
+		return fail(c, n, "path is longer than %d bytes (the kernel's path key)",
+			    FNG_PATH_RULE_MAX);
 	if (!strcmp(s, "/") || !strcmp(s, "/**"))
 		return 0;
 	if (s[len - 1] == '/')
@@ -1065,12 +1079,14 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 		INCLUDE,
 		EGRESS,
 		FILES,
-		EXEC
+		EXEC,
+		SYSCALLS
 	};
 	struct slot s[] = {
 		[SELECTOR] = { .key = "selector" }, [MODE] = { .key = "mode" },
 		[INCLUDE] = { .key = "include" },   [EGRESS] = { .key = "egress" },
 		[FILES] = { .key = "files" },	    [EXEC] = { .key = "exec" },
+		[SYSCALLS] = { .key = "syscalls" },
 	};
 	int err = take_keys(c, n, "a mapping", s, ARRAY_SIZE(s));
 
@@ -1100,6 +1116,10 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 		case EXEC:
 			err = parse_strv(c, s[i].v, "a list of paths", "a path", check_path,
 					 &p->exec);
+			break;
+		case SYSCALLS:
+			err = parse_strv(c, s[i].v, "a list of system call names", "a name",
+					 check_syscall, &p->syscalls);
 			break;
 		}
 		if (!err)
@@ -1487,7 +1507,8 @@ bool profile__equal(const struct fng_profile *a, const struct fng_profile *b)
 	    !str_eq(a->sel.function, b->sel.function) ||
 	    !str_eq(a->sel.container, b->sel.container) || !str_eq(a->sel.cgroup, b->sel.cgroup) ||
 	    !strv_eq(&a->include, &b->include) || !strv_eq(&a->read, &b->read) ||
-	    !strv_eq(&a->write, &b->write) || !strv_eq(&a->exec, &b->exec))
+	    !strv_eq(&a->write, &b->write) || !strv_eq(&a->exec, &b->exec) ||
+	    !strv_eq(&a->syscalls, &b->syscalls))
 		return false;
 	for (size_t i = 0; i < a->n_egress; i++)
 		if (!rule_eq(&a->egress[i], &b->egress[i]))
@@ -1521,6 +1542,7 @@ void profile__free(struct fng_profile *p)
 	strv_free(&p->read);
 	strv_free(&p->write);
 	strv_free(&p->exec);
+	strv_free(&p->syscalls);
 	free(p);
 }
 

@@ -15,7 +15,8 @@
 #define FNG_PROFILE_KIND	"FunctionProfile"
 /* Largest profile file read (bytes); larger files are rejected. */
 #define FNG_PROFILE_MAX_FILE	(1u << 20)
-#define FNG_PATH_RULE_MAX	4095
+/* Longest path rule: an exact rule and its NUL must fit FNG_PATH_KEY_MAX (abi.h). */
+#define FNG_PATH_RULE_MAX	251
 
 /* Protocol bits of an egress rule: FNG_PROTO_TCP/UDP from abi.h, plus: */
 #define FNG_RULE_RAW	(1u << 2)
@@ -81,9 +82,10 @@ struct fng_profile {
 	bool has_egress; /* spec.egress given: egress is restricted */
 	size_t n_egress;
 	struct fng_egress_rule *egress;
-	struct fng_strv read;  /* spec.files.read */
-	struct fng_strv write; /* spec.files.write */
-	struct fng_strv exec;  /* spec.exec */
+	struct fng_strv read;	  /* spec.files.read */
+	struct fng_strv write;	  /* spec.files.write */
+	struct fng_strv exec;	  /* spec.exec */
+	struct fng_strv syscalls; /* spec.syscalls: what the profile allows of io_uring, ... */
 };
 
 struct fng_profile_set {

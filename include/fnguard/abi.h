@@ -15,16 +15,32 @@
 #endif
 
 /* Bumped whenever a struct below changes shape. */
-#define FNG_ABI_VERSION 1
+#define FNG_ABI_VERSION 2
 
 #define FNG_COMM_LEN	   16
 /* Longest cgroup path carried by a lifecycle event, terminating NUL included. */
 #define FNG_CG_PATH_MAX	   512
 /* Port ranges one network rule value can hold (after folding, see compile.c). */
 #define FNG_NET_MAX_RANGES 16
+/* Longest path a record carries, terminating NUL included. */
+#define FNG_PATH_MAX	   4096
+/*
+ * Path bytes in a path_rules key: the LPM trie takes at most 256 bytes of
+ * key data (LPM_DATA_SIZE_MAX), 4 of which are the rule set id.
+ */
+#define FNG_PATH_KEY_MAX   252
+/* Path components walked up from a file; deeper paths cannot be judged. */
+#define FNG_PATH_DEPTH	   64
+/* argv bytes an exec record carries (NUL-separated). */
+#define FNG_ARGV_MAX	   1024
+/* io_uring: path bytes of an open request carried in its record. */
+#define FNG_URING_PATH_MAX 256
 
 /* Event types, first field of every record. */
 #define FNG_EV_EGRESS	1
+#define FNG_EV_FILE	2
+#define FNG_EV_EXEC	3
+#define FNG_EV_IO_URING 4
 #define FNG_EV_CG_MKDIR 16
 #define FNG_EV_CG_RMDIR 17
 
@@ -40,6 +56,23 @@
 
 /* Sections a profile restricts (fng_cg_profile.sections); a missing bit means "not enforced". */
 #define FNG_SEC_EGRESS (1u << 0)
+#define FNG_SEC_READ   (1u << 1) /* files.read */
+#define FNG_SEC_WRITE  (1u << 2) /* files.write */
+#define FNG_SEC_EXEC   (1u << 3) /* exec */
+
+/* Things a profile allows that are otherwise violations (fng_cg_profile.allow). */
+#define FNG_ALLOW_IO_URING (1u << 0)
+
+/* Permissions in a path_rules value. */
+#define FNG_PERM_READ  (1u << 0)
+#define FNG_PERM_WRITE (1u << 1)
+#define FNG_PERM_EXEC  (1u << 2)
+
+/* What a resolved path is (fng_file_event.path_flags). */
+#define FNG_PATH_TRUNCATED   (1u << 0) /* longer than FNG_PATH_MAX: the record has its start */
+#define FNG_PATH_DEEP	     (1u << 1) /* more than FNG_PATH_DEPTH components: not judged by name */
+#define FNG_PATH_UNREACHABLE (1u << 2) /* outside the task's root */
+#define FNG_PATH_INTERNAL    (1u << 3) /* on a kernel-internal mount (pipe, socket, memfd) */
 
 /* Protocol bits in a port range (fng_port_range.protos). */
 #define FNG_PROTO_TCP (1u << 0)
@@ -49,23 +82,30 @@
 #define FNG_FAMILY_V4 4
 #define FNG_FAMILY_V6 6
 
-/* Socket hooks that produce egress events (fng_egress_event.hook). */
-#define FNG_HOOK_CONNECT4 1
-#define FNG_HOOK_CONNECT6 2
-#define FNG_HOOK_SENDMSG4 3
-#define FNG_HOOK_SENDMSG6 4
+/* Hooks that produce events (the .hook field of each record). */
+#define FNG_HOOK_CONNECT4     1
+#define FNG_HOOK_CONNECT6     2
+#define FNG_HOOK_SENDMSG4     3
+#define FNG_HOOK_SENDMSG6     4
+#define FNG_HOOK_OPEN_EXIT    5 /* syscall exit tracepoint of the open family */
+#define FNG_HOOK_LSM_FILE     6 /* lsm/file_open */
+#define FNG_HOOK_EXEC_TP      7 /* sched_process_exec */
+#define FNG_HOOK_LSM_BPRM     8 /* lsm/bprm_check_security */
+#define FNG_HOOK_URING_SUBMIT 9 /* io_uring_submit_req */
 
 /* Indexes of the BPF-side error counters (map bpf_errs). */
 #define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
 #define FNG_ERR_NO_STATS      1 /* violation in a cgroup that has no cg_stats entry */
+#define FNG_ERR_NO_SIGNAL     2 /* bpf_send_signal() failed: a process that should die lives */
 #define FNG_ERR_MAX	      4
 
 /* cg_profile value: what the agent installed for one cgroup. */
 struct fng_cg_profile {
-	__u32 ruleset; /* rule set id, the first field of net_rules keys */
+	__u32 ruleset; /* rule set id, the first field of net_rules and path_rules keys */
 	__u8 mode;     /* FNG_MODE_* */
 	__u8 sections; /* FNG_SEC_* bits of the sections the profile restricts */
-	__u16 pad;
+	__u8 allow;    /* FNG_ALLOW_* */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct fng_cg_profile) == 8, "fng_cg_profile ABI");
 
@@ -118,6 +158,22 @@ struct fng_net_val {
 };
 _Static_assert(sizeof(struct fng_net_val) == 8 + 8 * FNG_NET_MAX_RANGES, "fng_net_val ABI");
 
+/* path_rules key: LPM over (ruleset, path bytes). */
+struct fng_path_key {
+	__u32 prefixlen; /* 32 (ruleset) + 8 * path bytes: an exact rule counts its NUL */
+	__u32 ruleset;
+	char path
+		[FNG_PATH_KEY_MAX]; /* "dir/" for a trailing-double-star rule, "/etc/hosts\0" for an exact one */
+};
+_Static_assert(sizeof(struct fng_path_key) == 4 + 4 + FNG_PATH_KEY_MAX, "fng_path_key ABI");
+
+/* path_rules value: what a path allows, the permissions of containing prefix rules folded in. */
+struct fng_path_val {
+	__u8 perms; /* FNG_PERM_* */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct fng_path_val) == 4, "fng_path_val ABI");
+
 /* Common header of every ring-buffer record. */
 struct fng_event_hdr {
 	__u16 type;	 /* FNG_EV_* */
@@ -155,6 +211,80 @@ struct fng_egress_event {
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct fng_egress_event) == 24 + 40 + 12 + 16 + 4, "fng_egress_event ABI");
+
+/*
+ * FNG_EV_FILE: an open the profile does not allow. Sent cut after path_len
+ * bytes of path. key_prefixlen and ruleset are the path_rules key the
+ * program looked the path up with (the path follows them).
+ */
+struct fng_file_event {
+	struct fng_event_hdr hdr;
+	struct fng_proc proc;
+	__u32 flags;	 /* open flags (O_*) */
+	__u8 action;	 /* FNG_ACT_* */
+	__u8 mode;	 /* FNG_MODE_* */
+	__u8 hook;	 /* FNG_HOOK_* */
+	__u8 access;	 /* FNG_PERM_READ and/or FNG_PERM_WRITE: what the open asked for */
+	__u8 path_flags; /* FNG_PATH_* */
+	__u8 pad;
+	__u16 path_len; /* bytes of path, NUL included */
+	__u32 pad2;
+	__u32 key_prefixlen;
+	__u32 ruleset;		       /* rule set in force when the program decided */
+	char path[FNG_PATH_MAX + 256]; /* room for the last component past FNG_PATH_MAX */
+};
+_Static_assert(sizeof(struct fng_file_event) == 24 + 40 + 16 + 8 + FNG_PATH_MAX + 256,
+	       "fng_file_event ABI");
+#define FNG_FILE_EVENT_HDR_SIZE (sizeof(struct fng_file_event) - FNG_PATH_MAX - 256)
+
+/* FNG_EV_EXEC: a program the profile does not allow (or a fileless one). */
+struct fng_exec_event {
+	struct fng_event_hdr hdr;
+	struct fng_proc proc;
+	__u8 action;
+	__u8 mode;
+	__u8 hook;
+	__u8 fileless;	 /* memfd or deleted executable */
+	__u8 path_flags; /* FNG_PATH_* */
+	__u8 pad;
+	__u16 path_len; /* bytes of path, NUL included */
+	__u16 argv_len; /* bytes of argv: NUL-terminated strings back to back */
+	__u16 argc;	/* arguments in argv (may be fewer than the process got) */
+	__u32 pad2;
+	__u32 key_prefixlen;
+	__u32 ruleset;
+	char path[FNG_PATH_MAX + 256];
+	char argv[FNG_ARGV_MAX];
+};
+_Static_assert(sizeof(struct fng_exec_event) ==
+		       24 + 40 + 16 + 8 + FNG_PATH_MAX + 256 + FNG_ARGV_MAX,
+	       "fng_exec_event ABI");
+
+/* The argv of an execve in flight, captured at syscall entry (exec_argv map). */
+struct fng_argv {
+	__u16 len;
+	__u16 argc;
+	__u32 pad;
+	char buf[FNG_ARGV_MAX];
+};
+_Static_assert(sizeof(struct fng_argv) == 8 + FNG_ARGV_MAX, "fng_argv ABI");
+
+/* FNG_EV_IO_URING: an io_uring request the profile does not allow. */
+struct fng_uring_event {
+	struct fng_event_hdr hdr;
+	struct fng_proc proc;
+	__u32 ruleset;
+	__u8 action;
+	__u8 mode;
+	__u8 opcode; /* IORING_OP_* */
+	__u8 hook;
+	__u16 path_len; /* bytes of path (the request's own, unresolved), 0 when none */
+	__u16 pad;
+	__u32 pad2;
+	char path[FNG_URING_PATH_MAX];
+};
+_Static_assert(sizeof(struct fng_uring_event) == 24 + 40 + 16 + FNG_URING_PATH_MAX,
+	       "fng_uring_event ABI");
 
 /* FNG_EV_CG_MKDIR / FNG_EV_CG_RMDIR: a cgroup v2 directory came or went. */
 struct fng_cg_event {

@@ -331,6 +331,14 @@ void env__cgroup_remove(struct fng_env *e, const char *rel)
 int env__run_in_cgroup(struct fng_env *e, const char *rel, const char *comm, int (*fn)(void *arg),
 		       void *arg, pid_t *pid_out)
 {
+	int st = env__run_in_cgroup_status(e, rel, comm, fn, arg, pid_out);
+
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *comm,
+			      int (*fn)(void *arg), void *arg, pid_t *pid_out)
+{
 	char procs[PATH_MAX * 3];
 	pid_t pid;
 	int st;
@@ -351,9 +359,9 @@ int env__run_in_cgroup(struct fng_env *e, const char *rel, const char *comm, int
 	}
 	if (pid_out)
 		*pid_out = pid;
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+	if (waitpid(pid, &st, 0) != pid)
 		return -1;
-	return WEXITSTATUS(st);
+	return st;
 }
 
 json_t *env__records(const struct fng_env *e)

@@ -62,6 +62,10 @@ void env__cgroup_remove(struct fng_env *e, const char *rel);
 int env__run_in_cgroup(struct fng_env *e, const char *rel, const char *comm, int (*fn)(void *arg),
 		       void *arg, pid_t *pid);
 
+/* As env__run_in_cgroup(), but returns the raw wait status (WIFSIGNALED and all), or -1. */
+int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *comm,
+			      int (*fn)(void *arg), void *arg, pid_t *pid);
+
 /* Every record exported so far, via `fnguard events --format json`. A JSON array; NULL on error. */
 json_t *env__records(const struct fng_env *e);
 /* Records until one satisfies @match or @timeout_ms passes; returns the array (caller frees) and the match. */

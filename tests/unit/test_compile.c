@@ -312,13 +312,15 @@ static void missing_egress_section_restricts_nothing(void **state)
 					     "  files: {read: [\"/etc/**\"]}\n",
 				      &set, &c, &d),
 			 0);
-	assert_int_equal(c.sections, 0);
+	/* files.read is given, egress is not: only reads are restricted. */
+	assert_int_equal(c.sections, FNG_SEC_READ);
 	assert_int_equal(c.n_net, 0);
 	assert_true(allows(&c, "10.0.0.1", 80, FNG_PROTO_TCP));
 	v = compiled__cg_value(&c, FNG_MODE_AUDIT);
 	assert_int_equal(v.ruleset, 7);
 	assert_int_equal(v.mode, FNG_MODE_AUDIT);
-	assert_int_equal(v.sections, 0);
+	assert_int_equal(v.sections, FNG_SEC_READ);
+	assert_int_equal(v.allow, 0);
 	assert_int_equal(v.pad, 0);
 	compiled__free(&c);
 	profile_set__clear(&set);

@@ -306,7 +306,8 @@ static void test_path_rule_longer_than_the_limit_is_rejected(void **state)
 	/* ...one more does not. */
 	memset(p, 'a', FNG_PATH_RULE_MAX);
 	strcpy(p + FNG_PATH_RULE_MAX, "\"]\n");
-	expect_error(yaml, 6, 10, "spec.exec[0]", "path is longer than 4095 bytes");
+	expect_error(yaml, 6, 10, "spec.exec[0]",
+		     "path is longer than 251 bytes (the kernel's path key)");
 	free(yaml);
 }
 

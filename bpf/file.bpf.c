@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * File opens without BPF-LSM: the syscall exit tracepoints of the open
+ * family. The new fd is already in the task's table, so its struct file gives
+ * the resolved path; a denied open is answered with SIGKILL, which the task
+ * takes before it returns to user space, so the fd never reaches user code.
+ * (A process sharing its file table with another would escape that: see
+ * DESIGN.md, "Rule semantics".)
+ *
+ * The open flags come from the syscall's own arguments, still in the task's
+ * pt_regs at exit: the file keeps O_ACCMODE and O_APPEND but drops O_CREAT
+ * and O_TRUNC once open.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "judge.bpf.h"
+
+/* The file behind @fd in the current task's table. */
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+enum open_call {
+	CALL_OPEN,
+	CALL_OPENAT,
+	CALL_OPENAT2,
+	CALL_CREAT,
+	CALL_BY_HANDLE
+};
+
+static __always_inline int open_exit(long ret, enum open_call call)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	struct file *file;
+	__u64 cgid;
+	__u32 flags = 0;
+
+	if (ret < 0)
+		return 0;
+	/* Only profiled cgroups go on: everyone else pays this one lookup. */
+	if (!current_profile(&cgid))
+		return 0;
+	task = bpf_get_current_task_btf();
+	file = fd_file(task, ret);
+	if (!file)
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	switch (call) {
+	case CALL_OPEN:
+		flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		break;
+	case CALL_OPENAT:
+	case CALL_BY_HANDLE:
+		flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		break;
+	case CALL_OPENAT2: {
+		struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+		__u64 f = 0;
+
+		bpf_probe_read_user(&f, sizeof(f), &how->flags);
+		flags = f;
+		break;
+	}
+	case CALL_CREAT:
+		flags = O_CREAT | O_WRONLY | O_TRUNC;
+		break;
+	}
+	/* The file is the truth for access mode and append; the arguments add create/truncate. */
+	flags = (flags & ~(O_ACCMODE | O_APPEND)) |
+		(BPF_CORE_READ(file, f_flags) & (O_ACCMODE | O_APPEND));
+	if (file_judge(file, flags, FNG_HOOK_OPEN_EXIT, false) == FNG_ACT_KILLED)
+		kill_current();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int file_open_x(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, CALL_OPEN);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int file_openat_x(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, CALL_OPENAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int file_openat2_x(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, CALL_OPENAT2);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int file_creat_x(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, CALL_CREAT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
+int file_byhandle_x(struct trace_event_raw_sys_exit *ctx)
+{
+	return open_exit(ctx->ret, CALL_BY_HANDLE);
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Judging a file open and an exec, shared by the LSM programs (lsm.bpf.c)
+ * and the tracepoint fallbacks (file.bpf.c, exec.bpf.c), so both decide the
+ * same way and differ only in how they enforce: EPERM or SIGKILL.
+ */
+#ifndef FNG_JUDGE_BPF_H
+#define FNG_JUDGE_BPF_H
+
+#include "common.bpf.h"
+#include "path.bpf.h"
+
+/* include/uapi/asm-generic/fcntl.h (x86 and arm64 share these) */
+#define O_ACCMODE    00000003
+#define O_WRONLY     00000001
+#define O_RDWR	     00000002
+#define O_CREAT	     00000100
+#define O_TRUNC	     00001000
+#define O_APPEND     00002000
+#define O_PATH	     010000000
+/* include/linux/fs.h: set by open_exec(); such opens are judged as exec, not as reads */
+#define __FMODE_EXEC 0x20
+
+/* Write access is O_WRONLY, O_RDWR, O_CREAT, O_TRUNC or O_APPEND; reading is everything but O_WRONLY. */
+static __always_inline __u8 open_access(__u32 flags)
+{
+	__u32 acc = flags & O_ACCMODE;
+	__u8 need = 0;
+
+	if (acc != O_WRONLY)
+		need |= FNG_PERM_READ;
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC | O_APPEND)))
+		need |= FNG_PERM_WRITE;
+	return need;
+}
+
+/*
+ * Judge an open of @file with open flags @flags. Returns 0 when it is
+ * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
+ * has been sent (or counted as rate limited or dropped).
+ */
+static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
+{
+	struct fng_cg_profile *p, prof;
+	struct fng_file_event *e;
+	struct fng_cg_stats *st;
+	__u32 key = 0, len;
+	__u64 cgid;
+	__u8 need, pflags;
+	bool admit, ok;
+
+	p = current_profile(&cgid);
+	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+		return 0;
+	prof = *p;
+	if (flags & O_PATH)
+		return 0; /* O_PATH is not a read; reopening it through /proc is an open of its own */
+	need = open_access(flags);
+	if (!(prof.sections & FNG_SEC_READ))
+		need &= ~FNG_PERM_READ;
+	if (!(prof.sections & FNG_SEC_WRITE))
+		need &= ~FNG_PERM_WRITE;
+	if (!need)
+		return 0;
+
+	e = bpf_map_lookup_elem(&file_scratch, &key);
+	if (!e)
+		return 0;
+	len = path_resolve(file, e->path, &pflags);
+	/* Reopening a pipe, socket or memfd through /proc/self/fd is not a file access. */
+	if (pflags & FNG_PATH_INTERNAL)
+		return 0;
+	e->ruleset = prof.ruleset;
+	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen, len, need);
+	if (ok)
+		return 0;
+
+	e->action = verdict(prof.mode, lsm);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		fill_hdr(&e->hdr, FNG_EV_FILE, 0, cgid);
+		fill_proc(&e->proc);
+		e->flags = flags;
+		e->mode = prof.mode;
+		e->hook = hook;
+		e->access = need;
+		e->path_flags = pflags;
+		e->pad = 0;
+		e->pad2 = 0;
+		e->path_len = len;
+		if (len > FNG_PATH_MAX) /* it is not; the verifier needs telling */
+			len = FNG_PATH_MAX;
+		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
+		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
+	}
+	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+}
+
+/* Copy the argv captured at execve entry by thread @tid into @e. */
+static __always_inline void exec_attach_argv(struct fng_exec_event *e, __u32 tid)
+{
+	struct fng_argv *a = bpf_map_lookup_elem(&exec_argv, &tid);
+	__u32 n;
+
+	e->argv_len = 0;
+	e->argc = 0;
+	if (!a)
+		return;
+	n = a->len;
+	if (n > FNG_ARGV_MAX)
+		n = FNG_ARGV_MAX;
+	if (n && !bpf_probe_read_kernel(e->argv, n, a->buf)) {
+		e->argv_len = n;
+		e->argc = a->argc;
+	}
+}
+
+/*
+ * Judge an exec of @file (the program the kernel runs: for a script, the
+ * interpreter once binfmt_script has found it). A fileless program (memfd,
+ * deleted file) never matches a rule by name. @argv_tid names the argv
+ * captured at entry. Returns 0 or the action, as file_judge().
+ */
+static __always_inline __u8 exec_judge(struct file *file, __u32 argv_tid, __u8 hook, bool lsm)
+{
+	struct fng_cg_profile *p, prof;
+	struct fng_exec_event *e;
+	struct fng_cg_stats *st;
+	__u32 key = 0, len;
+	__u64 cgid;
+	__u8 pflags;
+	bool admit, fileless, ok;
+
+	p = current_profile(&cgid);
+	if (!p || !(p->sections & FNG_SEC_EXEC))
+		return 0;
+	prof = *p;
+	e = bpf_map_lookup_elem(&exec_scratch, &key);
+	if (!e)
+		return 0;
+	fileless = file_is_fileless(file);
+	len = path_resolve(file, e->path, &pflags);
+	e->ruleset = prof.ruleset;
+	ok = !fileless && !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen, len, FNG_PERM_EXEC);
+	if (ok)
+		return 0;
+
+	e->action = verdict(prof.mode, lsm);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		fill_hdr(&e->hdr, FNG_EV_EXEC, sizeof(*e), cgid);
+		fill_proc(&e->proc);
+		e->mode = prof.mode;
+		e->hook = hook;
+		e->fileless = fileless;
+		e->path_flags = pflags;
+		e->pad = 0;
+		e->pad2 = 0;
+		e->path_len = len;
+		exec_attach_argv(e, argv_tid);
+		submit_copy(st, e, sizeof(*e));
+	}
+	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+}
+
+#endif /* FNG_JUDGE_BPF_H */
