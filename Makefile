@@ -50,7 +50,7 @@ TLIB_SRCS := $(wildcard tests/lib/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRCS))
 HELPER_BINS := $(BUILD)/demo-fn
-BENCH_BINS := $(BUILD)/tests/bench/bench_egress
+BENCH_BINS := $(BUILD)/tests/bench/bench
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
 	-Wmissing-prototypes -Wstrict-prototypes
@@ -185,7 +185,7 @@ demo: all
 	$(Q)BUILD=$(BUILD) examples/demo/run.sh
 
 bench: all $(BENCH_BINS)
-	$(Q)$(BUILD)/tests/bench/bench_egress --fnguard $(BUILD)/fnguard
+	$(Q)$(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
 
 FORMAT_SRCS := $(filter-out bpf/vmlinux/%,$(wildcard bpf/*.c bpf/*.h include/fnguard/*.h user/*.c user/*.h \
 	tests/*/*.c tests/*/*.h examples/demo/*.c))

@@ -18,14 +18,14 @@
 
 #include "judge.bpf.h"
 
-/* The file behind @fd in the current task's table. */
+/* The file behind @fd in the current task's table (@task a BTF pointer: plain loads). */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
 	return f;
@@ -59,14 +59,14 @@ static __always_inline int open_exit(long ret, enum open_call call)
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	switch (call) {
 	case CALL_OPEN:
-		flags = PT_REGS_PARM2_CORE_SYSCALL(regs);
+		flags = PT_REGS_PARM2_SYSCALL(regs);
 		break;
 	case CALL_OPENAT:
 	case CALL_BY_HANDLE:
-		flags = PT_REGS_PARM3_CORE_SYSCALL(regs);
+		flags = PT_REGS_PARM3_SYSCALL(regs);
 		break;
 	case CALL_OPENAT2: {
-		struct open_how *how = (struct open_how *)PT_REGS_PARM3_CORE_SYSCALL(regs);
+		struct open_how *how = (struct open_how *)PT_REGS_PARM3_SYSCALL(regs);
 		__u64 f = 0;
 
 		bpf_probe_read_user(&f, sizeof(f), &how->flags);

@@ -97,32 +97,81 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
 }
 
-/* Copy the argv captured at execve entry by thread @tid into @e. */
-static __always_inline void exec_attach_argv(struct fng_exec_event *e, __u32 tid)
+/* Where an exec record's argv comes from. */
+enum argv_source {
+	ARGV_NEW_MM,  /* after the exec: the new program's argument area, one block */
+	ARGV_SYSCALL, /* during the exec: the execve/execveat argv array of the old program */
+};
+
+/* Arguments and bytes per argument read from an argv array. */
+#define ARGV_ARGS    32
+#define ARGV_ARG_MAX 256
+
+/*
+ * argv of the current exec into @e. After the exec the strings lie back to
+ * back in the new mm (arg_start..arg_end); during it (LSM) the old program's
+ * execve() arguments are still in its registers and memory.
+ */
+static __always_inline void exec_fill_argv(struct fng_exec_event *e, enum argv_source src)
 {
-	struct fng_argv *a = bpf_map_lookup_elem(&exec_argv, &tid);
-	__u32 n;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 off = 0;
 
 	e->argv_len = 0;
-	e->argc = 0;
-	if (!a)
-		return;
-	n = a->len;
-	if (n > FNG_ARGV_MAX)
-		n = FNG_ARGV_MAX;
-	if (n && !bpf_probe_read_kernel(e->argv, n, a->buf)) {
-		e->argv_len = n;
-		e->argc = a->argc;
+	e->pad3 = 0;
+	if (src == ARGV_NEW_MM) {
+		unsigned long start = task->mm->arg_start, end = task->mm->arg_end;
+		__u32 len = end > start ? end - start : 0;
+
+		if (len > FNG_ARGV_MAX)
+			len = FNG_ARGV_MAX;
+		if (len && !bpf_probe_read_user(e->argv, len, (void *)start))
+			off = len;
+	} else {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		const char *const *argv;
+		long nr;
+
+#if defined(__TARGET_ARCH_x86)
+		nr = regs->orig_ax;
+		argv = (const char *const *)(nr == 322 /* execveat */ ? PT_REGS_PARM3_SYSCALL(regs)
+								      : PT_REGS_PARM2_SYSCALL(
+										regs));
+#elif defined(__TARGET_ARCH_arm64)
+		nr = regs->syscallno;
+		argv = (const char *const *)(nr == 281 /* execveat */ ? PT_REGS_PARM3_SYSCALL(regs)
+								      : PT_REGS_PARM2_SYSCALL(
+										regs));
+#else
+		argv = NULL;
+		nr = 0;
+#endif
+		for (int i = 0; argv && i < ARGV_ARGS; i++) {
+			const char *arg = NULL;
+			long n;
+
+			if (off >= FNG_ARGV_MAX - ARGV_ARG_MAX)
+				break;
+			if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+				break;
+			n = bpf_probe_read_user_str(e->argv + (off & (FNG_ARGV_MAX - 1)),
+						    ARGV_ARG_MAX, arg);
+			if (n <= 0)
+				break;
+			off += n;
+		}
 	}
+	e->argv_len = off;
 }
 
 /*
  * Judge an exec of @file (the program the kernel runs: for a script, the
  * interpreter once binfmt_script has found it). A fileless program (memfd,
- * deleted file) never matches a rule by name. @argv_tid names the argv
- * captured at entry. Returns 0 or the action, as file_judge().
+ * deleted file) never matches a rule by name. Returns 0 or the action, as
+ * file_judge().
  */
-static __always_inline __u8 exec_judge(struct file *file, __u32 argv_tid, __u8 hook, bool lsm)
+static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv, __u8 hook,
+				       bool lsm)
 {
 	struct fng_cg_profile *p, prof;
 	struct fng_exec_event *e;
@@ -159,7 +208,7 @@ static __always_inline __u8 exec_judge(struct file *file, __u32 argv_tid, __u8 h
 		e->pad = 0;
 		e->pad2 = 0;
 		e->path_len = len;
-		exec_attach_argv(e, argv_tid);
+		exec_fill_argv(e, argv);
 		submit_copy(st, e, sizeof(*e));
 	}
 	return e->action == FNG_ACT_ALERTED ? 0 : e->action;

@@ -38,8 +38,7 @@ int BPF_PROG(lsm_bprm_check, struct linux_binprm *bprm, int ret)
 {
 	if (ret)
 		return ret;
-	return exec_judge(BPF_CORE_READ(bprm, file), (__u32)bpf_get_current_pid_tgid(),
-			  FNG_HOOK_LSM_BPRM, true) == FNG_ACT_DENIED
+	return exec_judge(bprm->file, ARGV_SYSCALL, FNG_HOOK_LSM_BPRM, true) == FNG_ACT_DENIED
 		       ? -EPERM
 		       : 0;
 }

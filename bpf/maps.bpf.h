@@ -77,14 +77,6 @@ struct {
 	__type(value, struct fng_exec_event);
 } exec_scratch SEC(".maps") __weak;
 
-/* Thread id -> argv of its execve in flight, for the exec record. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct fng_argv);
-} exec_argv SEC(".maps") __weak;
-
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

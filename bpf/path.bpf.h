@@ -84,14 +84,23 @@ static __always_inline bool name_is_number(const char *buf, __u32 off, __u32 len
  */
 static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pflags)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	/* A BTF pointer: task->fs->root is read with plain loads, no helper calls. */
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
-	struct dentry *d, *root_d;
-	struct vfsmount *vm, *root_mnt;
+	/* d_parent and d_name side by side, mnt_parent and mnt_mountpoint too,
+	 * as in every kernel since 2.6: one read fetches both (CO-RE checks). */
+	bool dentry_pair = bpf_core_field_offset(struct dentry, d_name) ==
+			   bpf_core_field_offset(struct dentry, d_parent) + sizeof(void *);
+	bool mount_pair = bpf_core_field_offset(struct mount, mnt_mountpoint) ==
+			  bpf_core_field_offset(struct mount, mnt_parent) + sizeof(void *);
+	struct dentry *d, *mnt_root;
+	struct dentry *root_d;
+	struct vfsmount *root_mnt;
+	struct path fpath;
+	struct vfsmount *vm;
 	struct path_walk *w;
 	struct mount *m;
 	__u32 key = 0, n, pos, plen;
-	bool on_proc;
 
 	*pflags = 0;
 	w = bpf_map_lookup_elem(&path_walks, &key);
@@ -99,25 +108,38 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 		out[0] = '\0';
 		return 1;
 	}
-	root_d = BPF_CORE_READ(task, fs, root.dentry);
-	root_mnt = BPF_CORE_READ(task, fs, root.mnt);
-	d = BPF_CORE_READ(file, f_path.dentry);
-	vm = BPF_CORE_READ(file, f_path.mnt);
+	root_d = task->fs->root.dentry;
+	root_mnt = task->fs->root.mnt;
+	bpf_core_read(&fpath, sizeof(fpath), &file->f_path);
+	d = fpath.dentry;
+	vm = fpath.mnt;
 	m = (struct mount *)((void *)vm - mnt_off);
-	on_proc = BPF_CORE_READ(d, d_sb, s_magic) == PROC_SUPER_MAGIC;
+	mnt_root = BPF_CORE_READ(vm, mnt_root);
 	WALK_SET(w->n, 0);
 	WALK_SET(w->flags, 0);
 
 	/* Up to the root, crossing mounts: FNG_PATH_DEPTH components plus mount crossings. */
 	for (int i = 0; i < FNG_PATH_DEPTH + 16; i++) {
-		struct dentry *parent;
+		struct {
+			struct dentry *parent;
+			struct qstr name;
+		} dn;
 
 		if (d == root_d && vm == root_mnt)
 			break;
-		if (d == BPF_CORE_READ(vm, mnt_root)) {
-			struct mount *up = BPF_CORE_READ(m, mnt_parent);
+		if (d == mnt_root) {
+			struct {
+				struct mount *parent;
+				struct dentry *mountpoint;
+			} mp;
 
-			if (up == m) {
+			if (mount_pair) {
+				bpf_core_read(&mp, sizeof(mp), &m->mnt_parent);
+			} else {
+				mp.parent = BPF_CORE_READ(m, mnt_parent);
+				mp.mountpoint = BPF_CORE_READ(m, mnt_mountpoint);
+			}
+			if (mp.parent == m) {
 				/* A mount with no parent that is not our root: a kernel-internal
 				 * mount (pipes, sockets, memfd) or one outside our root. */
 				WALK_SET(w->flags, BPF_CORE_READ(vm, mnt_flags) & MNT_INTERNAL
@@ -125,9 +147,10 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 							   : FNG_PATH_UNREACHABLE);
 				break;
 			}
-			d = BPF_CORE_READ(m, mnt_mountpoint);
-			m = up;
+			d = mp.mountpoint;
+			m = mp.parent;
 			vm = (struct vfsmount *)((void *)m + mnt_off);
+			mnt_root = BPF_CORE_READ(vm, mnt_root);
 			continue;
 		}
 		n = WALK_GET(w->n);
@@ -135,11 +158,16 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 			WALK_SET(w->flags, FNG_PATH_DEEP);
 			break;
 		}
-		w->name[n & (FNG_PATH_DEPTH - 1)] = BPF_CORE_READ(d, d_name.name);
-		w->len[n & (FNG_PATH_DEPTH - 1)] = BPF_CORE_READ(d, d_name.len);
+		if (dentry_pair) {
+			bpf_core_read(&dn, sizeof(dn), &d->d_parent);
+		} else {
+			dn.parent = BPF_CORE_READ(d, d_parent);
+			bpf_core_read(&dn.name, sizeof(dn.name), &d->d_name);
+		}
+		w->name[n & (FNG_PATH_DEPTH - 1)] = dn.name.name;
+		w->len[n & (FNG_PATH_DEPTH - 1)] = dn.name.len;
 		WALK_SET(w->n, n + 1);
-		parent = BPF_CORE_READ(d, d_parent);
-		if (parent == d) {
+		if (dn.parent == d) {
 			/* A disconnected dentry (memfd, pipes, a handle reaching no path):
 			 * its own name, "memfd:x", is all the path there is. */
 			WALK_SET(w->flags, BPF_CORE_READ(vm, mnt_flags) & MNT_INTERNAL
@@ -147,7 +175,7 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 						   : FNG_PATH_UNREACHABLE);
 			break;
 		}
-		d = parent;
+		d = dn.parent;
 	}
 
 	/* Root first. */
@@ -176,8 +204,9 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 
 	/* "/proc/<our pid>/..." on procfs is "/proc/self/...": move the rest over the digits. */
 	plen = n >= 2 ? w->len[(n - 2) & (FNG_PATH_DEPTH - 1)] & FNG_NAME_MAX : 0;
-	if (on_proc && n >= 2 && plen <= 10 && pos >= 6 + plen && out[1] == 'p' && out[2] == 'r' &&
+	if (n >= 2 && plen <= 10 && pos >= 6 + plen && out[1] == 'p' && out[2] == 'r' &&
 	    out[3] == 'o' && out[4] == 'c' && out[5] == '/' &&
+	    BPF_CORE_READ(fpath.dentry, d_sb, s_magic) == PROC_SUPER_MAGIC &&
 	    name_is_number(out, 6, plen, ns_tgid(task))) {
 		__u32 rest = (pos - 6 - plen) & (FNG_PATH_MAX - 1);
 

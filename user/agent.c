@@ -813,6 +813,13 @@ static int reload(struct agent *a)
 	}
 	for (size_t i = 0; i < n_retire; i++)
 		compiled__retire(a, &retire[i]);
+	{
+		bool files = false;
+
+		for (size_t i = 0; i < a->n_profs; i++)
+			files |= (a->profs[i]->c.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) != 0;
+		loader__file_hooks(a->ld, files);
+	}
 
 	/* The files' accepted sets now: fresh parses replace old ones. */
 	{

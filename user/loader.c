@@ -226,6 +226,7 @@ struct prog_plan {
 	struct bpf_link **link;
 	bool cgroup; /* attach at the cgroup root */
 	bool load;
+	bool lazy; /* attached by loader__file_hooks(), not at load */
 };
 
 static void add_point(struct fng_loader *l, const char *point, int mechanism, const char *hook)
@@ -280,10 +281,12 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan[i].load = uring;
 		else
 			plan[i].load = true;
-		for (size_t k = 0; k < ARRAY_SIZE(open_progs); k++)
-			if (p == open_progs[k])
-				plan[i].load =
-					!lsm_file && tracepoint_exists("syscalls", open_tps[k]);
+		for (size_t k = 0; k < ARRAY_SIZE(open_progs); k++) {
+			if (p != open_progs[k])
+				continue;
+			plan[i].load = !lsm_file && tracepoint_exists("syscalls", open_tps[k]);
+			plan[i].lazy = true;
+		}
 		bpf_program__set_autoload(p, plan[i].load);
 	}
 
@@ -350,23 +353,29 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	{
 		struct fnguard_bpf *sk = l->skel;
 		struct prog_plan plan[] = {
-			{ sk->progs.net_connect4, &sk->links.net_connect4, true, false },
-			{ sk->progs.net_connect6, &sk->links.net_connect6, true, false },
-			{ sk->progs.net_sendmsg4, &sk->links.net_sendmsg4, true, false },
-			{ sk->progs.net_sendmsg6, &sk->links.net_sendmsg6, true, false },
-			{ sk->progs.cg_mkdir, &sk->links.cg_mkdir, false, false },
-			{ sk->progs.cg_rmdir, &sk->links.cg_rmdir, false, false },
-			{ sk->progs.file_open_x, &sk->links.file_open_x, false, false },
-			{ sk->progs.file_openat_x, &sk->links.file_openat_x, false, false },
-			{ sk->progs.file_openat2_x, &sk->links.file_openat2_x, false, false },
-			{ sk->progs.file_creat_x, &sk->links.file_creat_x, false, false },
-			{ sk->progs.file_byhandle_x, &sk->links.file_byhandle_x, false, false },
-			{ sk->progs.exec_argv_e, &sk->links.exec_argv_e, false, false },
-			{ sk->progs.exec_argvat_e, &sk->links.exec_argvat_e, false, false },
-			{ sk->progs.exec_sched, &sk->links.exec_sched, false, false },
-			{ sk->progs.lsm_file_open, &sk->links.lsm_file_open, false, false },
-			{ sk->progs.lsm_bprm_check, &sk->links.lsm_bprm_check, false, false },
-			{ sk->progs.uring_submit, &sk->links.uring_submit, false, false },
+			{ .prog = sk->progs.net_connect4,
+			  .link = &sk->links.net_connect4,
+			  .cgroup = true },
+			{ .prog = sk->progs.net_connect6,
+			  .link = &sk->links.net_connect6,
+			  .cgroup = true },
+			{ .prog = sk->progs.net_sendmsg4,
+			  .link = &sk->links.net_sendmsg4,
+			  .cgroup = true },
+			{ .prog = sk->progs.net_sendmsg6,
+			  .link = &sk->links.net_sendmsg6,
+			  .cgroup = true },
+			{ .prog = sk->progs.cg_mkdir, .link = &sk->links.cg_mkdir },
+			{ .prog = sk->progs.cg_rmdir, .link = &sk->links.cg_rmdir },
+			{ .prog = sk->progs.file_open_x, .link = &sk->links.file_open_x },
+			{ .prog = sk->progs.file_openat_x, .link = &sk->links.file_openat_x },
+			{ .prog = sk->progs.file_openat2_x, .link = &sk->links.file_openat2_x },
+			{ .prog = sk->progs.file_creat_x, .link = &sk->links.file_creat_x },
+			{ .prog = sk->progs.file_byhandle_x, .link = &sk->links.file_byhandle_x },
+			{ .prog = sk->progs.exec_sched, .link = &sk->links.exec_sched },
+			{ .prog = sk->progs.lsm_file_open, .link = &sk->links.lsm_file_open },
+			{ .prog = sk->progs.lsm_bprm_check, .link = &sk->links.lsm_bprm_check },
+			{ .prog = sk->progs.uring_submit, .link = &sk->links.uring_submit },
 		};
 
 		plan_programs(l, plan, ARRAY_SIZE(plan), opts->no_lsm);
@@ -388,6 +397,13 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 
 			if (!p->load)
 				continue;
+			if (p->lazy) {
+				if (l->n_file_hooks < ARRAY_SIZE(l->file_progs)) {
+					l->file_progs[l->n_file_hooks] = p->prog;
+					l->file_links[l->n_file_hooks++] = p->link;
+				}
+				continue;
+			}
 			/* A link attaches beside any program already there (multi-attach). */
 			*p->link = p->cgroup ? bpf_program__attach_cgroup(p->prog, cg_fd)
 					     : bpf_program__attach(p->prog);
@@ -413,6 +429,75 @@ cleanup:
 	return err;
 }
 
+/* Is @name one of the links we hold now? */
+static bool link_is_ours(const struct fng_loader *l, const char *name)
+{
+	for (size_t i = 0; i < l->n_links; i++)
+		if (!strcmp(l->link_names[i], name))
+			return true;
+	for (size_t i = 0; i < l->n_file_hooks; i++)
+		if (*l->file_links[i] && !strcmp(bpf_program__name(l->file_progs[i]), name))
+			return true;
+	return false;
+}
+
+/* Remove pins a previous agent left that we do not replace: programs we do not run now. */
+static void unpin_stale(const struct fng_loader *l, const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || link_is_ours(l, de->d_name))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
+		    unlink(path) == 0)
+			pr_debug("unpinned \"%s\": not run by this agent", path);
+	}
+	closedir(d);
+}
+
+int loader__file_hooks(struct fng_loader *l, bool on)
+{
+	char dir[PATH_MAX];
+	int err = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s/links", l->pin_dir) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < l->n_file_hooks; i++) {
+		struct bpf_link **link = l->file_links[i];
+		const char *name = bpf_program__name(l->file_progs[i]);
+
+		if (on && !*link) {
+			*link = bpf_program__attach(l->file_progs[i]);
+			if (!*link) {
+				err = -errno;
+				pr_err("attach %s: %s", name, strerror(-err));
+				break;
+			}
+			if (l->pinned && (err = pin_replace(*link, NULL, dir, name)))
+				pr_err("pin %s: %s", name, strerror(-err));
+		} else if (!on && *link) {
+			char path[PATH_MAX];
+
+			if (l->pinned &&
+			    snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path))
+				unlink(path);
+			bpf_link__destroy(*link);
+			*link = NULL;
+		}
+	}
+	if (!err && l->n_file_hooks && on != l->file_hooks_on)
+		pr_info("file open tracepoints %s", on ? "attached: a profile restricts files"
+						       : "detached: no profile restricts files");
+	if (!err)
+		l->file_hooks_on = on;
+	return err;
+}
+
 int loader__pin(struct fng_loader *l)
 {
 	char dir[PATH_MAX];
@@ -424,10 +509,16 @@ int loader__pin(struct fng_loader *l)
 	err = mkdir_p(dir, 0700);
 	for (size_t i = 0; !err && i < l->n_links; i++)
 		err = pin_replace(l->links[i], NULL, dir, l->link_names[i]);
+	for (size_t i = 0; !err && i < l->n_file_hooks; i++)
+		if (*l->file_links[i])
+			err = pin_replace(*l->file_links[i], NULL, dir,
+					  bpf_program__name(l->file_progs[i]));
 	if (err) {
 		pr_err("pin links in \"%s\": %s", dir, strerror(-err));
 		return err;
 	}
+	unpin_stale(l, dir);
+	l->pinned = true;
 	if (snprintf(dir, sizeof(dir), "%s/maps", l->pin_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	err = mkdir_p(dir, 0700);

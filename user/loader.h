@@ -41,6 +41,16 @@ struct fng_loader {
 	size_t n_links;
 	struct bpf_link *links[FNG_MAX_LINKS];
 	const char *link_names[FNG_MAX_LINKS]; /* program names: the pin names */
+	/*
+	 * The open-family syscall exit tracepoints (fallback only), attached only
+	 * while some profile restricts files: any enabled syscall tracepoint sends
+	 * every syscall of every task on the node through the kernel's slow path.
+	 */
+	size_t n_file_hooks;
+	struct bpf_program *file_progs[8];
+	struct bpf_link **file_links[8];
+	bool file_hooks_on;
+	bool pinned;
 };
 
 /*
@@ -55,6 +65,9 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts);
  * maps hold the profiles, so that enforcement never lapses.
  */
 int loader__pin(struct fng_loader *l);
+
+/* Attach (and pin) or detach (and unpin) the file open tracepoints, if this kernel uses them. */
+int loader__file_hooks(struct fng_loader *l, bool on);
 /* Close our fds; the pinned programs keep enforcing. Accepts NULL. */
 void loader__free(struct fng_loader *l);
 

@@ -7,10 +7,14 @@
  *                                 1. call the payments API it needs (allowed by its profile)
  *                                 2. send the card data to an attacker's host (TCP, denied)
  *                                 3. tunnel it out through a rogue resolver (UDP, denied)
- * Prints one line per attempt and exits 0 when every outcome is the expected one.
+ *                                Prints one line per attempt and exits 0 when every outcome
+ *                                is the expected one.
+ *   demo-fn steal FILE           read FILE and print it (a secret the profile does not name:
+ *                                the process gets EPERM, or is killed before it sees a byte)
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +100,22 @@ static int checkout(void)
 	return bad ? 1 : 0;
 }
 
+static int steal(const char *path)
+{
+	char buf[128];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0) {
+		printf("  steal    -> %-28s %s\n", path, strerror(errno));
+		return 1;
+	}
+	n = read(fd, buf, sizeof(buf));
+	printf("  steal    -> %-28s read %zd bytes\n", path, n);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -103,6 +123,8 @@ int main(int argc, char **argv)
 		return serve(argv[2], atoi(argv[3]));
 	if (argc == 2 && !strcmp(argv[1], "checkout"))
 		return checkout();
-	fprintf(stderr, "usage: demo-fn serve ADDR PORT | demo-fn checkout\n");
+	if (argc == 3 && !strcmp(argv[1], "steal"))
+		return steal(argv[2]);
+	fprintf(stderr, "usage: demo-fn serve ADDR PORT | demo-fn checkout | demo-fn steal FILE\n");
 	return 2;
 }

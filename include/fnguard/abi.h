@@ -249,7 +249,7 @@ struct fng_exec_event {
 	__u8 pad;
 	__u16 path_len; /* bytes of path, NUL included */
 	__u16 argv_len; /* bytes of argv: NUL-terminated strings back to back */
-	__u16 argc;	/* arguments in argv (may be fewer than the process got) */
+	__u16 pad3;
 	__u32 pad2;
 	__u32 key_prefixlen;
 	__u32 ruleset;
@@ -259,15 +259,6 @@ struct fng_exec_event {
 _Static_assert(sizeof(struct fng_exec_event) ==
 		       24 + 40 + 16 + 8 + FNG_PATH_MAX + 256 + FNG_ARGV_MAX,
 	       "fng_exec_event ABI");
-
-/* The argv of an execve in flight, captured at syscall entry (exec_argv map). */
-struct fng_argv {
-	__u16 len;
-	__u16 argc;
-	__u32 pad;
-	char buf[FNG_ARGV_MAX];
-};
-_Static_assert(sizeof(struct fng_argv) == 8 + FNG_ARGV_MAX, "fng_argv ABI");
 
 /* FNG_EV_IO_URING: an io_uring request the profile does not allow. */
 struct fng_uring_event {

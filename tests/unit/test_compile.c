@@ -326,6 +326,112 @@ static void missing_egress_section_restricts_nothing(void **state)
 	profile_set__clear(&set);
 }
 
+static void path_rules_become_exact_and_prefix_keys(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_compiled c;
+	struct fng_diag d;
+	bool seen_prefix = false, seen_exact = false;
+
+	assert_int_equal(compile_yaml(HEADER "  files:\n"
+					     "    read: [\"/etc/app/**\", \"/etc/hosts\"]\n"
+					     "    write: [\"/etc/app/cache/**\", \"/tmp/out\"]\n"
+					     "  exec: [\"/usr/bin/python3\", \"/etc/app/run\"]\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.sections, FNG_SEC_READ | FNG_SEC_WRITE | FNG_SEC_EXEC);
+	assert_int_equal(c.n_path, 6);
+	for (size_t i = 0; i < c.n_path; i++) {
+		const struct fng_path_entry *e = &c.path[i];
+
+		assert_int_equal(e->key.ruleset, 7);
+		if (!strcmp(e->key.path, "/etc/hosts")) {
+			/* exact: the NUL is part of the key */
+			assert_int_equal(e->key.prefixlen, 32 + 11 * 8);
+			assert_int_equal(e->val.perms, FNG_PERM_READ);
+			seen_exact = true;
+		}
+		if (e->key.prefixlen == 32 + 9 * 8 && !memcmp(e->key.path, "/etc/app/", 9)) {
+			/* prefix: the slash, no NUL */
+			assert_int_equal(e->val.perms, FNG_PERM_READ);
+			seen_prefix = true;
+		}
+	}
+	assert_true(seen_exact && seen_prefix);
+
+	/* The kernel's decision: longest prefix, containing prefixes folded in. */
+	assert_int_equal(compiled__path_perms(&c, "/etc/hosts"), FNG_PERM_READ);
+	assert_int_equal(compiled__path_perms(&c, "/etc/hostsx"), 0);
+	assert_int_equal(compiled__path_perms(&c, "/etc/app/config.yaml"), FNG_PERM_READ);
+	/* "dir/" + "**" is what is below dir, not dir itself */
+	assert_int_equal(compiled__path_perms(&c, "/etc/app"), 0);
+	assert_int_equal(compiled__path_perms(&c, "/etc/app/cache/x"),
+			 FNG_PERM_READ | FNG_PERM_WRITE);
+	assert_int_equal(compiled__path_perms(&c, "/etc/app/run"), FNG_PERM_READ | FNG_PERM_EXEC);
+	/* write does not imply read */
+	assert_int_equal(compiled__path_perms(&c, "/tmp/out"), FNG_PERM_WRITE);
+	assert_int_equal(compiled__path_perms(&c, "/usr/bin/python3"), FNG_PERM_EXEC);
+	assert_int_equal(compiled__path_perms(&c, "/usr/bin/python3.11"), 0);
+	compiled__free(&c);
+	profile_set__clear(&set);
+}
+
+static void root_rules_and_long_paths(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_compiled c;
+	struct fng_diag d;
+	char long_path[600];
+
+	assert_int_equal(compile_yaml(HEADER "  files:\n"
+					     "    read: [\"/**\"]\n"
+					     "    write: [\"/data/**\", \"/\"]\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(compiled__path_perms(&c, "/anything/at/all"), FNG_PERM_READ);
+	assert_int_equal(compiled__path_perms(&c, "/"), FNG_PERM_READ | FNG_PERM_WRITE);
+	/* A path longer than the kernel's key matches prefix rules only. */
+	memset(long_path, 'a', sizeof(long_path));
+	memcpy(long_path, "/data/", 6);
+	long_path[sizeof(long_path) - 1] = '\0';
+	assert_int_equal(compiled__path_perms(&c, long_path), FNG_PERM_READ | FNG_PERM_WRITE);
+	compiled__free(&c);
+	profile_set__clear(&set);
+}
+
+static void runtime_base_include_and_io_uring_allowance(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_compiled c;
+	struct fng_diag d;
+
+	assert_int_equal(compile_yaml(HEADER "  include: [runtime-base]\n"
+					     "  syscalls: [io_uring]\n"
+					     "  files:\n"
+					     "    read: [\"/srv/**\"]\n"
+					     "    write: []\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, FNG_ALLOW_IO_URING);
+	assert_int_equal(compiled__cg_value(&c, FNG_MODE_ENFORCE).allow, FNG_ALLOW_IO_URING);
+	assert_int_equal(compiled__path_perms(&c, "/etc/resolv.conf"), FNG_PERM_READ);
+	assert_int_equal(compiled__path_perms(&c, "/usr/lib/x86_64-linux-gnu/libc.so.6"),
+			 FNG_PERM_READ);
+	assert_int_equal(compiled__path_perms(&c, "/proc/self/status"), FNG_PERM_READ);
+	assert_int_equal(compiled__path_perms(&c, "/dev/null"), FNG_PERM_READ | FNG_PERM_WRITE);
+	assert_int_equal(compiled__path_perms(&c, "/etc/shadow"), 0);
+	assert_int_equal(compiled__path_perms(&c, "/proc/1/environ"), 0);
+	assert_int_equal(compiled__path_perms(&c, "/srv/app.py"), FNG_PERM_READ);
+	/* runtime-base names no program */
+	assert_int_equal(compiled__path_perms(&c, "/bin/sh") & FNG_PERM_EXEC, 0);
+	/* an empty write list restricts writes to what runtime-base allows */
+	assert_int_equal(c.sections, FNG_SEC_READ | FNG_SEC_WRITE);
+	assert_non_null(builtin_set("runtime-base"));
+	assert_null(builtin_set("nope"));
+	compiled__free(&c);
+	profile_set__clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +444,9 @@ int main(void)
 		cmocka_unit_test(too_many_ranges_on_one_prefix_is_rejected),
 		cmocka_unit_test(raw_rules_and_empty_egress_allow_no_ip_traffic),
 		cmocka_unit_test(missing_egress_section_restricts_nothing),
+		cmocka_unit_test(path_rules_become_exact_and_prefix_keys),
+		cmocka_unit_test(root_rules_and_long_paths),
+		cmocka_unit_test(runtime_base_include_and_io_uring_allowance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

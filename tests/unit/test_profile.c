@@ -311,6 +311,19 @@ static void test_path_rule_longer_than_the_limit_is_rejected(void **state)
 	free(yaml);
 }
 
+static void test_syscalls_allow_only_known_names(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_profile *p = parse_one(SPEC "  syscalls: [io_uring]\n", &set);
+
+	assert_true(p->syscalls.present);
+	assert_int_equal(p->syscalls.n, 1);
+	assert_string_equal(p->syscalls.v[0], "io_uring");
+	profile_set__clear(&set);
+	expect_error(SPEC "  syscalls: [io_uring, mount]\n", 6, 24, "spec.syscalls[1]",
+		     "\"mount\" is not a system call a profile can allow");
+}
+
 static void test_alias_bomb_is_rejected(void **state)
 {
 	/* "Billion laughs": nine levels of nine aliases each would walk as 9^9 strings. */
@@ -969,6 +982,7 @@ int main(void)
 		cmocka_unit_test(test_bad_name_is_rejected),
 		cmocka_unit_test(test_bad_path_rule_is_rejected),
 		cmocka_unit_test(test_path_rule_longer_than_the_limit_is_rejected),
+		cmocka_unit_test(test_syscalls_allow_only_known_names),
 		cmocka_unit_test(test_alias_bomb_is_rejected),
 		cmocka_unit_test(test_deep_nesting_is_rejected),
 		cmocka_unit_test(test_wrong_node_type_says_what_was_expected),
