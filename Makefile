@@ -24,7 +24,8 @@ endif
 # Debian packages every build, test and the demo need (DESIGN.md "Layout").
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
-	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps
+	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
+	runc containerd
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -46,10 +47,10 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
 INTEG_SRCS := $(wildcard tests/integration/test_*.c)
 INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(INTEG_SRCS))
-TLIB_SRCS := $(wildcard tests/lib/*.c)
+TLIB_SRCS := $(filter-out tests/lib/fn_static.c,$(wildcard tests/lib/*.c))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%,$(FUZZ_SRCS))
-HELPER_BINS := $(BUILD)/demo-fn
+HELPER_BINS := $(BUILD)/demo-fn $(BUILD)/fn-static
 BENCH_BINS := $(BUILD)/tests/bench/bench
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter \
@@ -151,6 +152,11 @@ $(BUILD)/demo-fn: examples/demo/demo_fn.c | $(BUILD)/.deps
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(USER_CFLAGS) -o $@ $<
 
+# A statically linked function for container rootfs in tests and the bench.
+$(BUILD)/fn-static: tests/lib/fn_static.c | $(BUILD)/.deps
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(USER_CFLAGS) -static -o $@ $<
+
 $(BUILD)/tests/unit/%: tests/unit/%.c $(SAN_LIB)
 	$(call msg,LD-SAN,$@)
 	$(Q)mkdir -p $(@D)
@@ -185,7 +191,7 @@ demo: all
 	$(Q)BUILD=$(BUILD) examples/demo/run.sh
 
 bench: all $(BENCH_BINS)
-	$(Q)$(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
+	$(Q)FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
 
 FORMAT_SRCS := $(filter-out bpf/vmlinux/%,$(wildcard bpf/*.c bpf/*.h include/fnguard/*.h user/*.c user/*.h \
 	tests/*/*.c tests/*/*.h examples/demo/*.c))

@@ -3,6 +3,11 @@
  * cgroup lifecycle: tell the agent when a cgroup v2 directory appears or goes,
  * so that profiles are installed without polling and map entries of dead
  * cgroups are removed. Runs only on mkdir/rmdir, never on a hot path.
+ *
+ * A new cgroup is covered before anything can run in it, here in the kernel:
+ * below a profiled cgroup it gets its parent's entry (a function cannot step
+ * out of its profile by making a child cgroup); below a function parent it
+ * gets the fail-closed default until the agent has resolved it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -10,26 +15,55 @@
 #include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
+#include "path.bpf.h"
 
 /* cgrp_dfl_root, the cgroup v2 hierarchy, is set up first at boot and gets hierarchy id 0. */
 #define CGRP_DFL_HIERARCHY_ID 0
 
+/* Give the new cgroup @id the entry of its parent, or the parent's pending default. */
+static __always_inline __u32 cover_child(__u64 id, __u64 parent)
+{
+	struct fng_cg_stats zero = {};
+	struct fng_cg_profile *p;
+	__u32 flag = FNG_CG_INHERITED;
+
+	p = bpf_map_lookup_elem(&cg_profile, &parent);
+	if (!p) {
+		p = bpf_map_lookup_elem(&cg_parent, &parent);
+		flag = FNG_CG_PENDING;
+	}
+	if (!p)
+		return 0;
+	/* Stats first: the programs count into them from the first violation. */
+	bpf_map_update_elem(&cg_stats, &id, &zero, BPF_NOEXIST);
+	if (bpf_map_update_elem(&cg_profile, &id, p, BPF_NOEXIST))
+		return 0;
+	return flag;
+}
+
 static __always_inline int cg_report(struct cgroup *cgrp, const char *path, __u16 type)
 {
 	struct fng_cg_event *e;
+	__u64 id, parent;
+	__u32 flags = 0;
 	long n;
 
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != CGRP_DFL_HIERARCHY_ID)
 		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	parent = BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id);
+	if (type == FNG_EV_CG_MKDIR)
+		flags = cover_child(id, parent);
 	e = bpf_ringbuf_reserve(&cg_events, sizeof(*e), 0);
 	if (!e) {
 		count_err(FNG_ERR_CG_EVENT_LOST);
 		return 0;
 	}
-	fill_hdr(&e->hdr, type, sizeof(*e), BPF_CORE_READ(cgrp, kn, id));
+	fill_hdr(&e->hdr, type, sizeof(*e), id);
+	e->parent_id = parent;
+	e->flags = flags;
 	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
 	e->path_len = n > 0 ? n : 0;
-	e->pad = 0;
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -44,4 +78,85 @@ SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(cg_rmdir, struct cgroup *cgrp, const char *path)
 {
 	return cg_report(cgrp, path, FNG_EV_CG_RMDIR);
+}
+
+/*
+ * The container runtime's own setup (runc init: its exec, Go runtime start,
+ * mounts, /proc and /sys reads, re-exec from a sealed copy of its binary)
+ * runs inside the container's cgroup before the container's program; it is
+ * not the function. See setup_tasks in maps.bpf.h.
+ */
+static __always_inline __u32 task_mnt_ns(struct task_struct *t)
+{
+	return t->nsproxy->mnt_ns->ns.inum;
+}
+
+/* Is cgroup @id a container's (a function's, or a function parent's new child)? */
+static __always_inline bool container_cgroup(__u64 id)
+{
+	struct fng_cg_profile *p = bpf_map_lookup_elem(&cg_profile, &id);
+
+	return p && (p->flags & FNG_CGF_CONTAINER);
+}
+
+static __always_inline void mark_setup(struct task_struct *t, __u32 mnt_ns)
+{
+	struct setup_task *s =
+		bpf_task_storage_get(&setup_tasks, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (s)
+		s->mnt_ns = mnt_ns;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	/* A task moving itself in is not the runtime's doing. */
+	if (BPF_CORE_READ(dst, root, hierarchy_id) != CGRP_DFL_HIERARCHY_ID ||
+	    task == bpf_get_current_task_btf())
+		return 0;
+	if (container_cgroup(BPF_CORE_READ(dst, kn, id))) {
+		__u32 ns = task_mnt_ns(bpf_get_current_task_btf());
+		__u8 one = 1;
+
+		mark_setup(task, task_mnt_ns(task));
+		/* The mover is a runtime: remember where it runs. */
+		bpf_map_update_elem(&runtime_ns, &ns, &one, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct setup_task *s = bpf_task_storage_get(&setup_tasks, parent, 0, 0);
+	__u64 cg;
+
+	if (s) {
+		mark_setup(child, s->mnt_ns);
+		return 0;
+	}
+	/* Born in another cgroup than its parent's: clone3(CLONE_INTO_CGROUP) (crun). */
+	cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
+	if (cg != BPF_CORE_READ(parent, cgroups, dfl_cgrp, kn, id) && container_cgroup(cg))
+		mark_setup(child, task_mnt_ns(child));
+	return 0;
+}
+
+/*
+ * Setup is over when the task execs a program of its own mount namespace
+ * after leaving the one it was marked in: the container's program. The
+ * runtime's own execs (in the host's namespace, or of a copy of its binary
+ * outside any) keep the mark. Attached after exec_sched (loader.c), which
+ * judges this exec first.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct setup_task *s = bpf_task_storage_get(&setup_tasks, p, 0, 0);
+
+	if (s && task_mnt_ns(p) != s->mnt_ns && file_in_task_mnt_ns(bprm->file))
+		bpf_task_storage_delete(&setup_tasks, p);
+	return 0;
 }

@@ -35,6 +35,45 @@ static __always_inline __u8 open_access(__u32 flags)
 }
 
 /*
+ * Is the current task the container runtime setting a container up (runc
+ * init between joining the function's cgroup and exec'ing the container's
+ * program)? See setup_tasks in maps.bpf.h and cgroup.bpf.c.
+ */
+static __always_inline struct setup_task *runtime_setup_task(void)
+{
+	return bpf_task_storage_get(&setup_tasks, bpf_get_current_task_btf(), 0, 0);
+}
+
+/*
+ * Is the current task, in a container's cgroup, still the runtime: in a
+ * runtime's mount namespace (before it entered the container), or marked?
+ */
+static __always_inline bool runtime_task(const struct fng_cg_profile *prof)
+{
+	__u32 ns;
+
+	if (!(prof->flags & FNG_CGF_CONTAINER))
+		return false;
+	ns = bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
+	return bpf_map_lookup_elem(&runtime_ns, &ns) || runtime_setup_task();
+}
+
+/* Is an exec of @file by the current task still the runtime's own (see task_exec)? */
+static __always_inline bool runtime_exec(const struct fng_cg_profile *prof, struct file *file)
+{
+	struct setup_task *s;
+	__u32 ns;
+
+	if (!(prof->flags & FNG_CGF_CONTAINER))
+		return false;
+	ns = bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
+	if (bpf_map_lookup_elem(&runtime_ns, &ns))
+		return true;
+	s = runtime_setup_task();
+	return s && (ns == s->mnt_ns || !file_in_task_mnt_ns(file));
+}
+
+/*
  * Judge an open of @file with open flags @flags. Returns 0 when it is
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
  * has been sent (or counted as rate limited or dropped).
@@ -56,6 +95,8 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	if (flags & O_PATH)
 		return 0; /* O_PATH is not a read; reopening it through /proc is an open of its own */
 	need = open_access(flags);
+	if (runtime_task(&prof))
+		return 0;
 	if (!(prof.sections & FNG_SEC_READ))
 		need &= ~FNG_PERM_READ;
 	if (!(prof.sections & FNG_SEC_WRITE))
@@ -187,6 +228,8 @@ static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv,
 	prof = *p;
 	e = bpf_map_lookup_elem(&exec_scratch, &key);
 	if (!e)
+		return 0;
+	if (runtime_exec(&prof, file))
 		return 0;
 	fileless = file_is_fileless(file);
 	len = path_resolve(file, e->path, &pflags);

@@ -17,6 +17,49 @@ struct {
 	__type(value, struct fng_cg_profile);
 } cg_profile SEC(".maps") __weak;
 
+/*
+ * cgroup v2 id of a function parent (a pod in a function namespace, faasd's
+ * /openfaas-fn) -> the fail-closed entry a new child cgroup gets at mkdir,
+ * in the kernel, before any process can join it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct fng_cg_profile);
+} cg_parent SEC(".maps") __weak;
+
+/*
+ * Tasks the container runtime is setting up in a container's cgroup: moved
+ * in by another task (runc adding its init), created there (clone3 with
+ * CLONE_INTO_CGROUP), or forked from one; until they exec a program of a new
+ * mount namespace (the container's). Their opens and execs are the
+ * runtime's, not the function's.
+ */
+struct setup_task {
+	__u32 mnt_ns; /* inode number of the mount namespace the task had when marked */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct setup_task);
+} setup_tasks SEC(".maps") __weak;
+
+/*
+ * Mount namespaces (inode numbers) container runtimes run in: the host's,
+ * seeded by the agent, and any a runtime was seen moving a task into a
+ * container's cgroup from. A task of a container's cgroup that is still in
+ * one of them has not entered the container yet: it is the runtime.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} runtime_ns SEC(".maps") __weak;
+
 /* cgroup v2 id -> token bucket and loss counters (created by the agent with cg_profile). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -227,6 +227,23 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 	return pos + 1;
 }
 
+/*
+ * Is @file on a mount of the current task's mount namespace? Not so for
+ * memfd and other kernel-internal files, detached mounts, and files of
+ * another namespace.
+ */
+static __always_inline bool file_in_task_mnt_ns(struct file *file)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mnt_namespace *ns = NULL;
+
+	bpf_probe_read_kernel(&ns, sizeof(ns),
+			      (void *)vm - bpf_core_field_offset(struct mount, mnt) +
+				      bpf_core_field_offset(struct mount, mnt_ns));
+	return ns && ns == task->nsproxy->mnt_ns;
+}
+
 /* A file without a name: memfd, O_TMPFILE, or deleted since it was opened. */
 static __always_inline bool file_is_fileless(struct file *file)
 {

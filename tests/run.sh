@@ -9,6 +9,7 @@
 set -u
 BUILD=${BUILD:-build}
 export FNGUARD_BIN=${FNGUARD_BIN:-$BUILD/fnguard}
+export FNG_FN_STATIC=${FNG_FN_STATIC:-$BUILD/fn-static}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 FUZZ_RUNS=${FUZZ_RUNS:-20000}
 

@@ -37,6 +37,7 @@
 #include "fnguard.pb-c.h"
 #include "fnguard/abi.h"
 #include "hmap.h"
+#include "identity.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
@@ -72,13 +73,33 @@ struct file_state {
 	struct fng_profile_set set;
 };
 
-/* A cgroup that has a profile installed. */
+/* A cgroup that has a profile installed: a function, or a cgroup below one. */
 struct tracked {
 	uint64_t id;
 	char *path;
-	struct prof_state *ps;
+	struct fng_identity fn;
+	struct prof_state *ps; /* the profile in force */
+	uint64_t created_ns;   /* CLOCK_BOOTTIME of its mkdir; 0 when found by a walk */
+	uint64_t enforced_ns;  /* when a profile of its own took over from the kernel's default */
+	bool inherited;	       /* below a profiled cgroup: its function and profile */
 	struct fng_cg_stats last; /* counters at the last summary */
 	bool seen;		  /* found by the current walk */
+};
+
+/*
+ * time_to_enforce: from a cgroup's mkdir to its own profile in force. Upper
+ * bounds of the buckets; one more bucket counts what is slower.
+ */
+static const uint64_t tte_bounds_ns[] = {
+	10000,	 25000,	   50000,    100000,   250000,	  500000,    1000000,	2500000,
+	5000000, 10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000,
+};
+#define TTE_BUCKETS (ARRAY_SIZE(tte_bounds_ns) + 1)
+
+struct tte_hist {
+	uint64_t counts[TTE_BUCKETS];
+	uint64_t count, sum_ns, max_ns;
+	uint64_t reported; /* count at the last Summary */
 };
 
 struct exe_slot {
@@ -110,6 +131,15 @@ struct agent {
 	size_t retired_next;
 	uint32_t next_ruleset;
 	struct hmap cgroups; /* cgroup id -> struct tracked */
+	struct identity_opts idopts;
+	struct prof_state deny_all;    /* built-in: every section restricted, nothing allowed */
+	struct prof_state *pending_ps; /* what a function parent's new child gets until resolved */
+	struct prof_state *default_ps; /* for functions no profile selects */
+	struct hmap fn_parents;	       /* cgroup id -> (void *)1: function parents */
+	struct hmap unresolved;	       /* cgroup id -> (void *)1: resolution failure logged */
+	struct tte_hist tte;
+	uint64_t resolve_ns, resolved; /* time spent resolving containers, and how many */
+	int fd_cg_parent;
 	struct exe_slot exe_cache[EXE_CACHE_SLOTS];
 	uint64_t summary_start_unix_ns;
 	uint64_t cg_lost_seen;
@@ -269,7 +299,7 @@ static int compiled__install(struct agent *a, const struct fng_compiled *c)
 	return err;
 }
 
-/* ---- cgroups ---- */
+/* ---- functions: cgroups, their identity and their profile ---- */
 
 /* Literal characters of a glob: the more, the more specific the selector. */
 static size_t glob_specificity(const char *glob)
@@ -282,20 +312,42 @@ static size_t glob_specificity(const char *glob)
 	return n;
 }
 
+/* One selector field: absent matches anything; present must match, and counts. */
+static bool sel_field(const char *glob, const char *value, size_t *score)
+{
+	if (!glob)
+		return true;
+	if (fnmatch(glob, value, 0))
+		return false;
+	*score += 100000 + glob_specificity(glob);
+	return true;
+}
+
 /*
- * Whether @p can select a cgroup by path alone. Function identity (platform,
- * namespace, function, container) is not resolved by this build, so a profile
- * that names one of those selects no cgroup.
+ * Does @p select the function @fn in cgroup @path? All given fields must
+ * match; the score grows with the number of fields given, then with their
+ * literal characters: the most specific selector wins.
  */
-static bool selects_by_path(const struct fng_profile *p)
+static bool profile_selects(const struct fng_profile *p, const struct fng_identity *fn,
+			    const char *path, size_t *score)
 {
 	const struct fng_selector *s = &p->sel;
 
-	return s->cgroup && !s->namespace && !s->function && !s->container &&
-	       (!s->platform || !strcmp(s->platform, "host") || !strcmp(s->platform, "any"));
+	*score = 0;
+	if (!s->platform && !s->namespace && !s->function && !s->container && !s->cgroup)
+		return false;
+	if (s->platform && strcmp(s->platform, "any")) {
+		if (strcmp(s->platform, fn->platform))
+			return false;
+		*score += 100000;
+	}
+	return sel_field(s->namespace, fn->namespace, score) &&
+	       sel_field(s->function, fn->name, score) &&
+	       sel_field(s->container, fn->container, score) && sel_field(s->cgroup, path, score);
 }
 
-static struct prof_state *select_profile(struct agent *a, const char *path)
+static struct prof_state *select_profile(struct agent *a, const struct fng_identity *fn,
+					 const char *path)
 {
 	struct prof_state *best = NULL, *tie = NULL;
 	size_t best_score = 0;
@@ -304,9 +356,8 @@ static struct prof_state *select_profile(struct agent *a, const char *path)
 		struct prof_state *ps = a->profs[i];
 		size_t score;
 
-		if (!selects_by_path(ps->p) || fnmatch(ps->p->sel.cgroup, path, 0))
+		if (!profile_selects(ps->p, fn, path, &score))
 			continue;
-		score = glob_specificity(ps->p->sel.cgroup);
 		if (!best || score > best_score) {
 			best = ps;
 			best_score = score;
@@ -321,33 +372,85 @@ static struct prof_state *select_profile(struct agent *a, const char *path)
 	return best;
 }
 
+static bool is_function_platform(const char *platform)
+{
+	return !strcmp(platform, "openfaas") || !strcmp(platform, "faasd") ||
+	       !strcmp(platform, "knative");
+}
+
+/* A container's cgroup: its runtime sets it up inside it (see setup_tasks in the BPF maps). */
+static bool is_container(const struct fng_identity *fn)
+{
+	return strcmp(fn->platform, "host") || fn->container_id[0];
+}
+
 static int tracked__apply(struct agent *a, struct tracked *t)
 {
 	struct fng_cg_profile val = compiled__cg_value(&t->ps->c, t->ps->mode);
+
+	if (is_container(&t->fn))
+		val.flags |= FNG_CGF_CONTAINER;
 
 	if (bpf_map_update_elem(a->fd_cg_profile, &t->id, &val, BPF_ANY))
 		return -errno;
 	return 0;
 }
 
+static char *nz(const char *s)
+{
+	return (char *)(s ? s : "");
+}
+
 static void emit_function(struct agent *a, const struct tracked *t, Fnguard__V1__Function *f)
 {
-	const char *base = strrchr(t->path, '/');
-
 	fnguard__v1__function__init(f);
-	f->platform = "host";
-	f->name = (char *)(base && base[1] ? base + 1 : t->path);
+	f->platform = nz(t->fn.platform);
+	f->namespace_ = nz(t->fn.namespace);
+	f->name = nz(t->fn.name);
+	f->revision = nz(t->fn.revision);
+	f->pod = nz(t->fn.pod);
+	f->container = nz(t->fn.container);
+	f->container_id = nz(t->fn.container_id);
 	f->cgroup_id = t->id;
 	f->cgroup_path = t->path;
 }
 
-/* Emit a Summary of the losses of @ts since their last summary. */
-static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool force_all)
+static void tte_add(struct tte_hist *h, uint64_t ns)
+{
+	size_t b = 0;
+
+	while (b < ARRAY_SIZE(tte_bounds_ns) && ns > tte_bounds_ns[b])
+		b++;
+	h->counts[b]++;
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+}
+
+/* The bucket bound below which @q (0..1) of the samples lie; UINT64_MAX in the overflow bucket. */
+static uint64_t tte_quantile(const struct tte_hist *h, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)h->count + 0.999999), seen = 0;
+
+	for (size_t b = 0; b < TTE_BUCKETS; b++) {
+		seen += h->counts[b];
+		if (seen >= want && h->count)
+			return b < ARRAY_SIZE(tte_bounds_ns) ? tte_bounds_ns[b] : UINT64_MAX;
+	}
+	return 0;
+}
+
+/* Emit a Summary of the losses of @ts since their last summary, and time_to_enforce. */
+static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool force_all,
+			 bool with_tte)
 {
 	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
 	Fnguard__V1__Summary sum = FNGUARD__V1__SUMMARY__INIT;
+	Fnguard__V1__Histogram hist = FNGUARD__V1__HISTOGRAM__INIT;
 	Fnguard__V1__FunctionCounts *counts, **pcounts;
 	Fnguard__V1__Function *funcs;
+	uint64_t bounds[ARRAY_SIZE(tte_bounds_ns)], hcounts[TTE_BUCKETS];
 	size_t k = 0;
 	uint64_t now = now_unix();
 
@@ -383,7 +486,20 @@ static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool fo
 		pcounts[k] = &counts[k];
 		k++;
 	}
-	if (k) {
+	/* The histogram is cumulative since start, sent when it has moved. */
+	if (with_tte && a->tte.count != a->tte.reported) {
+		memcpy(bounds, tte_bounds_ns, sizeof(bounds));
+		memcpy(hcounts, a->tte.counts, sizeof(hcounts));
+		hist.n_upper_bounds_ns = ARRAY_SIZE(bounds);
+		hist.upper_bounds_ns = bounds;
+		hist.n_counts = TTE_BUCKETS;
+		hist.counts = hcounts;
+		hist.count = a->tte.count;
+		hist.sum_ns = a->tte.sum_ns;
+		sum.time_to_enforce = &hist;
+		a->tte.reported = a->tte.count;
+	}
+	if (k || sum.time_to_enforce) {
 		sum.start_unix_nano = a->summary_start_unix_ns;
 		sum.end_unix_nano = now;
 		sum.node = a->node;
@@ -412,61 +528,82 @@ static void untrack(struct agent *a, struct tracked *t)
 {
 	hmap__del(&a->cgroups, t->id);
 	bpf_map_delete_elem(a->fd_cg_profile, &t->id);
-	emit_summary(a, &t, 1, false);
+	emit_summary(a, &t, 1, false, false);
 	bpf_map_delete_elem(a->fd_cg_stats, &t->id);
 	pr_debug("cgroup \"%s\" (%llu): untracked", t->path, (unsigned long long)t->id);
 	tracked__free(t);
 }
 
-/* Make the cgroup's entries match @ps (NULL: no profile). */
-static int track(struct agent *a, const char *path, uint64_t id, struct prof_state *ps)
+/*
+ * Make the entries of cgroup @id match @ps (NULL: no profile, and whatever
+ * the kernel gave it at mkdir goes too). @fn is its function.
+ */
+static int track(struct agent *a, const char *path, uint64_t id, const struct fng_identity *fn,
+		 struct prof_state *ps, uint64_t created_ns, bool inherited)
 {
 	struct tracked *t = hmap__get(&a->cgroups, id);
 	struct fng_cg_stats zero = { 0 };
+	bool fresh = false;
 	int err;
 
 	if (!ps) {
-		if (t)
+		if (t) {
 			untrack(a, t);
+		} else {
+			bpf_map_delete_elem(a->fd_cg_profile, &id);
+			bpf_map_delete_elem(a->fd_cg_stats, &id);
+		}
 		return 0;
 	}
-	if (t) {
-		t->seen = true;
-		if (strcmp(t->path, path)) {
-			char *p = strdup(path);
-
-			if (p) {
-				free(t->path);
-				t->path = p;
-			}
+	if (!t) {
+		t = calloc(1, sizeof(*t));
+		if (!t || !(t->path = strdup(path))) {
+			free(t);
+			return -ENOMEM;
 		}
-		t->ps = ps;
-		return tracked__apply(a, t);
+		t->id = id;
+		t->created_ns = created_ns;
+		/* Stats before the profile: the programs count into them from the first violation. */
+		if (bpf_map_update_elem(a->fd_cg_stats, &id, &zero, BPF_NOEXIST) &&
+		    errno != EEXIST) {
+			err = -errno;
+			goto cleanup;
+		}
+		bpf_map_lookup_elem(a->fd_cg_stats, &id, &t->last);
+		err = hmap__put(&a->cgroups, id, t, NULL);
+		if (err)
+			goto cleanup;
+		fresh = true;
+	} else if (strcmp(t->path, path)) {
+		char *p = strdup(path);
+
+		if (p) {
+			free(t->path);
+			t->path = p;
+		}
 	}
-	t = calloc(1, sizeof(*t));
-	if (!t || !(t->path = strdup(path))) {
-		free(t);
-		return -ENOMEM;
-	}
-	t->id = id;
-	t->ps = ps;
 	t->seen = true;
-	/* Stats before the profile: the programs count into them from the first violation. */
-	if (bpf_map_update_elem(a->fd_cg_stats, &id, &zero, BPF_NOEXIST) && errno != EEXIST) {
-		err = -errno;
-		goto cleanup;
-	}
-	bpf_map_lookup_elem(a->fd_cg_stats, &id, &t->last);
-	err = hmap__put(&a->cgroups, id, t, NULL);
-	if (err)
-		goto cleanup;
+	t->fn = *fn;
+	t->inherited = inherited;
+	t->ps = ps;
 	err = tracked__apply(a, t);
 	if (err) {
-		hmap__del(&a->cgroups, id);
-		goto cleanup;
+		if (fresh) {
+			hmap__del(&a->cgroups, id);
+			goto cleanup;
+		}
+		return err;
 	}
-	pr_info("cgroup \"%s\" (%llu): profile \"%s\" (%s)", path, (unsigned long long)id, ps->name,
-		mode_name(ps->mode));
+	if (ps != a->pending_ps && !t->enforced_ns && !inherited) {
+		t->enforced_ns = clock_ns(CLOCK_BOOTTIME);
+		if (t->created_ns && t->enforced_ns > t->created_ns)
+			tte_add(&a->tte, t->enforced_ns - t->created_ns);
+	}
+	if (fresh)
+		pr_info("cgroup \"%s\" (%llu): %s/%s/%s, profile \"%s\" (%s)%s", path,
+			(unsigned long long)id, fn->platform,
+			fn->namespace[0] ? fn->namespace : "-", fn->name, ps->name,
+			mode_name(ps->mode), inherited ? ", inherited" : "");
 	return 0;
 cleanup:
 	bpf_map_delete_elem(a->fd_cg_stats, &id);
@@ -474,19 +611,167 @@ cleanup:
 	return err;
 }
 
+/* The value a function parent's new children get in the kernel. */
+static void fn_parent_write(struct agent *a, uint64_t id)
+{
+	struct fng_cg_profile v;
+
+	if (!a->pending_ps) {
+		bpf_map_delete_elem(a->fd_cg_parent, &id);
+		return;
+	}
+	v = compiled__cg_value(&a->pending_ps->c, a->pending_ps->mode);
+	v.flags |= FNG_CGF_CONTAINER;
+	if (bpf_map_update_elem(a->fd_cg_parent, &id, &v, BPF_ANY))
+		pr_err("cgroup %llu: mark as function parent: %s", (unsigned long long)id,
+		       strerror(errno));
+}
+
+static void fn_parent_set(struct agent *a, uint64_t id, const char *path)
+{
+	if (hmap__get(&a->fn_parents, id))
+		return;
+	if (hmap__put(&a->fn_parents, id, (void *)1, NULL))
+		return;
+	fn_parent_write(a, id);
+	pr_info("cgroup \"%s\" (%llu): function parent: new children are held to %s until resolved",
+		path, (unsigned long long)id, a->pending_ps ? a->pending_ps->name : "nothing");
+}
+
+/* After a reload: the pending profile may have changed. */
+static void fn_parents_refresh(struct agent *a)
+{
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	while (hmap__next(&a->fn_parents, &pos, &id, &val))
+		fn_parent_write(a, id);
+}
+
+/* An identity for what no runtime knows: a plain cgroup, named after its last component. */
+static void host_identity(const char *path, const char *id, struct fng_identity *fn)
+{
+	const char *base = strrchr(path, '/');
+
+	memset(fn, 0, sizeof(*fn));
+	strcpy(fn->platform, "host");
+	strlcpy_ok(fn->name, id && *id ? id : base && base[1] ? base + 1 : path, sizeof(fn->name));
+	if (id) {
+		strlcpy_ok(fn->container_id, id, sizeof(fn->container_id));
+		strlcpy_ok(fn->container, id, sizeof(fn->container));
+	}
+}
+
+/*
+ * Decide what cgroup @id at @path gets: from a mkdir event (@created_ns,
+ * @flags: what the kernel already gave it) or a walk (both 0).
+ */
+static void place(struct agent *a, const char *path, uint64_t id, uint64_t parent_id,
+		  uint64_t created_ns, uint32_t flags)
+{
+	struct tracked *t = hmap__get(&a->cgroups, id), *up = hmap__get(&a->cgroups, parent_id);
+	bool fn_child = (flags & FNG_CG_PENDING) || hmap__get(&a->fn_parents, parent_id);
+	struct prof_state *ps;
+	struct fng_identity fn;
+	struct cg_shape sh;
+	char err[512];
+	int ret;
+
+	cgroup_shape(&a->idopts, path, &sh);
+	switch (sh.kind) {
+	case SHAPE_RUNTIME_NS:
+		/* faasd's /openfaas-fn: every child is a function */
+		fn_parent_set(a, id, path);
+		return;
+	case SHAPE_POD:
+		/* a pod becomes a function parent once its sandbox says its namespace */
+		return;
+	case SHAPE_CONTAINER:
+		if (t && t->fn.platform[0] && !t->inherited) {
+			fn = t->fn; /* resolved before */
+			break;
+		}
+		{
+			uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+			ret = identity_resolve(&a->idopts, &sh, &fn, err, sizeof(err));
+			a->resolve_ns += clock_ns(CLOCK_MONOTONIC) - t0;
+			a->resolved++;
+		}
+		if (ret) {
+			if (!hmap__get(&a->unresolved, id)) {
+				hmap__put(&a->unresolved, id, (void *)1, NULL);
+				pr_warn("cgroup \"%s\": %s; it falls under %s", path, err,
+					a->default_ps ? a->default_ps->name
+					: fn_child    ? "the pending profile"
+						      : "no profile");
+			}
+			host_identity(path, sh.id, &fn);
+			ps = a->default_ps ? a->default_ps : fn_child ? a->pending_ps : NULL;
+			ret = track(a, path, id, &fn, ps, created_ns, false);
+			if (ret)
+				pr_err("cgroup \"%s\": install profile: %s", path, strerror(-ret));
+			return;
+		}
+		if (fn.sandbox) {
+			/* Infrastructure: never profiled. Its pod is a function parent when
+			 * the pod's namespace is a function namespace. */
+			if (identity_is_fn_namespace(&a->idopts, fn.namespace) && parent_id) {
+				char parent[PATH_MAX];
+				const char *slash = strrchr(path, '/');
+
+				snprintf(parent, sizeof(parent), "%.*s",
+					 (int)(slash ? slash - path : 0), path);
+				fn_parent_set(a, parent_id, parent);
+			}
+			track(a, path, id, &fn, NULL, created_ns, false);
+			return;
+		}
+		break;
+	case SHAPE_OTHER:
+		if (up) {
+			/* Below a profiled cgroup: the same function, the same profile. */
+			track(a, path, id, &up->fn, up->ps, created_ns, true);
+			return;
+		}
+		host_identity(path, NULL, &fn);
+		break;
+	}
+	ps = select_profile(a, &fn, path);
+	if (!ps && is_function_platform(fn.platform))
+		ps = a->default_ps;
+	if (!ps && fn_child)
+		ps = a->pending_ps; /* fail-closed stays: nothing runs unprofiled there */
+	ret = track(a, path, id, &fn, ps, created_ns, false);
+	if (ret)
+		pr_err("cgroup \"%s\": install profile: %s", path, strerror(-ret));
+}
+
+struct walk_ctx {
+	struct agent *a;
+	const char *root;
+};
+
 static int walk_cb(const char *path, uint64_t id, void *ctx)
 {
-	struct agent *a = ctx;
-	int err = track(a, path, id, select_profile(a, path));
+	struct walk_ctx *w = ctx;
+	char parent[PATH_MAX * 2];
+	const char *slash = strrchr(path, '/');
+	uint64_t parent_id = 0;
 
-	if (err)
-		pr_err("cgroup \"%s\": install profile: %s", path, strerror(-err));
+	if (strcmp(path, "/")) {
+		snprintf(parent, sizeof(parent), "%s%.*s", w->root, (int)(slash - path), path);
+		cgroup_id(parent, &parent_id);
+	}
+	place(w->a, path, id, parent_id, 0, 0);
 	return 0;
 }
 
 /* Bring every cgroup's entries in line with the profiles: at start, after a reload, after lost events. */
 static void rescan(struct agent *a)
 {
+	struct walk_ctx w = { a, a->cg_root };
 	size_t pos = 0, n = 0;
 	uint64_t id;
 	void *val;
@@ -495,7 +780,7 @@ static void rescan(struct agent *a)
 
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		((struct tracked *)val)->seen = false;
-	err = cgroup_walk(a->cg_root, walk_cb, a);
+	err = cgroup_walk(a->cg_root, walk_cb, &w);
 	if (err)
 		pr_err("walk cgroups under \"%s\": %s", a->cg_root, strerror(-err));
 	gone = calloc(a->cgroups.len + 1, sizeof(*gone));
@@ -628,6 +913,37 @@ static void reject(struct agent *a, const struct fng_diag *diag, const char *wha
 	emit_agent_event(a, &ev);
 }
 
+/*
+ * The pending (fail-closed) and default profiles are named by options: find
+ * them again after every reload. A pending profile that is not (or no
+ * longer) loaded falls back to the built-in deny-all, so that failing closed
+ * never silently becomes failing open.
+ */
+static void resolve_special_profiles(struct agent *a)
+{
+	const char *pending = a->o->pending_profile, *dflt = a->o->default_profile;
+
+	if (!pending || !strcmp(pending, FNG_DENY_ALL)) {
+		a->pending_ps = &a->deny_all;
+	} else if (!strcmp(pending, "none")) {
+		a->pending_ps = NULL;
+	} else {
+		a->pending_ps = find_prof(a, pending);
+		if (!a->pending_ps) {
+			pr_warn("pending profile \"%s\" is not loaded; %s applies instead", pending,
+				FNG_DENY_ALL);
+			a->pending_ps = &a->deny_all;
+		}
+	}
+	a->default_ps = NULL;
+	if (dflt && !strcmp(dflt, FNG_DENY_ALL))
+		a->default_ps = &a->deny_all;
+	else if (dflt && !(a->default_ps = find_prof(a, dflt)))
+		pr_warn("default profile \"%s\" is not loaded; unmatched functions run unprofiled",
+			dflt);
+	fn_parents_refresh(a);
+}
+
 /* One file's outcome in a reload. */
 struct candidate {
 	char *name;
@@ -694,11 +1010,12 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 			p->name);
 		a->learn_warned = true;
 	}
-	if (!selects_by_path(p))
-		pr_warn("profile \"%s\" selects by %s: this build resolves only selector.cgroup, so it applies to no cgroup",
-			p->name,
-			p->sel.cgroup ? "platform/namespace/function/container"
-				      : "function identity");
+	if (!p->sel.platform && !p->sel.namespace && !p->sel.function && !p->sel.container &&
+	    !p->sel.cgroup)
+		pr_warn("profile \"%s\" has an empty selector: it selects nothing%s", p->name,
+			a->o->pending_profile || a->o->default_profile
+				? " (it may still be named by --pending-profile or --default-profile)"
+				: "");
 	pr_info("profile \"%s\" generation %llu loaded from %s (%s, %zu network and %zu path entries)",
 		p->name, (unsigned long long)ps->generation, p->file, mode_name(mode), c.n_net,
 		c.n_path);
@@ -804,6 +1121,7 @@ static int reload(struct agent *a)
 		gone[n_gone++] = ps;
 	}
 	a->n_profs = kept;
+	resolve_special_profiles(a);
 	/* Cgroups of removed profiles move to another profile or are untracked;
 	 * the removed states are freed only after that. */
 	rescan(a);
@@ -814,7 +1132,8 @@ static int reload(struct agent *a)
 	for (size_t i = 0; i < n_retire; i++)
 		compiled__retire(a, &retire[i]);
 	{
-		bool files = false;
+		bool files = a->pending_ps &&
+			     (a->pending_ps->c.sections & (FNG_SEC_READ | FNG_SEC_WRITE));
 
 		for (size_t i = 0; i < a->n_profs; i++)
 			files |= (a->profs[i]->c.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) != 0;
@@ -1095,19 +1414,17 @@ static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
 	memcpy(path, e->path, e->path_len);
 	path[e->path_len - 1] = '\0';
 	if (e->hdr.type == FNG_EV_CG_MKDIR) {
-		struct prof_state *ps = select_profile(a, path);
-		int err;
-
-		if (!ps)
-			return;
-		err = track(a, path, e->hdr.cgroup_id, ps);
-		if (err)
-			pr_err("cgroup \"%s\": install profile: %s", path, strerror(-err));
+		place(a, path, e->hdr.cgroup_id, e->parent_id, e->hdr.time_ns, e->flags);
 	} else {
 		struct tracked *t = hmap__get(&a->cgroups, e->hdr.cgroup_id);
+		uint64_t id = e->hdr.cgroup_id;
 
 		if (t)
 			untrack(a, t);
+		/* No growth: whatever this cgroup held goes with it. */
+		if (hmap__del(&a->fn_parents, id))
+			bpf_map_delete_elem(a->fd_cg_parent, &id);
+		hmap__del(&a->unresolved, id);
 	}
 }
 
@@ -1222,7 +1539,7 @@ static void summary_all(struct agent *a, bool force_all)
 		return;
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		ts[n++] = val;
-	emit_summary(a, ts, n, force_all);
+	emit_summary(a, ts, n, force_all, true);
 	a->summary_start_unix_ns = now_unix();
 	free(ts);
 }
@@ -1289,13 +1606,34 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 			ps->name, mode_name(ps->mode), (unsigned long long)ps->generation,
 			ps->c.ruleset, ps->c.n_net, ps->c.n_path, ps->p->file, ps->p->pos.line);
 	}
+	buf__printf(out, "pending profile: %s\ndefault profile: %s\nfunction parents: %zu\n",
+		    a->pending_ps ? a->pending_ps->name : "none",
+		    a->default_ps ? a->default_ps->name : "none", a->fn_parents.len);
 	buf__printf(out, "functions tracked: %zu\n", a->cgroups.len);
 	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
 		const struct tracked *t = val;
 
-		buf__printf(out, "  cgroup %s id=%llu profile=%s\n", t->path,
-			    (unsigned long long)id, t->ps->name);
+		buf__printf(out,
+			    "  cgroup %s id=%llu profile=%s mode=%s platform=%s namespace=%s "
+			    "function=%s container=%s pod=%s revision=%s%s",
+			    t->path, (unsigned long long)id, t->ps->name, mode_name(t->ps->mode),
+			    t->fn.platform, t->fn.namespace, t->fn.name, t->fn.container, t->fn.pod,
+			    t->fn.revision, t->inherited ? " inherited" : "");
+		if (t->enforced_ns)
+			buf__printf(out, " enforced_ns=%llu", (unsigned long long)t->enforced_ns);
+		if (t->created_ns && t->enforced_ns > t->created_ns)
+			buf__printf(out, " tte_ns=%llu",
+				    (unsigned long long)(t->enforced_ns - t->created_ns));
+		buf__putc(out, '\n');
 	}
+	buf__printf(out, "resolution: containers=%llu avg_ns=%llu\n",
+		    (unsigned long long)a->resolved,
+		    (unsigned long long)(a->resolved ? a->resolve_ns / a->resolved : 0));
+	buf__printf(out, "time_to_enforce: count=%llu p50<=%lluus p99<=%lluus max=%lluus\n",
+		    (unsigned long long)a->tte.count,
+		    (unsigned long long)(tte_quantile(&a->tte, 0.5) / 1000),
+		    (unsigned long long)(tte_quantile(&a->tte, 0.99) / 1000),
+		    (unsigned long long)(a->tte.max_ns / 1000));
 	buf__printf(out,
 		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
@@ -1362,6 +1700,8 @@ static void agent__cleanup(struct agent *a)
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		tracked__free(val);
 	hmap__free(&a->cgroups);
+	hmap__free(&a->fn_parents);
+	hmap__free(&a->unresolved);
 	pos = 0;
 	while (hmap__next(&a->rulesets, &pos, &id, &val))
 		rs_info__free(val);
@@ -1401,6 +1741,19 @@ int agent_run(const struct agent_opts *o)
 	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = -1;
 	a->start_unix_ns = a->summary_start_unix_ns = now_unix();
 	a->boot_to_unix_ns = now_unix() - clock_ns(CLOCK_BOOTTIME);
+	a->idopts = (struct identity_opts){ .state_root = o->state_root,
+					    .fn_namespaces = o->fn_namespaces,
+					    .n_fn_namespaces = o->n_fn_namespaces };
+	/* The built-in deny-all: no entries, every section restricted (--mode still applies). */
+	a->deny_all.name = (char *)FNG_DENY_ALL;
+	a->deny_all.generation = 1;
+	a->deny_all.mode = o->mode_override ? o->mode_override : FNG_MODE_ENFORCE;
+	a->deny_all.c.ruleset = FNG_RULESET_DENY_ALL;
+	a->deny_all.c.sections = FNG_SEC_EGRESS | FNG_SEC_READ | FNG_SEC_WRITE | FNG_SEC_EXEC;
+	a->pending_ps = &a->deny_all;
+	err = rulesets__add(a, FNG_RULESET_DENY_ALL, FNG_DENY_ALL, 1);
+	if (err)
+		goto cleanup;
 	if (o->node)
 		strlcpy_ok(a->node, o->node, sizeof(a->node));
 	else if (getenv("NODE_NAME") && *getenv("NODE_NAME"))
@@ -1455,6 +1808,22 @@ int agent_run(const struct agent_opts *o)
 	a->fd_cg_profile = loader__fd_cg_profile(a->ld);
 	a->fd_cg_stats = loader__fd_cg_stats(a->ld);
 	a->fd_net_rules = loader__fd_net_rules(a->ld);
+	a->fd_cg_parent = loader__fd_cg_parent(a->ld);
+	/* Container runtimes run in the host's mount namespace (or ours). */
+	{
+		static const char *const nss[] = { "/proc/1/ns/mnt", "/proc/self/ns/mnt" };
+		__u8 one = 1;
+
+		for (size_t i = 0; i < ARRAY_SIZE(nss); i++) {
+			struct stat ns_st;
+			__u32 ino;
+
+			if (stat(nss[i], &ns_st))
+				continue;
+			ino = (__u32)ns_st.st_ino;
+			bpf_map_update_elem(loader__fd_runtime_ns(a->ld), &ino, &one, BPF_ANY);
+		}
+	}
 	a->fd_path_rules = loader__fd_path_rules(a->ld);
 	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
 	if (!a->rb || ring_buffer__add(a->rb, loader__fd_cg_events(a->ld), on_record, a)) {

@@ -7,8 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FNG_DEFAULT_PROFILES	"/etc/fnguard/profiles"
-#define FNG_DEFAULT_EVENTS_FILE "/var/log/fnguard/events.pb"
+#define FNG_DEFAULT_PROFILES	 "/etc/fnguard/profiles"
+#define FNG_DEFAULT_EVENTS_FILE	 "/var/log/fnguard/events.pb"
+#define FNG_DEFAULT_FN_NAMESPACE "openfaas-fn"
+/* The built-in profile that allows nothing (every section restricted). */
+#define FNG_DENY_ALL		 "fnguard-deny-all"
 
 struct agent_opts {
 	const char *profiles_dir;
@@ -23,7 +26,12 @@ struct agent_opts {
 	uint64_t burst;	  /* records a function may send at once */
 	uint64_t ringbuf_size;
 	uint64_t summary_interval_ns;
-	bool no_lsm; /* tracepoint fallbacks even where BPF-LSM works */
+	const char *state_root;		  /* stands for "/" when reading runtime state */
+	const char *const *fn_namespaces; /* function namespaces (k8s and containerd) */
+	size_t n_fn_namespaces;
+	const char *pending_profile; /* FNG_DENY_ALL (default), "none", or a profile name */
+	const char *default_profile; /* for functions no profile selects; NULL: none */
+	bool no_lsm;		     /* tracepoint fallbacks even where BPF-LSM works */
 };
 
 /* Run until SIGTERM/SIGINT. Returns 0, or -errno after logging why (exit code 1). */

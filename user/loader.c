@@ -367,6 +367,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			  .cgroup = true },
 			{ .prog = sk->progs.cg_mkdir, .link = &sk->links.cg_mkdir },
 			{ .prog = sk->progs.cg_rmdir, .link = &sk->links.cg_rmdir },
+			{ .prog = sk->progs.cg_attach, .link = &sk->links.cg_attach },
+			{ .prog = sk->progs.task_fork, .link = &sk->links.task_fork },
 			{ .prog = sk->progs.file_open_x, .link = &sk->links.file_open_x },
 			{ .prog = sk->progs.file_openat_x, .link = &sk->links.file_openat_x },
 			{ .prog = sk->progs.file_openat2_x, .link = &sk->links.file_openat2_x },
@@ -376,6 +378,9 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			{ .prog = sk->progs.lsm_file_open, .link = &sk->links.lsm_file_open },
 			{ .prog = sk->progs.lsm_bprm_check, .link = &sk->links.lsm_bprm_check },
 			{ .prog = sk->progs.uring_submit, .link = &sk->links.uring_submit },
+			/* After exec_sched: probes on a tracepoint run in attach order, and
+			 * exec_sched must see the setup mark this program updates. */
+			{ .prog = sk->progs.task_exec, .link = &sk->links.task_exec },
 		};
 
 		plan_programs(l, plan, ARRAY_SIZE(plan), opts->no_lsm);
@@ -558,6 +563,16 @@ int loader__fd_cg_stats(const struct fng_loader *l)
 int loader__fd_net_rules(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.net_rules);
+}
+
+int loader__fd_runtime_ns(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.runtime_ns);
+}
+
+int loader__fd_cg_parent(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.cg_parent);
 }
 
 int loader__fd_path_rules(const struct fng_loader *l)

@@ -59,6 +59,15 @@ static void help_run(FILE *f)
 		"  -e, --export SPEC           file:PATH (length-delimited protobuf), stdout (JSON lines),\n"
 		"                              stdout:text; repeatable (default: stdout and file:%s)\n"
 		"      --cgroup-root PATH      cgroup v2 mount (default: from /proc/self/mountinfo)\n"
+		"      --state-root DIR        stands for / when reading container runtime state\n"
+		"                              (default /)\n"
+		"      --function-namespace NS a Kubernetes namespace of OpenFaaS functions, and a\n"
+		"                              containerd namespace of faasd functions; repeatable\n"
+		"                              (default %s)\n"
+		"      --pending-profile NAME  what a new cgroup below a function parent gets until\n"
+		"                              its function is known: a profile, %s\n"
+		"                              (default) or none\n"
+		"      --default-profile NAME  the profile of functions no profile selects\n"
 		"      --pin-dir PATH          where programs and maps are pinned (default %s)\n"
 		"      --control PATH          control socket for 'fnguard status' (default %s)\n"
 		"      --node NAME             node name in records (default: $NODE_NAME, else host name)\n"
@@ -78,8 +87,9 @@ static void help_run(FILE *f)
 		"\n"
 		"Example:\n"
 		"  %s run --profiles examples/profiles --export file:/tmp/fng.pb --pin-dir /sys/fs/bpf/fng-demo\n",
-		prog, FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_PIN_DIR,
-		FNG_DEFAULT_CONTROL, DEFAULT_RATE, DEFAULT_BURST, prog, prog);
+		prog, FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
+		FNG_DENY_ALL, FNG_DEFAULT_PIN_DIR, FNG_DEFAULT_CONTROL, DEFAULT_RATE, DEFAULT_BURST,
+		prog, prog);
 }
 
 enum {
@@ -96,6 +106,10 @@ enum {
 	OPT_FORMAT,
 	OPT_FOLLOW,
 	OPT_NO_LSM,
+	OPT_STATE_ROOT,
+	OPT_FN_NAMESPACE,
+	OPT_PENDING,
+	OPT_DEFAULT,
 };
 
 static int cmd_run(int argc, char **argv)
@@ -114,6 +128,10 @@ static int cmd_run(int argc, char **argv)
 		{ "summary-interval", required_argument, NULL, OPT_SUMMARY },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "no-lsm", no_argument, NULL, OPT_NO_LSM },
+		{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
+		{ "function-namespace", required_argument, NULL, OPT_FN_NAMESPACE },
+		{ "pending-profile", required_argument, NULL, OPT_PENDING },
+		{ "default-profile", required_argument, NULL, OPT_DEFAULT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -129,12 +147,17 @@ static int cmd_run(int argc, char **argv)
 		.summary_interval_ns = DEFAULT_SUMMARY_NS,
 	};
 	const char **exports = calloc((size_t)argc + 1, sizeof(*exports));
-	size_t n_exports = 0;
+	const char **fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
+	static const char *default_fn_namespaces[] = { FNG_DEFAULT_FN_NAMESPACE };
+	size_t n_exports = 0, n_fn_namespaces = 0;
 	int c, ret;
 	long v;
 
-	if (!exports)
+	if (!exports || !fn_namespaces) {
+		free(exports);
+		free(fn_namespaces);
 		return EXIT_FAIL;
+	}
 	while ((c = getopt_long(argc, argv, "p:m:e:vh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -204,6 +227,18 @@ static int cmd_run(int argc, char **argv)
 		case OPT_NO_LSM:
 			o.no_lsm = true;
 			break;
+		case OPT_STATE_ROOT:
+			o.state_root = optarg;
+			break;
+		case OPT_FN_NAMESPACE:
+			fn_namespaces[n_fn_namespaces++] = optarg;
+			break;
+		case OPT_PENDING:
+			o.pending_profile = optarg;
+			break;
+		case OPT_DEFAULT:
+			o.default_profile = optarg;
+			break;
 		case OPT_METRICS:
 			ret = usage_error("run", "--metrics: this build has no metrics endpoint");
 			goto out;
@@ -230,10 +265,18 @@ static int cmd_run(int argc, char **argv)
 		o.exports = default_exports;
 		o.n_exports = ARRAY_SIZE(default_exports);
 	}
+	if (n_fn_namespaces) {
+		o.fn_namespaces = fn_namespaces;
+		o.n_fn_namespaces = n_fn_namespaces;
+	} else {
+		o.fn_namespaces = default_fn_namespaces;
+		o.n_fn_namespaces = 1;
+	}
 	ret = agent_run(&o);
 	ret = ret == 0 ? EXIT_OK : ret == -ENOENT || ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 out:
 	free(exports);
+	free(fn_namespaces);
 	return ret;
 }
 

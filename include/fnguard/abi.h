@@ -63,6 +63,9 @@
 /* Things a profile allows that are otherwise violations (fng_cg_profile.allow). */
 #define FNG_ALLOW_IO_URING (1u << 0)
 
+/* What a cgroup is (fng_cg_profile.flags). */
+#define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
+
 /* Permissions in a path_rules value. */
 #define FNG_PERM_READ  (1u << 0)
 #define FNG_PERM_WRITE (1u << 1)
@@ -105,7 +108,7 @@ struct fng_cg_profile {
 	__u8 mode;     /* FNG_MODE_* */
 	__u8 sections; /* FNG_SEC_* bits of the sections the profile restricts */
 	__u8 allow;    /* FNG_ALLOW_* */
-	__u8 pad;
+	__u8 flags;    /* FNG_CGF_* */
 };
 _Static_assert(sizeof(struct fng_cg_profile) == 8, "fng_cg_profile ABI");
 
@@ -277,13 +280,24 @@ struct fng_uring_event {
 _Static_assert(sizeof(struct fng_uring_event) == 24 + 40 + 16 + FNG_URING_PATH_MAX,
 	       "fng_uring_event ABI");
 
+/* What the kernel did for a new cgroup (fng_cg_event.flags). */
+#define FNG_CG_INHERITED (1u << 0) /* its parent is profiled: it got the parent's entry */
+#define FNG_CG_PENDING	 (1u << 1) /* its parent is a function parent: it got the pending default */
+
 /* FNG_EV_CG_MKDIR / FNG_EV_CG_RMDIR: a cgroup v2 directory came or went. */
 struct fng_cg_event {
 	struct fng_event_hdr hdr;
-	__u32 path_len; /* bytes in path, NUL included; FNG_CG_PATH_MAX means truncated */
-	__u32 pad;
+	__u64 parent_id; /* cgroup id of its parent */
+	__u32 path_len;	 /* bytes in path, NUL included; FNG_CG_PATH_MAX means truncated */
+	__u32 flags;	 /* FNG_CG_* */
 	char path[FNG_CG_PATH_MAX]; /* path below the cgroup v2 root, "/a/b" */
 };
-_Static_assert(sizeof(struct fng_cg_event) == 24 + 8 + FNG_CG_PATH_MAX, "fng_cg_event ABI");
+_Static_assert(sizeof(struct fng_cg_event) == 24 + 16 + FNG_CG_PATH_MAX, "fng_cg_event ABI");
+
+/*
+ * The rule set of the built-in "fnguard-deny-all" profile: no entries, every
+ * section restricted. Never handed out to a compiled profile.
+ */
+#define FNG_RULESET_DENY_ALL 0xffffffffu
 
 #endif /* FNGUARD_ABI_H */

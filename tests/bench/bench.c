@@ -31,6 +31,7 @@
 
 #include "fnguard.pb-c.h"
 #include "fng_test.h"
+#include "oci.h"
 #include "frame.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@
 
 static struct fng_env E;
 static int conn_iters = 20000, open_iters = 200000, exec_iters = 1000;
+static const char *only; /* --only overhead|export|tte: one part of the bench */
 static double flood_secs = 3.0;
 static int ncpu;
 
@@ -188,13 +190,8 @@ static const char *profile_yaml(bool files)
 	return buf;
 }
 
-static int start_agent(const char *rate)
+static int start_agent_args(const char *const *more)
 {
-	/* The agent on CPU 0 (inherited from us across fork), the functions on CPU 1. */
-	const char *extra[] = {
-		"--rate-limit",	      rate, "--burst", "1000", "--ringbuf-size", "16M",
-		"--summary-interval", "1s", NULL
-	};
 	cpu_set_t all;
 	int err;
 
@@ -202,9 +199,19 @@ static int start_agent(const char *rate)
 	for (int i = 0; i < ncpu; i++)
 		CPU_SET(i, &all);
 	pin_cpu(0);
-	err = env__start_agent(&E, extra);
+	err = env__start_agent(&E, more);
 	sched_setaffinity(0, sizeof(all), &all);
 	return err;
+}
+
+static int start_agent(const char *rate)
+{
+	const char *extra[] = {
+		"--rate-limit",	      rate, "--burst", "1000", "--ringbuf-size", "16M",
+		"--summary-interval", "1s", NULL
+	};
+
+	return start_agent_args(extra);
 }
 
 static void print_ratio(const char *label, long long ns, long long base, double goal)
@@ -374,12 +381,141 @@ static int bench_export(const char *rate, int producers)
 	return 0;
 }
 
+/* ---- time_to_enforce ---- */
+
+#define TTE_STARTS 200
+
+static long long status_field(const char *st, const char *line_key, const char *field)
+{
+	const char *line = strstr(st, line_key), *eol, *f;
+
+	if (!line)
+		return -1;
+	eol = strchr(line, '\n');
+	f = strstr(line, field);
+	if (!f || (eol && f > eol))
+		return -1;
+	return atoll(f + strlen(field));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Containers started with runc into a pod of a function namespace: from the
+ * cgroup's mkdir to the function's own profile in force (the agent's
+ * figure), and whether that was before the container's first instruction
+ * (which writes its CLOCK_BOOTTIME first thing).
+ */
+static int bench_tte(void)
+{
+	static const char *const sleep_args[] = { "/fn", "sleep", "600", NULL };
+	char state[512], rootfs[512], runc_root[512], out[512], stamp[600], *st;
+	struct oci_host h = { state, rootfs, runc_root, out };
+	struct container sb = { .pod = "bench-pod",
+				.pod_uid = "33333333-4444-5555-6666-777777777777",
+				.pod_ns = "openfaas-fn",
+				.sandbox = true,
+				.args = sleep_args };
+	struct container c = sb;
+	const char *extra[] = { "--state-root", state, NULL };
+	uint64_t tte[TTE_STARTS];
+	int n = 0, late = 0, err = -1;
+	long long resolve_ns = 0;
+
+	snprintf(state, sizeof(state), "%s/state", E.dir);
+	snprintf(rootfs, sizeof(rootfs), "%s/rootfs", E.dir);
+	snprintf(runc_root, sizeof(runc_root), "%s/runc", E.dir);
+	snprintf(out, sizeof(out), "%s/out", E.dir);
+	if (run_cmd(true, "command -v runc")) {
+		printf("time_to_enforce: skipped, runc is missing\n");
+		return 0;
+	}
+	if (run_cmd(true, "mkdir -p %s/proc %s/dev %s/out %s && cp %s %s/fn", rootfs, rootfs,
+		    rootfs, out,
+		    getenv("FNG_FN_STATIC") ? getenv("FNG_FN_STATIC") : "build/fn-static",
+		    rootfs) ||
+	    env__write_profile(&E, "bench.yaml",
+			       "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
+			       "metadata: {name: bench}\nspec:\n"
+			       "  selector: {platform: openfaas, function: bench}\n"
+			       "  egress: [{to: 127.0.0.1/32, ports: [8080], protocol: tcp}]\n"
+			       "  files: {read: [], write: [\"/out/**\"]}\n  exec: [/fn]\n") ||
+	    start_agent_args(extra))
+		return -1;
+	oci_new_id(sb.id);
+	if (oci_bundle_write(&h, &sb) || oci_run(&h, &sb, true))
+		goto cleanup;
+	c.sandbox = false;
+	c.name = "bench";
+	for (int i = 0; i < TTE_STARTS; i++) {
+		const char *args[] = { "/fn", "stamp", stamp, "sleep", "600", NULL };
+		char needle[128], file[700], *text;
+		long long enforced = -1, t = -1;
+		long long deadline;
+		size_t len;
+
+		oci_new_id(c.id);
+		snprintf(stamp, sizeof(stamp), "/out/%d", i);
+		c.args = args;
+		if (oci_bundle_write(&h, &c) || oci_run(&h, &c, true))
+			goto cleanup;
+		snprintf(needle, sizeof(needle), "/%s id=", c.id);
+		snprintf(file, sizeof(file), "%s/%d", out, i);
+		deadline = now_ms() + 3000;
+		while (now_ms() < deadline && (enforced < 0 || access(file, F_OK))) {
+			st = env__status(&E);
+			if (st) {
+				enforced = status_field(st, needle, "enforced_ns=");
+				t = status_field(st, needle, "tte_ns=");
+				free(st);
+			}
+		}
+		if (enforced > 0 && t > 0 && !read_file(file, 64, &text, &len)) {
+			tte[n++] = (uint64_t)t;
+			late += (uint64_t)enforced > strtoull(text, NULL, 10);
+			free(text);
+		}
+		oci_stop(&h, &c);
+		oci_bundle_remove(&h, &c);
+	}
+	st = env__status(&E);
+	if (st) {
+		resolve_ns = status_field(st, "resolution:", "avg_ns=");
+		free(st);
+	}
+	qsort(tte, (size_t)n, sizeof(tte[0]), cmp_u64);
+	printf("time_to_enforce over %d container starts (runc, pod in a function namespace):\n",
+	       n);
+	if (n) {
+		printf("  p50 %.0f us, p99 %.0f us, max %.0f us (goal: p99 < 1000 us)\n",
+		       tte[n / 2] / 1e3, tte[(n * 99) / 100] / 1e3, tte[n - 1] / 1e3);
+		printf("  profile in force after the container's first instruction: %d of %d (goal: 0)\n",
+		       late, n);
+		printf("  resolution per container (runtime state read and parsed): %lld us\n",
+		       resolve_ns / 1000);
+	}
+	err = n == TTE_STARTS ? 0 : -1;
+cleanup:
+	oci_stop(&h, &sb);
+	env__stop_agent(&E, SIGTERM);
+	run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir);
+	run_cmd(true, "cd %s && rmdir kubepods/besteffort/pod%s kubepods/besteffort kubepods",
+		E.cg_root, sb.pod_uid);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "fnguard", required_argument, NULL, 'f' },
 		{ "iterations", required_argument, NULL, 'n' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "only", required_argument, NULL, 'o' },
 		{ 0 },
 	};
 	char why[256];
@@ -387,13 +523,15 @@ int main(int argc, char **argv)
 	uint16_t port = PORT;
 	pthread_t th;
 
-	while ((c = getopt_long(argc, argv, "f:n:s:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:n:s:o:", longopts, NULL)) != -1) {
 		if (c == 'f')
 			setenv("FNGUARD_BIN", optarg, 1);
 		else if (c == 'n')
 			conn_iters = atoi(optarg);
 		else if (c == 's')
 			flood_secs = atof(optarg);
+		else if (c == 'o')
+			only = optarg;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -426,11 +564,16 @@ int main(int argc, char **argv)
 			{ "fork+exec of an allowed program", exec_loop, exec_iters, true, 1.05, 0 },
 		};
 
-		for (size_t i = 0; i < sizeof(loops) / sizeof(loops[0]); i++)
+		for (size_t i = 0;
+		     (!only || !strcmp(only, "overhead")) && i < sizeof(loops) / sizeof(loops[0]);
+		     i++)
 			if (bench_ratio(&loops[i]))
 				goto cleanup;
 	}
-	if (bench_export("0", 1) || bench_export("50000", 1))
+	if ((!only || !strcmp(only, "export")) &&
+	    (bench_export("0", 1) || bench_export("50000", 1)))
+		goto cleanup;
+	if ((!only || !strcmp(only, "tte")) && bench_tte())
 		goto cleanup;
 	ret = 0;
 cleanup:

@@ -321,7 +321,7 @@ static void missing_egress_section_restricts_nothing(void **state)
 	assert_int_equal(v.mode, FNG_MODE_AUDIT);
 	assert_int_equal(v.sections, FNG_SEC_READ);
 	assert_int_equal(v.allow, 0);
-	assert_int_equal(v.pad, 0);
+	assert_int_equal(v.flags, 0);
 	compiled__free(&c);
 	profile_set__clear(&set);
 }
