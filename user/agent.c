@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <signal.h>
@@ -38,6 +39,7 @@
 #include "fnguard/abi.h"
 #include "hmap.h"
 #include "identity.h"
+#include "learn.h"
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
@@ -79,6 +81,7 @@ struct tracked {
 	char *path;
 	struct fng_identity fn;
 	struct prof_state *ps; /* the profile in force */
+	struct learn_fn *lf;   /* its function's learning, while its profile learns */
 	uint64_t created_ns;   /* CLOCK_BOOTTIME of its mkdir; 0 when found by a walk */
 	uint64_t enforced_ns;  /* when a profile of its own took over from the kernel's default */
 	bool inherited;	       /* below a profiled cgroup: its function and profile */
@@ -119,7 +122,7 @@ struct agent {
 	struct fng_exporter *ex;
 	struct fng_loop *lp;
 	struct fng_control *ctl;
-	int sig_fd, ino_fd, reload_fd, summary_fd;
+	int sig_fd, ino_fd, reload_fd, summary_fd, learn_fd;
 	int fd_cg_profile, fd_cg_stats, fd_net_rules, fd_path_rules;
 
 	struct file_state *files;
@@ -143,7 +146,9 @@ struct agent {
 	struct exe_slot exe_cache[EXE_CACHE_SLOTS];
 	uint64_t summary_start_unix_ns;
 	uint64_t cg_lost_seen;
-	bool learn_warned;
+	struct learn_fn **learns; /* functions learning or that have learned */
+	size_t n_learns;
+	uint64_t learn_started_unix_ns;
 
 	struct {
 		uint64_t violations, denied, killed, alerted, bad_events, reloads, rejected;
@@ -384,10 +389,38 @@ static bool is_container(const struct fng_identity *fn)
 	return strcmp(fn->platform, "host") || fn->container_id[0];
 }
 
+/*
+ * A function learning under a profile: what it did so far, and in the maps
+ * that, generalised, in a rule set of its own that grows as it learns (so the
+ * kernel reports each new behaviour once), until it switches to enforce or
+ * audit (spec.learning).
+ */
+struct learn_fn {
+	char *key;		  /* platform/namespace/function/container, or the cgroup path */
+	char name[FNG_ID_STR];	  /* of the learned profile */
+	struct fng_selector sel;  /* of the learned profile: the function, made specific */
+	char *base;		  /* the learning profile's name */
+	struct fng_learning then; /* its spec.learning */
+	struct learnset *ls;
+	struct fng_compiled c; /* what the maps hold for it */
+	int mode;	       /* FNG_MODE_LEARN until it switches */
+	uint64_t started_unix_ns, last_new_unix_ns;
+	bool dirty;   /* learned something not yet written out */
+	bool refresh; /* learned something not yet in the maps */
+};
+
 static int tracked__apply(struct agent *a, struct tracked *t)
 {
-	struct fng_cg_profile val = compiled__cg_value(&t->ps->c, t->ps->mode);
+	struct fng_cg_profile val;
 
+	if (t->lf) {
+		val = compiled__cg_value(&t->lf->c, t->lf->mode);
+		/* Learning watches every section, whatever the learning profile restricts. */
+		if (t->lf->mode == FNG_MODE_LEARN)
+			val.sections = FNG_SEC_EGRESS | FNG_SEC_READ | FNG_SEC_WRITE | FNG_SEC_EXEC;
+	} else {
+		val = compiled__cg_value(&t->ps->c, t->ps->mode);
+	}
 	if (is_container(&t->fn))
 		val.flags |= FNG_CGF_CONTAINER;
 
@@ -534,6 +567,305 @@ static void untrack(struct agent *a, struct tracked *t)
 	tracked__free(t);
 }
 
+/* ---- learning ---- */
+
+static void arm_timer(int fd, uint64_t first_ns, uint64_t every_ns);
+
+/* Learning's clock: once a second while a function learns or `fnguard learn` runs. */
+static void learn_arm(struct agent *a)
+{
+	bool learning = a->o->learn_cmd;
+
+	for (size_t i = 0; i < a->n_learns && !learning; i++)
+		learning = a->learns[i]->mode == FNG_MODE_LEARN;
+	arm_timer(a->learn_fd, learning ? 1000000000ull : 0, learning ? 1000000000ull : 0);
+}
+
+/* The learning function a record of cgroup @cgid in @mode feeds, if any. */
+static struct learn_fn *learning_of(struct agent *a, uint64_t cgid, uint8_t mode)
+{
+	struct tracked *t;
+
+	if (mode != FNG_MODE_LEARN)
+		return NULL;
+	t = hmap__get(&a->cgroups, cgid);
+	return t && t->lf && t->lf->mode == FNG_MODE_LEARN ? t->lf : NULL;
+}
+
+/* The outcome @ret of a learnset__add_*(): new behaviour goes to the maps before the loop blocks. */
+static void learn_noted(struct agent *a, struct learn_fn *lf, int ret)
+{
+	if (ret == 1) {
+		lf->last_new_unix_ns = now_unix();
+		lf->dirty = lf->refresh = true;
+	} else if (ret < 0 && !lf->dirty) {
+		pr_warn("learning function %s: %s", lf->key, strerror(-ret));
+	}
+}
+
+/* A DNS-1123 profile name from a function's name (and container, for a sidecar). */
+static void learn_name(const struct fng_identity *fn, const char *path, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+	char raw[FNG_ID_STR * 2 + 2];
+	size_t o = 0;
+
+	if (!strcmp(fn->platform, "host"))
+		snprintf(raw, sizeof(raw), "%s", base && base[1] ? base + 1 : "root");
+	else if (!strcmp(fn->platform, "knative") && fn->container[0] &&
+		 strcmp(fn->container, "user-container"))
+		snprintf(raw, sizeof(raw), "%s-%s", fn->name, fn->container);
+	else
+		snprintf(raw, sizeof(raw), "%s", fn->name[0] ? fn->name : "function");
+	for (const char *p = raw; *p && o + 1 < size && o < 63; p++) {
+		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.'))
+			ch = '-';
+		if ((ch == '-' || ch == '.') && (o == 0 || out[o - 1] == '-' || out[o - 1] == '.'))
+			continue;
+		out[o++] = ch;
+	}
+	while (o && (out[o - 1] == '-' || out[o - 1] == '.'))
+		o--;
+	if (!o)
+		out[o++] = 'f';
+	out[o] = '\0';
+}
+
+/* The learned profile selects its function the way it was found, made specific. */
+static void learn_selector(const struct fng_identity *fn, const char *path,
+			   struct fng_selector *sel)
+{
+	memset(sel, 0, sizeof(*sel));
+	if (!strcmp(fn->platform, "host")) {
+		sel->cgroup = strdup(path);
+		return;
+	}
+	sel->platform = strdup(fn->platform);
+	if (fn->namespace[0])
+		sel->namespace = strdup(fn->namespace);
+	sel->function = strdup(fn->name);
+	if (!strcmp(fn->platform, "knative") || !strcmp(fn->platform, "kubernetes"))
+		sel->container = strdup(fn->container);
+}
+
+static void learn_fn__free(struct learn_fn *lf)
+{
+	if (!lf)
+		return;
+	free(lf->key);
+	free(lf->base);
+	free(lf->sel.platform);
+	free(lf->sel.namespace);
+	free(lf->sel.function);
+	free(lf->sel.container);
+	free(lf->sel.cgroup);
+	learnset__free(lf->ls);
+	compiled__free(&lf->c);
+	free(lf);
+}
+
+static struct learn_gen learn_gen(const struct agent *a)
+{
+	return (struct learn_gen){
+		.dir_threshold = a->o->learn_threshold,
+		.include_runtime_base = true,
+	};
+}
+
+/*
+ * Compile what @lf learned, generalised, under rule set @ruleset in @mode and
+ * write it to the maps. Generalising only ever widens as more is learned, so
+ * the entries under one rule set are written over the old ones in place.
+ * While learning, the maps hold the generalised profile too: once a
+ * directory of varying names became "dir/" + "**", the kernel stops
+ * reporting each new name, and a function that writes a temp file per
+ * request costs what it costs under enforcement.
+ */
+static int learn_compile(struct agent *a, struct learn_fn *lf, uint32_t ruleset, int mode,
+			 struct fng_compiled *out)
+{
+	struct learn_gen g = learn_gen(a);
+	struct fng_profile *p = NULL;
+	struct fng_diag diag;
+	char line[1024];
+	int err;
+
+	err = learnset__to_profile(lf->ls, &g, lf->name, &lf->sel, mode, &p);
+	if (!err)
+		err = profile__compile(p, ruleset, out, &diag);
+	if (err == -EINVAL) {
+		diag_format(&diag, line, sizeof(line));
+		pr_err("learned profile \"%s\": %s", lf->name, line);
+	}
+	if (!err) {
+		err = compiled__install(a, out);
+		if (err) {
+			pr_err("learned profile \"%s\": write rules: %s", lf->name, strerror(-err));
+			compiled__free(out);
+		}
+	}
+	profile__free(p);
+	return err;
+}
+
+/* Put every cgroup of @lf on what @lf holds now. */
+static void learn_apply(struct agent *a, struct learn_fn *lf)
+{
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		struct tracked *t = val;
+
+		if (t->lf == lf)
+			tracked__apply(a, t);
+	}
+}
+
+/* Learned something: widen the rule set so that it is not reported again. */
+static void learn_refresh(struct agent *a, struct learn_fn *lf)
+{
+	struct fng_compiled c;
+	uint8_t allow = lf->c.allow;
+
+	if (learn_compile(a, lf, lf->c.ruleset, FNG_MODE_LEARN, &c))
+		return;
+	compiled__free(&lf->c);
+	lf->c = c;
+	if (c.allow != allow)
+		learn_apply(a, lf);
+}
+
+/* The learning function of @fn under learning profile @ps, made on first sight. */
+static struct learn_fn *learn_attach(struct agent *a, const struct fng_identity *fn,
+				     struct prof_state *ps, const char *path)
+{
+	char key[FNG_ID_STR * 4 + 8];
+	struct learn_fn *lf, **v;
+
+	if (!ps || ps->mode != FNG_MODE_LEARN)
+		return NULL;
+	if (!strcmp(fn->platform, "host"))
+		snprintf(key, sizeof(key), "cgroup:%s", path);
+	else
+		snprintf(key, sizeof(key), "%s/%s/%s/%s", fn->platform, fn->namespace, fn->name,
+			 fn->container);
+	for (size_t i = 0; i < a->n_learns; i++)
+		if (!strcmp(a->learns[i]->key, key))
+			return a->learns[i];
+
+	lf = calloc(1, sizeof(*lf));
+	v = realloc(a->learns, (a->n_learns + 1) * sizeof(*v));
+	if (v)
+		a->learns = v;
+	if (!lf || !v || !(lf->key = strdup(key)) || !(lf->base = strdup(ps->name)) ||
+	    !(lf->ls = learnset__new()))
+		goto oom;
+	learn_name(fn, path, lf->name, sizeof(lf->name));
+	learn_selector(fn, path, &lf->sel);
+	if (ps->p) {
+		lf->then = ps->p->learning;
+		/* What the learning profile already allows is part of what is learned. */
+		if (learnset__add_profile(lf->ls, ps->p))
+			goto oom;
+	}
+	lf->mode = FNG_MODE_LEARN;
+	lf->started_unix_ns = lf->last_new_unix_ns = now_unix();
+	lf->c.ruleset = ++a->next_ruleset;
+	if (learn_compile(a, lf, lf->c.ruleset, FNG_MODE_LEARN, &lf->c) ||
+	    rulesets__add(a, lf->c.ruleset, lf->name, 0))
+		goto oom;
+	a->learns[a->n_learns++] = lf;
+	lf->dirty = true;
+	pr_info("learning function %s as profile \"%s\" (learning profile \"%s\")", key, lf->name,
+		ps->name);
+	learn_arm(a);
+	return lf;
+oom:
+	pr_err("learning function %s: out of memory", key);
+	learn_fn__free(lf);
+	return NULL;
+}
+
+static int learn_write(struct agent *a, struct learn_fn *lf)
+{
+	struct learn_gen g = learn_gen(a);
+	struct fng_buf out = { 0 }, header = { 0 };
+	char path[PATH_MAX], tmp[PATH_MAX + 8], from[32], to[32];
+	uint64_t now = now_unix();
+	int fd, err;
+
+	if (!a->o->learn_dir)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		time_t t = (time_t)((i ? now : lf->started_unix_ns) / 1000000000ull);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(i ? to : from, sizeof(from), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	buf__printf(&header,
+		    "Learned by fnguard %s on node %s, %s to %s.\n"
+		    "Function: %s. Learning profile: \"%s\". %zu observations.\n"
+		    "%s",
+		    FNG_VERSION, a->node, from, to, lf->key, lf->base, learnset__size(lf->ls),
+		    lf->mode == FNG_MODE_LEARN ? "Still learning when written.\n"
+					       : "In force since it switched from learning.\n");
+	err = learnset__write_yaml(lf->ls, &g, lf->name, &lf->sel,
+				   lf->mode == FNG_MODE_LEARN ? FNG_MODE_ENFORCE : lf->mode,
+				   header.p, &out);
+	if (!err)
+		err = mkdir_p(a->o->learn_dir, 0750);
+	if (!err && (snprintf(path, sizeof(path), "%s/%s.yaml", a->o->learn_dir, lf->name) >=
+			     (int)sizeof(path) ||
+		     snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp)))
+		err = -ENAMETOOLONG;
+	if (!err) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		err = fd < 0 ? -errno : write_all(fd, out.p, out.len);
+		if (fd >= 0 && close(fd) && !err)
+			err = -errno;
+		if (!err && rename(tmp, path))
+			err = -errno;
+	}
+	if (err)
+		pr_err("learned profile \"%s\": write to \"%s\": %s", lf->name, a->o->learn_dir,
+		       strerror(-err));
+	else
+		lf->dirty = false;
+	buf__free(&out);
+	buf__free(&header);
+	return err;
+}
+
+/* Learning is over for @lf: its generalised profile takes over, without a restart. */
+static void learn_switch(struct agent *a, struct learn_fn *lf, const char *why)
+{
+	struct fng_compiled c, old = lf->c;
+	char msg[256];
+
+	if (learn_compile(a, lf, ++a->next_ruleset, lf->then.then, &c) ||
+	    rulesets__add(a, c.ruleset, lf->name, 1))
+		return;
+	lf->c = c;
+	lf->mode = lf->then.then;
+	learn_apply(a, lf);
+	compiled__retire(a, &old);
+	snprintf(msg, sizeof(msg), "%s: the learned profile is in force (%s, %zu observations)",
+		 why, mode_name(lf->mode), learnset__size(lf->ls));
+	pr_info("function %s: %s", lf->key, msg);
+	emit_agent_event(
+		a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__MODE_CHANGED,
+					  .profile = lf->name,
+					  .generation = 1,
+					  .mode = lf->mode,
+					  .message = msg });
+	learn_write(a, lf);
+}
+
 /*
  * Make the entries of cgroup @id match @ps (NULL: no profile, and whatever
  * the kernel gave it at mkdir goes too). @fn is its function.
@@ -586,6 +918,7 @@ static int track(struct agent *a, const char *path, uint64_t id, const struct fn
 	t->fn = *fn;
 	t->inherited = inherited;
 	t->ps = ps;
+	t->lf = learn_attach(a, fn, ps, path);
 	err = tracked__apply(a, t);
 	if (err) {
 		if (fresh) {
@@ -1005,11 +1338,6 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 	ps->p = p;
 	ps->mode = mode;
 	ps->generation++;
-	if (mode == FNG_MODE_LEARN && !a->learn_warned) {
-		pr_warn("profile \"%s\": learn mode reports like audit mode in this build (no profile is generated)",
-			p->name);
-		a->learn_warned = true;
-	}
 	if (!p->sel.platform && !p->sel.namespace && !p->sel.function && !p->sel.container &&
 	    !p->sel.cgroup)
 		pr_warn("profile \"%s\" has an empty selector: it selects nothing%s", p->name,
@@ -1291,6 +1619,7 @@ static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_h
 static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 {
 	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
+	struct learn_fn *lf;
 	char addr[INET6_ADDRSTRLEN];
 	struct vrec x;
 
@@ -1306,6 +1635,10 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
 	x.v.egress = &eg;
 	exporter__emit(a->ex, &x.rec);
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)))
+		learn_noted(a, lf,
+			    learnset__add_egress(lf->ls, e->family, e->addr, e->port, e->protos,
+						 x.v.time_unix_nano));
 }
 
 /* A path from the kernel: @len bytes, NUL included, maybe not terminated when cut. */
@@ -1321,6 +1654,7 @@ static void copy_path(char *dst, size_t size, const char *src, size_t len)
 static void handle_file(struct agent *a, const struct fng_file_event *e, size_t size)
 {
 	Fnguard__V1__FileAccess fa = FNGUARD__V1__FILE_ACCESS__INIT;
+	struct learn_fn *lf;
 	char path[FNG_PATH_MAX];
 	struct vrec x;
 
@@ -1338,10 +1672,15 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_FILE;
 	x.v.file = &fa;
 	exporter__emit(a->ex, &x.rec);
+	/* A path the kernel could not name in full cannot be learned by name. */
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) &&
+	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE)))
+		learn_noted(a, lf, learnset__add_path(lf->ls, path, e->access, x.v.time_unix_nano));
 }
 
 static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 {
+	struct learn_fn *lf;
 	Fnguard__V1__Exec ex = FNGUARD__V1__EXEC__INIT;
 	char path[FNG_PATH_MAX], argbuf[FNG_ARGV_MAX + 1], *argv[FNG_ARGV_MAX / 2];
 	size_t argc = 0, len = e->argv_len < FNG_ARGV_MAX ? e->argv_len : FNG_ARGV_MAX;
@@ -1365,6 +1704,12 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EXEC;
 	x.v.exec = &ex;
 	exporter__emit(a->ex, &x.rec);
+	/* A fileless program has no name to allow: it stays a violation. */
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && !e->fileless &&
+	    !(e->path_flags &
+	      (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL)))
+		learn_noted(a, lf,
+			    learnset__add_path(lf->ls, path, FNG_PERM_EXEC, x.v.time_unix_nano));
 }
 
 static const char *uring_op_name(uint8_t op)
@@ -1385,6 +1730,7 @@ static const char *uring_op_name(uint8_t op)
 
 static void handle_uring(struct agent *a, const struct fng_uring_event *e)
 {
+	struct learn_fn *lf;
 	Fnguard__V1__IoUring io = FNGUARD__V1__IO_URING__INIT;
 	char path[FNG_URING_PATH_MAX];
 	struct vrec x;
@@ -1400,6 +1746,8 @@ static void handle_uring(struct agent *a, const struct fng_uring_event *e)
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_IO_URING;
 	x.v.io_uring = &io;
 	exporter__emit(a->ex, &x.rec);
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)))
+		learn_noted(a, lf, learnset__add_syscall(lf->ls, "io_uring", x.v.time_unix_nano));
 }
 
 static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
@@ -1550,6 +1898,9 @@ static int summary_io(void *ctx, uint32_t events)
 
 	drain_fd(a->summary_fd);
 	summary_all(a, false);
+	for (size_t i = 0; i < a->n_learns; i++)
+		if (a->learns[i]->dirty)
+			learn_write(a, a->learns[i]);
 	return 0;
 }
 
@@ -1575,7 +1926,48 @@ static void idle(void *ctx)
 {
 	struct agent *a = ctx;
 
+	/* What was learned in this batch goes to the maps once, before the loop blocks. */
+	for (size_t i = 0; i < a->n_learns; i++) {
+		struct learn_fn *lf = a->learns[i];
+
+		if (lf->refresh && lf->mode == FNG_MODE_LEARN)
+			learn_refresh(a, lf);
+		lf->refresh = false;
+	}
 	exporter__flush(a->ex);
+}
+
+/* Once a second while learning: switches due, and the end of `fnguard learn`. */
+static int learn_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+	uint64_t now = now_unix();
+	bool all_stable = a->n_learns > 0;
+
+	drain_fd(a->learn_fd);
+	for (size_t i = 0; i < a->n_learns; i++) {
+		struct learn_fn *lf = a->learns[i];
+		const struct fng_learning *l = &lf->then;
+
+		if (lf->mode != FNG_MODE_LEARN)
+			continue;
+		if (a->o->learn_stable_ns && now - lf->last_new_unix_ns < a->o->learn_stable_ns)
+			all_stable = false;
+		if (!l->present)
+			continue;
+		if (l->after_ns && now - lf->started_unix_ns >= l->after_ns)
+			learn_switch(a, lf, "learning time is up");
+		else if (l->stable_ns && now - lf->last_new_unix_ns >= l->stable_ns)
+			learn_switch(a, lf, "nothing new was learned for a while");
+	}
+	if (a->o->learn_cmd &&
+	    ((a->o->learn_for_ns && now - a->learn_started_unix_ns >= a->o->learn_for_ns) ||
+	     (a->o->learn_stable_ns && all_stable))) {
+		pr_info("learning done: %zu functions learned", a->n_learns);
+		loop__stop(a->lp);
+	}
+	learn_arm(a);
+	return 0;
 }
 
 static int status_reply(void *ctx, const char *req, struct fng_buf *out)
@@ -1626,6 +2018,14 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 				    (unsigned long long)(t->enforced_ns - t->created_ns));
 		buf__putc(out, '\n');
 	}
+	buf__printf(out, "learning: %zu\n", a->n_learns);
+	for (size_t i = 0; i < a->n_learns; i++) {
+		const struct learn_fn *lf = a->learns[i];
+
+		buf__printf(out, "  %s profile=%s mode=%s observations=%zu quiet_ms=%llu\n",
+			    lf->key, lf->name, mode_name(lf->mode), learnset__size(lf->ls),
+			    (unsigned long long)((now_unix() - lf->last_new_unix_ns) / 1000000));
+	}
 	buf__printf(out, "resolution: containers=%llu avg_ns=%llu\n",
 		    (unsigned long long)a->resolved,
 		    (unsigned long long)(a->resolved ? a->resolve_ns / a->resolved : 0));
@@ -1669,7 +2069,9 @@ static int setup_fds(struct agent *a)
 	a->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	a->reload_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->summary_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (a->sig_fd < 0 || a->ino_fd < 0 || a->reload_fd < 0 || a->summary_fd < 0)
+	a->learn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (a->sig_fd < 0 || a->ino_fd < 0 || a->reload_fd < 0 || a->summary_fd < 0 ||
+	    a->learn_fd < 0)
 		return -errno;
 	/* IN_MOVED_TO catches editors' atomic saves and ConfigMap "..data" swaps. */
 	if (inotify_add_watch(a->ino_fd, a->o->profiles_dir,
@@ -1683,6 +2085,7 @@ static int setup_fds(struct agent *a)
 	    (err = loop__add(a->lp, a->ino_fd, EPOLLIN, inotify_io, a)) ||
 	    (err = loop__add(a->lp, a->reload_fd, EPOLLIN, reload_io, a)) ||
 	    (err = loop__add(a->lp, a->summary_fd, EPOLLIN, summary_io, a)) ||
+	    (err = loop__add(a->lp, a->learn_fd, EPOLLIN, learn_io, a)) ||
 	    (err = loop__add(a->lp, ring_buffer__epoll_fd(a->rb), EPOLLIN, ring_io, a)))
 		return err;
 	arm_timer(a->summary_fd, a->o->summary_interval_ns, a->o->summary_interval_ns);
@@ -1722,7 +2125,10 @@ static void agent__cleanup(struct agent *a)
 	exporter__free(a->ex);
 	loader__free(a->ld);
 	loop__free(a->lp);
-	for (int *fd = &a->sig_fd; fd <= &a->summary_fd; fd++)
+	for (size_t i = 0; i < a->n_learns; i++)
+		learn_fn__free(a->learns[i]);
+	free(a->learns);
+	for (int *fd = &a->sig_fd; fd <= &a->learn_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
 }
@@ -1738,8 +2144,8 @@ int agent_run(const struct agent_opts *o)
 	if (!a)
 		return -ENOMEM;
 	a->o = o;
-	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = -1;
-	a->start_unix_ns = a->summary_start_unix_ns = now_unix();
+	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = a->learn_fd = -1;
+	a->start_unix_ns = a->summary_start_unix_ns = a->learn_started_unix_ns = now_unix();
 	a->boot_to_unix_ns = now_unix() - clock_ns(CLOCK_BOOTTIME);
 	a->idopts = (struct identity_opts){ .state_root = o->state_root,
 					    .fn_namespaces = o->fn_namespaces,
@@ -1836,6 +2242,7 @@ int agent_run(const struct agent_opts *o)
 		pr_err("event loop: %s", strerror(-err));
 		goto cleanup;
 	}
+	learn_arm(a);
 
 	for (size_t i = 0; i < a->ld->n_points; i++)
 		pr_info("enforcement %s: %s (%s)", a->ld->points[i].point,
@@ -1867,9 +2274,14 @@ int agent_run(const struct agent_opts *o)
 	/* Whatever the kernel handed over is exported before we go. */
 	ring_buffer__consume(a->rb);
 	summary_all(a, false);
+	for (size_t i = 0; i < a->n_learns; i++)
+		learn_write(a, a->learns[i]);
 	emit_agent_event(a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__STOP });
 cleanup:
 	agent__cleanup(a);
 	free(a);
+	/* `fnguard learn` leaves nothing behind but the profiles it wrote. */
+	if (o->learn_cmd && loader_uninstall(o->pin_dir) && !err)
+		err = -EBUSY;
 	return err;
 }

@@ -10,6 +10,7 @@
 #define FNG_DEFAULT_PROFILES	 "/etc/fnguard/profiles"
 #define FNG_DEFAULT_EVENTS_FILE	 "/var/log/fnguard/events.pb"
 #define FNG_DEFAULT_FN_NAMESPACE "openfaas-fn"
+#define FNG_DEFAULT_LEARN_DIR	 "/var/lib/fnguard/learned"
 /* The built-in profile that allows nothing (every section restricted). */
 #define FNG_DENY_ALL		 "fnguard-deny-all"
 
@@ -31,7 +32,14 @@ struct agent_opts {
 	size_t n_fn_namespaces;
 	const char *pending_profile; /* FNG_DENY_ALL (default), "none", or a profile name */
 	const char *default_profile; /* for functions no profile selects; NULL: none */
-	bool no_lsm;		     /* tracepoint fallbacks even where BPF-LSM works */
+	const char *learn_dir;	     /* where learned profiles are written */
+	unsigned learn_threshold;    /* names below a directory before it generalises */
+	/* `fnguard learn`: stop after learn_for_ns, or once nothing new was learned for
+	 * learn_stable_ns; then uninstall. 0/0: run until stopped. */
+	bool learn_cmd;
+	uint64_t learn_for_ns;
+	uint64_t learn_stable_ns;
+	bool no_lsm; /* tracepoint fallbacks even where BPF-LSM works */
 };
 
 /* Run until SIGTERM/SIGINT. Returns 0, or -errno after logging why (exit code 1). */

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -10,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "compile.h"
 #include "control.h"
 #include "events.h"
+#include "learn.h"
 #include "fnguard/abi.h"
 #include "loader.h"
 #include "log.h"
@@ -47,12 +50,10 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 
 /* ---- run ---- */
 
-static void help_run(FILE *f)
+/* The options `run` and `learn` share. */
+static void help_agent_options(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s run [OPTIONS]\n"
-		"Load the BPF programs, hold every profiled cgroup to its profile, export violations.\n"
-		"\n"
 		"  -p, --profiles DIR          profiles directory, reloaded on change and on SIGHUP\n"
 		"                              (default %s)\n"
 		"  -m, --mode MODE             enforce|audit|learn for every profile, overriding theirs\n"
@@ -79,6 +80,24 @@ static void help_run(FILE *f)
 		"      --summary-interval DUR  how often loss counts are exported (default 10s)\n"
 		"      --no-lsm                enforce file opens and exec with tracepoints and SIGKILL\n"
 		"                              even where BPF-LSM works\n"
+		"      --learn-threshold N     names below a directory before a learned profile\n"
+		"                              generalises it to dir/** (default %d)\n",
+		FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
+		FNG_DENY_ALL, FNG_DEFAULT_PIN_DIR, FNG_DEFAULT_CONTROL, DEFAULT_RATE, DEFAULT_BURST,
+		FNG_LEARN_DIR_THRESHOLD);
+}
+
+static void help_run(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s run [OPTIONS]\n"
+		"Load the BPF programs, hold every profiled cgroup to its profile, export violations.\n"
+		"\n",
+		prog);
+	help_agent_options(f);
+	fprintf(f,
+		"      --learn-dir DIR         where profiles learned by functions in learn mode are\n"
+		"                              written (default %s)\n"
 		"  -v, --verbose               debug logging, libbpf's included\n"
 		"  -h, --help\n"
 		"\n"
@@ -87,9 +106,30 @@ static void help_run(FILE *f)
 		"\n"
 		"Example:\n"
 		"  %s run --profiles examples/profiles --export file:/tmp/fng.pb --pin-dir /sys/fs/bpf/fng-demo\n",
-		prog, FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
-		FNG_DENY_ALL, FNG_DEFAULT_PIN_DIR, FNG_DEFAULT_CONTROL, DEFAULT_RATE, DEFAULT_BURST,
-		prog, prog);
+		FNG_DEFAULT_LEARN_DIR, prog, prog);
+}
+
+static void help_learn(FILE *f)
+{
+	fprintf(f,
+		"Usage: %s learn --out DIR [--for DURATION | --until-stable DURATION] [OPTIONS]\n"
+		"Run the agent with every profile in learn mode, then write one generalised profile\n"
+		"per function to DIR, stop and uninstall. Without --profiles, every OpenFaaS, faasd\n"
+		"and Knative function on the node is learned.\n"
+		"\n"
+		"  -o, --out DIR               where the learned profiles go (required)\n"
+		"      --for DURATION          learn this long (such as 30m)\n"
+		"      --until-stable DURATION learn until no function learned anything new for this\n"
+		"                              long (without either: until SIGTERM or SIGINT)\n",
+		prog);
+	help_agent_options(f);
+	fprintf(f,
+		"  -v, --verbose               debug logging, libbpf's included\n"
+		"  -h, --help\n"
+		"\n"
+		"Example:\n"
+		"  %s learn --out /etc/fnguard/learned --until-stable 10m\n",
+		prog);
 }
 
 enum {
@@ -110,10 +150,59 @@ enum {
 	OPT_FN_NAMESPACE,
 	OPT_PENDING,
 	OPT_DEFAULT,
+	OPT_LEARN_DIR,
+	OPT_LEARN_THRESHOLD,
+	OPT_LEARN_FOR,
+	OPT_LEARN_STABLE,
 };
 
-static int cmd_run(int argc, char **argv)
+/* Remove a flat directory of files we made. */
+static void run_cmd_rm(const char *dir)
 {
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	char path[PATH_MAX];
+
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path))
+			unlink(path);
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+/* Learning profiles `fnguard learn` uses when it is given none: every function. */
+static int builtin_learning_profiles(char *dir, size_t size)
+{
+	static const char *const platforms[] = { "openfaas", "faasd", "knative" };
+
+	snprintf(dir, size, "/tmp/fnguard-learn.XXXXXX");
+	if (!mkdtemp(dir))
+		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(platforms); i++) {
+		char path[PATH_MAX];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s.yaml", dir, platforms[i]);
+		f = fopen(path, "w");
+		if (!f)
+			return -errno;
+		fprintf(f,
+			"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
+			"metadata: {name: learn-%s}\nspec:\n  selector: {platform: %s}\n"
+			"  mode: learn\n",
+			platforms[i], platforms[i]);
+		if (fclose(f))
+			return -errno;
+	}
+	return 0;
+}
+
+static int run_agent(int argc, char **argv, bool learn)
+{
+	const char *cmd = learn ? "learn" : "run";
+	char builtin_dir[64] = "";
 	static const struct option longopts[] = {
 		{ "profiles", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -132,11 +221,17 @@ static int cmd_run(int argc, char **argv)
 		{ "function-namespace", required_argument, NULL, OPT_FN_NAMESPACE },
 		{ "pending-profile", required_argument, NULL, OPT_PENDING },
 		{ "default-profile", required_argument, NULL, OPT_DEFAULT },
+		{ "learn-dir", required_argument, NULL, OPT_LEARN_DIR },
+		{ "learn-threshold", required_argument, NULL, OPT_LEARN_THRESHOLD },
+		{ "out", required_argument, NULL, 'o' },
+		{ "for", required_argument, NULL, OPT_LEARN_FOR },
+		{ "until-stable", required_argument, NULL, OPT_LEARN_STABLE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	static const char *default_exports[] = { "stdout", "file:" FNG_DEFAULT_EVENTS_FILE };
+	bool profiles_given = false;
 	struct agent_opts o = {
 		.profiles_dir = FNG_DEFAULT_PROFILES,
 		.pin_dir = FNG_DEFAULT_PIN_DIR,
@@ -145,6 +240,9 @@ static int cmd_run(int argc, char **argv)
 		.burst = DEFAULT_BURST,
 		.ringbuf_size = DEFAULT_RINGBUF,
 		.summary_interval_ns = DEFAULT_SUMMARY_NS,
+		.learn_dir = FNG_DEFAULT_LEARN_DIR,
+		.learn_threshold = FNG_LEARN_DIR_THRESHOLD,
+		.learn_cmd = learn,
 	};
 	const char **exports = calloc((size_t)argc + 1, sizeof(*exports));
 	const char **fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
@@ -158,15 +256,49 @@ static int cmd_run(int argc, char **argv)
 		free(fn_namespaces);
 		return EXIT_FAIL;
 	}
-	while ((c = getopt_long(argc, argv, "p:m:e:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "p:m:e:o:vh", longopts, NULL)) != -1) {
+		if (!learn && (c == 'o' || c == OPT_LEARN_FOR || c == OPT_LEARN_STABLE)) {
+			ret = usage_error(cmd, "--out, --for and --until-stable belong to 'learn'");
+			goto out;
+		}
+		if (learn && c == OPT_LEARN_DIR) {
+			ret = usage_error(cmd, "learn writes to --out");
+			goto out;
+		}
 		switch (c) {
 		case 'p':
 			o.profiles_dir = optarg;
+			profiles_given = true;
+			break;
+		case 'o':
+		case OPT_LEARN_DIR:
+			o.learn_dir = optarg;
+			break;
+		case OPT_LEARN_THRESHOLD:
+			if (parse_long(optarg, 1, 1000000, &v)) {
+				ret = usage_error(
+					cmd,
+					"--learn-threshold \"%s\": expected a number from 1 to 1000000",
+					optarg);
+				goto out;
+			}
+			o.learn_threshold = (unsigned)v;
+			break;
+		case OPT_LEARN_FOR:
+		case OPT_LEARN_STABLE:
+			if (parse_duration_ns(optarg, c == OPT_LEARN_FOR ? &o.learn_for_ns
+									 : &o.learn_stable_ns) ||
+			    !(c == OPT_LEARN_FOR ? o.learn_for_ns : o.learn_stable_ns)) {
+				ret = usage_error(
+					cmd, "--%s \"%s\": expected a duration such as 30m",
+					c == OPT_LEARN_FOR ? "for" : "until-stable", optarg);
+				goto out;
+			}
 			break;
 		case 'm':
 			o.mode_override = mode_from_name(optarg);
 			if (o.mode_override < 0) {
-				ret = usage_error("run",
+				ret = usage_error(cmd,
 						  "--mode \"%s\": expected enforce, audit or learn",
 						  optarg);
 				goto out;
@@ -240,23 +372,45 @@ static int cmd_run(int argc, char **argv)
 			o.default_profile = optarg;
 			break;
 		case OPT_METRICS:
-			ret = usage_error("run", "--metrics: this build has no metrics endpoint");
+			ret = usage_error(cmd, "--metrics: this build has no metrics endpoint");
 			goto out;
 		case 'v':
 			log_set_level(FNG_LOG_DEBUG);
 			break;
 		case 'h':
-			help_run(stdout);
+			(learn ? help_learn : help_run)(stdout);
 			ret = EXIT_OK;
 			goto out;
 		default:
-			ret = usage_error("run", "bad option");
+			ret = usage_error(cmd, "bad option");
 			goto out;
 		}
 	}
 	if (optind < argc) {
-		ret = usage_error("run", "unexpected argument \"%s\"", argv[optind]);
+		ret = usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
 		goto out;
+	}
+	if (learn) {
+		if (!o.learn_dir || !strcmp(o.learn_dir, FNG_DEFAULT_LEARN_DIR)) {
+			ret = usage_error(cmd, "--out DIR is required");
+			goto out;
+		}
+		if (o.learn_for_ns && o.learn_stable_ns) {
+			ret = usage_error(cmd, "--for and --until-stable exclude each other");
+			goto out;
+		}
+		o.mode_override = FNG_MODE_LEARN;
+		if (!profiles_given) {
+			int err = builtin_learning_profiles(builtin_dir, sizeof(builtin_dir));
+
+			if (err) {
+				fprintf(stderr, "%s learn: %s: %s\n", prog, builtin_dir,
+					strerror(-err));
+				ret = EXIT_FAIL;
+				goto out;
+			}
+			o.profiles_dir = builtin_dir;
+		}
 	}
 	if (n_exports) {
 		o.exports = exports;
@@ -275,9 +429,21 @@ static int cmd_run(int argc, char **argv)
 	ret = agent_run(&o);
 	ret = ret == 0 ? EXIT_OK : ret == -ENOENT || ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 out:
+	if (builtin_dir[0])
+		run_cmd_rm(builtin_dir);
 	free(exports);
 	free(fn_namespaces);
 	return ret;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	return run_agent(argc, argv, false);
+}
+
+static int cmd_learn(int argc, char **argv)
+{
+	return run_agent(argc, argv, true);
 }
 
 /* ---- events ---- */
@@ -348,15 +514,20 @@ static void help_profile(FILE *f)
 	fprintf(f,
 		"Usage: %s profile check FILE|DIR...\n"
 		"       %s profile show NAME [--profiles DIR]\n"
+		"       %s profile merge FILE... -o OUT [--threshold N]\n"
 		"check: parse and validate profiles as the agent would (names must be unique across\n"
 		"       all the files given), print one line per file; errors name file:line:column\n"
 		"       and the field, and the exit code is 2.\n"
 		"show:  print the profile NAME of the profiles directory and the map entries it\n"
 		"       compiles to.\n"
+		"merge: the union of profiles learned for the same function (on several nodes),\n"
+		"       generalised again, to OUT ('-' for stdout); profiles of different functions\n"
+		"       are refused.\n"
 		"\n"
 		"Example:\n"
-		"  %s profile check examples/profiles/*.yaml\n",
-		prog, prog, prog);
+		"  %s profile check examples/profiles/*.yaml\n"
+		"  %s profile merge node-a/checkout.yaml node-b/checkout.yaml -o checkout.yaml\n",
+		prog, prog, prog, prog, prog);
 }
 
 static int add_profile_path(const char *path, struct fng_profile_set *all, bool *bad)
@@ -565,10 +736,139 @@ static int cmd_profile_show(int argc, char **argv)
 	return ret;
 }
 
+static const char *sel_text(const struct fng_selector *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "platform=%s namespace=%s function=%s container=%s cgroup=%s",
+		 s->platform ?: "-", s->namespace ?: "-", s->function ?: "-", s->container ?: "-",
+		 s->cgroup ?: "-");
+	return buf;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * profile merge FILE... -o OUT: profiles learned for one function on several
+ * nodes, as one, generalised again.
+ */
+static int cmd_profile_merge(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "threshold", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct fng_profile_set all = { 0 };
+	struct learn_gen g = { .dir_threshold = FNG_LEARN_DIR_THRESHOLD };
+	struct learnset *ls = NULL;
+	struct fng_buf out = { 0 }, header = { 0 };
+	const char *out_path = NULL;
+	int c, ret = EXIT_USAGE;
+	long v;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out_path = optarg;
+			break;
+		case 't':
+			if (parse_long(optarg, 1, 1000000, &v))
+				return usage_error(
+					"profile",
+					"--threshold \"%s\": expected a number from 1 to 1000000",
+					optarg);
+			g.dir_threshold = (unsigned)v;
+			break;
+		case 'h':
+			help_profile(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("profile", "bad option");
+		}
+	}
+	if (!out_path || optind >= argc)
+		return usage_error("profile", "merge needs FILE... and -o OUT");
+	ls = learnset__new();
+	if (!ls)
+		return EXIT_FAIL;
+	buf__puts(&header, "Merged by fnguard from:\n");
+	for (int i = optind; i < argc; i++) {
+		struct fng_profile_set set = { 0 };
+		struct fng_diag diag;
+		char line[1024], a_sel[1024], b_sel[1024];
+		const struct fng_profile *p, *first;
+
+		if (profile_parse_file(argv[i], &set, &diag)) {
+			diag_format(&diag, line, sizeof(line));
+			fprintf(stderr, "%s\n", line);
+			goto cleanup;
+		}
+		if (set.n != 1) {
+			fprintf(stderr,
+				"%s: holds %zu profiles; merge takes files of one learned profile each\n",
+				argv[i], set.n);
+			profile_set__clear(&set);
+			goto cleanup;
+		}
+		p = set.v[0];
+		first = all.n ? all.v[0] : p;
+		if (!str_same(p->sel.platform, first->sel.platform) ||
+		    !str_same(p->sel.namespace, first->sel.namespace) ||
+		    !str_same(p->sel.function, first->sel.function) ||
+		    !str_same(p->sel.container, first->sel.container) ||
+		    !str_same(p->sel.cgroup, first->sel.cgroup)) {
+			fprintf(stderr,
+				"%s:%u:%u: profile \"%s\" selects %s, but %s: profile \"%s\" selects %s: "
+				"profiles of different functions cannot be merged\n",
+				p->file, p->pos.line, p->pos.column, p->name,
+				sel_text(&p->sel, a_sel, sizeof(a_sel)), first->file, first->name,
+				sel_text(&first->sel, b_sel, sizeof(b_sel)));
+			profile_set__clear(&set);
+			goto cleanup;
+		}
+		for (size_t k = 0; k < p->include.n; k++)
+			g.include_runtime_base |= !strcmp(p->include.v[k], "runtime-base");
+		if (learnset__add_profile(ls, p)) {
+			profile_set__clear(&set);
+			ret = EXIT_FAIL;
+			goto cleanup;
+		}
+		buf__printf(&header, "  %s\n", argv[i]);
+		profile_set__splice(&all, &set);
+	}
+	if (learnset__write_yaml(ls, &g, all.v[0]->name, &all.v[0]->sel, all.v[0]->mode, header.p,
+				 &out)) {
+		ret = EXIT_FAIL;
+		goto cleanup;
+	}
+	if (!strcmp(out_path, "-")) {
+		ret = write_all(STDOUT_FILENO, out.p, out.len) ? EXIT_FAIL : EXIT_OK;
+	} else {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		ret = fd < 0 || write_all(fd, out.p, out.len) ? EXIT_FAIL : EXIT_OK;
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			fprintf(stderr, "%s profile merge: write \"%s\": %s\n", prog, out_path,
+				strerror(errno));
+	}
+cleanup:
+	learnset__free(ls);
+	profile_set__clear(&all);
+	buf__free(&out);
+	buf__free(&header);
+	return ret;
+}
+
 static int cmd_profile(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage_error("profile", "expected check or show");
+		return usage_error("profile", "expected check, show or merge");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		help_profile(stdout);
 		return EXIT_OK;
@@ -584,7 +884,10 @@ static int cmd_profile(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "show"))
 		return cmd_profile_show(argc - 1, argv + 1);
-	return usage_error("profile", "unknown action \"%s\": expected check or show", argv[1]);
+	if (!strcmp(argv[1], "merge"))
+		return cmd_profile_merge(argc - 1, argv + 1);
+	return usage_error("profile", "unknown action \"%s\": expected check, show or merge",
+			   argv[1]);
 }
 
 /* ---- status, uninstall, version ---- */
@@ -710,6 +1013,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "run", cmd_run, help_run, "run the node agent" },
+	{ "learn", cmd_learn, help_learn, "learn profiles from what functions do" },
 	{ "events", cmd_events, help_events, "print exported records" },
 	{ "profile", cmd_profile, help_profile, "check or show profiles" },
 	{ "status", cmd_status, help_status, "ask the running agent for its state" },

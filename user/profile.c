@@ -703,6 +703,59 @@ static int parse_mode(struct ctx *c, const yaml_node_t *n, int *mode)
 	return 0;
 }
 
+static int parse_duration(struct ctx *c, const yaml_node_t *n, uint64_t *out)
+{
+	char q[QUOTE_BUF];
+	const char *v;
+	int err = get_str(c, n, "a duration", false, &v);
+
+	if (err)
+		return err;
+	if (parse_duration_ns(v, out) || !*out)
+		return fail(c, n, "%s is not a duration (such as 90s, 30m, 24h)",
+			    escape(q, v, true));
+	return 0;
+}
+
+/* spec.learning: {then: enforce|audit, after: DURATION, stableFor: DURATION} */
+static int parse_learning(struct ctx *c, const yaml_node_t *n, struct fng_learning *l)
+{
+	enum {
+		THEN,
+		AFTER,
+		STABLE
+	};
+	struct slot s[] = {
+		[THEN] = { .key = "then" },
+		[AFTER] = { .key = "after" },
+		[STABLE] = { .key = "stableFor" },
+	};
+	int err = take_keys(c, n, "a mapping with then, after and stableFor", s, ARRAY_SIZE(s));
+
+	l->present = true;
+	l->then = FNG_MODE_ENFORCE;
+	for (size_t i = 0; i < ARRAY_SIZE(s) && !err; i++) {
+		size_t old;
+
+		if (!s[i].k)
+			continue;
+		old = path_key(c, s[i].key);
+		if (i == THEN) {
+			err = parse_mode(c, s[i].v, &l->then);
+			if (!err && l->then == FNG_MODE_LEARN)
+				err = fail(c, s[i].v,
+					   "learning ends in enforce or audit, not learn");
+		} else {
+			err = parse_duration(c, s[i].v, i == AFTER ? &l->after_ns : &l->stable_ns);
+		}
+		if (!err)
+			path_pop(c, old);
+	}
+	if (!err && !s[AFTER].k && !s[STABLE].k)
+		err = fail(c, n, "learning needs after or stableFor (when to switch)");
+	return err;
+}
+
 /* One item of a string list is acceptable; -EINVAL with the diag filled if not. */
 typedef int (*item_check_fn)(struct ctx *c, const yaml_node_t *n, const char *s);
 
@@ -1080,13 +1133,14 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 		EGRESS,
 		FILES,
 		EXEC,
-		SYSCALLS
+		SYSCALLS,
+		LEARNING
 	};
 	struct slot s[] = {
 		[SELECTOR] = { .key = "selector" }, [MODE] = { .key = "mode" },
 		[INCLUDE] = { .key = "include" },   [EGRESS] = { .key = "egress" },
 		[FILES] = { .key = "files" },	    [EXEC] = { .key = "exec" },
-		[SYSCALLS] = { .key = "syscalls" },
+		[SYSCALLS] = { .key = "syscalls" }, [LEARNING] = { .key = "learning" },
 	};
 	int err = take_keys(c, n, "a mapping", s, ARRAY_SIZE(s));
 
@@ -1121,10 +1175,15 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 			err = parse_strv(c, s[i].v, "a list of system call names", "a name",
 					 check_syscall, &p->syscalls);
 			break;
+		case LEARNING:
+			err = parse_learning(c, s[i].v, &p->learning);
+			break;
 		}
 		if (!err)
 			path_pop(c, old);
 	}
+	if (!err && p->learning.present && p->mode != FNG_MODE_LEARN)
+		err = fail(c, s[LEARNING].k, "a learning section needs mode: learn");
 	return err;
 }
 
@@ -1508,7 +1567,9 @@ bool profile__equal(const struct fng_profile *a, const struct fng_profile *b)
 	    !str_eq(a->sel.container, b->sel.container) || !str_eq(a->sel.cgroup, b->sel.cgroup) ||
 	    !strv_eq(&a->include, &b->include) || !strv_eq(&a->read, &b->read) ||
 	    !strv_eq(&a->write, &b->write) || !strv_eq(&a->exec, &b->exec) ||
-	    !strv_eq(&a->syscalls, &b->syscalls))
+	    !strv_eq(&a->syscalls, &b->syscalls) || a->learning.present != b->learning.present ||
+	    a->learning.then != b->learning.then || a->learning.after_ns != b->learning.after_ns ||
+	    a->learning.stable_ns != b->learning.stable_ns)
 		return false;
 	for (size_t i = 0; i < a->n_egress; i++)
 		if (!rule_eq(&a->egress[i], &b->egress[i]))

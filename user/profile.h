@@ -72,6 +72,14 @@ struct fng_selector {
 	char *cgroup; /* glob over the path below the cgroup v2 root, "/a/b" */
 };
 
+/* spec.learning: when a learning profile switches to what it learned. */
+struct fng_learning {
+	bool present;
+	int then;	    /* FNG_MODE_ENFORCE or FNG_MODE_AUDIT */
+	uint64_t after_ns;  /* switch this long after learning began (0: not) */
+	uint64_t stable_ns; /* switch once nothing new was seen for this long (0: not) */
+};
+
 struct fng_profile {
 	char *name;
 	char *file;	    /* file it came from */
@@ -86,6 +94,7 @@ struct fng_profile {
 	struct fng_strv write;	  /* spec.files.write */
 	struct fng_strv exec;	  /* spec.exec */
 	struct fng_strv syscalls; /* spec.syscalls: what the profile allows of io_uring, ... */
+	struct fng_learning learning;
 };
 
 struct fng_profile_set {

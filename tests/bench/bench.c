@@ -12,6 +12,12 @@
  *    they can while the agent, pinned to one CPU, exports to the file sink.
  *    Prints attempted, exported, rate limited and dropped, and whether they
  *    add up.
+ * 3. Learning: how soon the Python handler of tests/functions has a stable
+ *    learned profile, and its request throughput while the agent learns it
+ *    against no agent.
+ * 4. time_to_enforce: containers started with runc, from cgroup mkdir to
+ *    their function's profile in force, and whether that was before their
+ *    first instruction.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -33,6 +39,7 @@
 #include "fng_test.h"
 #include "oci.h"
 #include "frame.h"
+#include "handlers.h"
 #include "util.h"
 
 #define PORT   8080
@@ -40,7 +47,7 @@
 
 static struct fng_env E;
 static int conn_iters = 20000, open_iters = 200000, exec_iters = 1000;
-static const char *only; /* --only overhead|export|tte: one part of the bench */
+static const char *only; /* --only overhead|export|learn|tte: one part of the bench */
 static double flood_secs = 3.0;
 static int ncpu;
 
@@ -381,10 +388,9 @@ static int bench_export(const char *rate, int producers)
 	return 0;
 }
 
-/* ---- time_to_enforce ---- */
+/* ---- learning ---- */
 
-#define TTE_STARTS 200
-
+/* The number after @field on the status line that contains @line_key; -1 when absent. */
 static long long status_field(const char *st, const char *line_key, const char *field)
 {
 	const char *line = strstr(st, line_key), *eol, *f;
@@ -397,6 +403,198 @@ static long long status_field(const char *st, const char *line_key, const char *
 		return -1;
 	return atoll(f + strlen(field));
 }
+
+#define LEARN_PORT     8090
+#define LEARN_UPSTREAM 8081
+#define LEARN_ROUNDS   9
+#define LEARN_REQUESTS 600
+#define LEARN_WARMUP   100
+#define LEARN_BATCH    5
+#define LEARN_QUIET_MS 3000
+#define LEARN_MAX_MS   60000
+
+/* Observations of the learned profile "py" so far; -1 when status does not show it. */
+static long long learned_observations(void)
+{
+	char *st = env__status(&E);
+	long long n = st ? status_field(st, " profile=py ", "observations=") : -1;
+
+	free(st);
+	return n;
+}
+
+/* CPU time (user and system) of process @pid so far, in ns; -1 when unknown. */
+static long long proc_cpu_ns(pid_t pid)
+{
+	unsigned long long ut, sys, hz = (unsigned long long)sysconf(_SC_CLK_TCK);
+	char path[64], *text, *p;
+	size_t len;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, 4096, &text, &len))
+		return -1;
+	/* utime and stime are fields 14 and 15, the comm (in parentheses) field 2. */
+	p = strrchr(text, ')');
+	ok = p &&
+	     sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &sys) == 2;
+	free(text);
+	return ok && hz ? (long long)((ut + sys) * (1000000000ull / hz)) : -1;
+}
+
+struct learn_round {
+	long long ns, cpu_ns; /* per request: wall time, the handler's CPU time */
+};
+
+/* LEARN_WARMUP requests, then LEARN_REQUESTS timed ones. -1 when a request failed. */
+static int learn_round(pid_t pid, struct learn_round *r)
+{
+	long long t0, c0;
+
+	if (handlers__drive(LEARN_PORT, LEARN_WARMUP) != LEARN_WARMUP)
+		return -1;
+	t0 = (long long)clock_ns(CLOCK_MONOTONIC);
+	c0 = proc_cpu_ns(pid);
+	if (handlers__drive(LEARN_PORT, LEARN_REQUESTS) != LEARN_REQUESTS)
+		return -1;
+	r->ns = ((long long)clock_ns(CLOCK_MONOTONIC) - t0) / LEARN_REQUESTS;
+	r->cpu_ns = (proc_cpu_ns(pid) - c0) / LEARN_REQUESTS;
+	return 0;
+}
+
+static double median_ratio(double *v, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int k = i; k > 0 && v[k] < v[k - 1]; k--) {
+			double t = v[k];
+
+			v[k] = v[k - 1];
+			v[k - 1] = t;
+		}
+	return v[n / 2];
+}
+
+/*
+ * The handler started under the learning agent, driven in batches of
+ * LEARN_BATCH: when the learned set stopped growing (the last batch that
+ * added to it, then LEARN_QUIET_MS of traffic that added nothing).
+ */
+static int learn_until_stable(const struct handlers *h, const char *const *extra, pid_t *pid)
+{
+	long long t0, last_change, n, prev = 0;
+	int requests = 0, stable_requests = 0;
+	char *st;
+
+	if (start_agent_args(extra))
+		return -1;
+	t0 = now_ms();
+	*pid = handlers__start(h, &E, "/py", false, LEARN_PORT);
+	if (*pid < 0)
+		return -1;
+	last_change = now_ms();
+	while (now_ms() - last_change < LEARN_QUIET_MS && now_ms() - t0 < LEARN_MAX_MS) {
+		if (handlers__drive(LEARN_PORT, LEARN_BATCH) != LEARN_BATCH)
+			return -1;
+		requests += LEARN_BATCH;
+		n = learned_observations();
+		if (n < 0)
+			return -1;
+		if (n != prev) {
+			prev = n;
+			last_change = now_ms();
+			stable_requests = requests;
+		}
+	}
+	printf("learning the Python handler of tests/functions, started under the agent:\n");
+	if (now_ms() - last_change < LEARN_QUIET_MS)
+		printf("  still learning after %d s and %d requests (%lld observations)\n",
+		       LEARN_MAX_MS / 1000, requests, prev);
+	else
+		printf("  stable %lld ms after the handler started, after %d requests: %lld "
+		       "observations;\n  nothing new in the next %d ms (%d requests)\n",
+		       last_change - t0, stable_requests, prev, LEARN_QUIET_MS,
+		       requests - stable_requests);
+	/* The kernel reports only what is not learned yet. */
+	st = env__status(&E);
+	printf("  behaviours the kernel reported in those %d requests: %lld\n", requests,
+	       st ? status_field(st, "counters:", "violations=") : -1);
+	free(st);
+	return 0;
+}
+
+/*
+ * The Python handler of tests/functions (per request: config and secret
+ * read, a temp file written and deleted, an upstream call) under a learning
+ * profile: time to a stable profile, then its throughput in alternating
+ * rounds with no agent and with an agent learning it afresh (each round
+ * after LEARN_WARMUP requests). The median of the rounds' ratios is the
+ * figure: this VM's round-to-round spread is wider than the difference.
+ */
+static int bench_learn(void)
+{
+	char learned[600], profile[1024];
+	const char *extra[] = { "--learn-dir", learned, NULL };
+	struct learn_round base[LEARN_ROUNDS], learn[LEARN_ROUNDS];
+	double wall[LEARN_ROUNDS], cpu[LEARN_ROUNDS];
+	long long base_sum = 0;
+	struct handlers h;
+	pid_t pid = -1;
+	int err;
+
+	snprintf(learned, sizeof(learned), "%s/learned", E.dir);
+	snprintf(profile, sizeof(profile),
+		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
+		 "metadata: {name: learn-py}\nspec:\n  selector: {cgroup: \"%s/py\"}\n"
+		 "  mode: learn\n",
+		 E.cg_base);
+	err = handlers__init(&h, E.dir, LEARN_UPSTREAM);
+	if (err == -ENOENT) {
+		printf("learning: skipped, python3 or node is missing\n");
+		return 0;
+	}
+	if (err || run_cmd(true, "rm -f %s/*.yaml", E.profiles) ||
+	    env__write_profile(&E, "learn-py.yaml", profile) || env__cgroup_create(&E, "/py", NULL))
+		return -1;
+	err = learn_until_stable(&h, extra, &pid);
+	env__stop_agent(&E, SIGTERM);
+	run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir);
+	for (int r = 0; !err && r < LEARN_ROUNDS; r++) {
+		err = learn_round(pid, &base[r]);
+		if (!err && (start_agent_args(extra) ||
+			     !env__wait_status(&E, " profile=py mode=learn", 5000)))
+			err = -1;
+		if (!err)
+			err = learn_round(pid, &learn[r]);
+		env__stop_agent(&E, SIGTERM);
+		run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir);
+		if (!err) {
+			wall[r] = (double)learn[r].ns / (double)base[r].ns;
+			cpu[r] = (double)learn[r].cpu_ns / (double)base[r].cpu_ns;
+			base_sum += base[r].ns;
+		}
+	}
+	if (!err) {
+		printf("Python handler throughput, %d rounds of %d requests (after %d):\n",
+		       LEARN_ROUNDS, LEARN_REQUESTS, LEARN_WARMUP);
+		printf("  %-32s %9lld ns per request, %.0f requests/s\n", "no agent",
+		       base_sum / LEARN_ROUNDS, 1e9 * LEARN_ROUNDS / (double)base_sum);
+		printf("  %-32s median ratio of rounds %.3f (goal <= 1.050)\n",
+		       "agent learning the handler", median_ratio(wall, LEARN_ROUNDS));
+		printf("  %-32s median ratio of rounds %.3f\n", "the handler's CPU per request",
+		       median_ratio(cpu, LEARN_ROUNDS));
+		printf("  %-32s %.3f .. %.3f\n", "range of the rounds' ratios", wall[0],
+		       wall[LEARN_ROUNDS - 1]);
+	} else {
+		env__dump_log(&E);
+	}
+	handlers__stop(&pid);
+	run_cmd(true, "rm -f %s/*.yaml", E.profiles);
+	return err;
+}
+
+/* ---- time_to_enforce ---- */
+
+#define TTE_STARTS 200
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -572,6 +770,8 @@ int main(int argc, char **argv)
 	}
 	if ((!only || !strcmp(only, "export")) &&
 	    (bench_export("0", 1) || bench_export("50000", 1)))
+		goto cleanup;
+	if ((!only || !strcmp(only, "learn")) && bench_learn())
 		goto cleanup;
 	if ((!only || !strcmp(only, "tte")) && bench_tte())
 		goto cleanup;

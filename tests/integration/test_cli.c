@@ -135,9 +135,51 @@ static void test_profile_check_examples_and_show(void)
 	free(out);
 }
 
+/* merge refuses profiles of different functions or apiVersions, and writes nothing. */
+static void test_profile_merge_refusals(void)
+{
+	char a[512], b[512], out_path[512], *out = NULL;
+	struct stat st;
+	int rc;
+
+	snprintf(a, sizeof(a), GOOD_HEAD, "m", "fn-a");
+	snprintf(b, sizeof(b), GOOD_HEAD, "m", "fn-b");
+	if (!ASSERT_OK(write_file("merge-a.yaml", a), "write") ||
+	    !ASSERT_OK(write_file("merge-b.yaml", b), "write"))
+		return;
+	snprintf(out_path, sizeof(out_path), "%s/merged.yaml", E.dir);
+	rc = capture(&out, "%s profile merge %s/merge-a.yaml %s/merge-b.yaml -o %s", E.bin, E.dir,
+		     E.dir, out_path);
+	ASSERT_EQ(rc, 2, "different functions");
+	ASSERT_TRUE(strstr(out, "merge-b.yaml:1:1") && strstr(out, "cgroup=/fn-b") &&
+			    strstr(out, "profiles of different functions cannot be merged"),
+		    "names the file and both selectors");
+	free(out);
+	ASSERT_TRUE(stat(out_path, &st) && errno == ENOENT, "nothing written");
+
+	snprintf(b, sizeof(b), GOOD_HEAD, "m", "fn-a");
+	memcpy(strstr(b, "v1alpha1"), "v1beta01", 8);
+	if (!ASSERT_OK(write_file("merge-b.yaml", b), "write"))
+		return;
+	rc = capture(&out, "%s profile merge %s/merge-a.yaml %s/merge-b.yaml -o %s", E.bin, E.dir,
+		     E.dir, out_path);
+	ASSERT_EQ(rc, 2, "different apiVersions");
+	ASSERT_TRUE(strstr(out, "merge-b.yaml:1:13: apiVersion: \"fnguard.io/v1beta01\""),
+		    "names file, line, column and field");
+	free(out);
+	ASSERT_TRUE(stat(out_path, &st) && errno == ENOENT, "nothing written");
+
+	rc = capture(&out, "%s profile merge %s/merge-a.yaml %s/merge-a.yaml -o %s", E.bin, E.dir,
+		     E.dir, out_path);
+	ASSERT_EQ(rc, 0, "the same function merges");
+	free(out);
+	ASSERT_OK(stat(out_path, &st), "merged profile written");
+}
+
 static void test_help_everywhere(void)
 {
-	static const char *const cmds[] = { "run", "events", "profile", "status", "uninstall" };
+	static const char *const cmds[] = { "run",     "learn",	 "events",
+					    "profile", "status", "uninstall" };
 	char *out = NULL;
 
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
@@ -216,6 +258,7 @@ static const struct test_case tests[] = {
 	{ "profile_check_bad_input_exit_2", test_profile_check_bad_input },
 	{ "profile_check_duplicate_name", test_profile_check_duplicate_name },
 	{ "profile_check_examples_and_show", test_profile_check_examples_and_show },
+	{ "profile_merge_refusals", test_profile_merge_refusals },
 	{ "help_everywhere", test_help_everywhere },
 	{ "exit_codes", test_exit_codes },
 	{ "mounts_missing_bpffs", test_mounts_missing_bpffs },

@@ -22,6 +22,8 @@
 #include "cgroup.h"
 #include "util.h"
 
+static socklen_t make_sa(int family, const char *addr, uint16_t port, struct sockaddr_storage *ss);
+
 long long now_ms(void)
 {
 	return (long long)(clock_ns(CLOCK_MONOTONIC) / 1000000ull);
@@ -192,6 +194,11 @@ void env__dump_log(const struct fng_env *e)
 
 int env__start_agent(struct fng_env *e, const char *const *extra)
 {
+	return env__start_agent_cmd(e, "run", extra);
+}
+
+int env__start_agent_cmd(struct fng_env *e, const char *cmd, const char *const *extra)
+{
 	const char *argv[64];
 	int n = 0, st;
 	char events_spec[PATH_MAX + 8];
@@ -199,7 +206,7 @@ int env__start_agent(struct fng_env *e, const char *const *extra)
 
 	snprintf(events_spec, sizeof(events_spec), "file:%s", e->events);
 	argv[n++] = e->bin;
-	argv[n++] = "run";
+	argv[n++] = cmd;
 	argv[n++] = "--profiles";
 	argv[n++] = e->profiles;
 	argv[n++] = "--export";
@@ -249,14 +256,13 @@ int env__start_agent(struct fng_env *e, const char *const *extra)
 	return -ETIMEDOUT;
 }
 
-int env__stop_agent(struct fng_env *e, int sig)
+int env__wait_agent(struct fng_env *e, int timeout_ms)
 {
-	long long deadline = now_ms() + 10000;
+	long long deadline = now_ms() + timeout_ms;
 	int st;
 
 	if (e->agent <= 0)
 		return -1;
-	kill(e->agent, sig);
 	while (now_ms() < deadline) {
 		if (waitpid(e->agent, &st, WNOHANG) == e->agent) {
 			e->agent = -1;
@@ -264,6 +270,19 @@ int env__stop_agent(struct fng_env *e, int sig)
 		}
 		sleep_ms(10);
 	}
+	return -1;
+}
+
+int env__stop_agent(struct fng_env *e, int sig)
+{
+	int st, ret;
+
+	if (e->agent <= 0)
+		return -1;
+	kill(e->agent, sig);
+	ret = env__wait_agent(e, 10000);
+	if (ret >= 0)
+		return ret;
 	kill(e->agent, SIGKILL);
 	waitpid(e->agent, &st, 0);
 	e->agent = -1;
@@ -362,6 +381,63 @@ int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *co
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return st;
+}
+
+pid_t env__spawn_in_cgroup(struct fng_env *e, const char *rel, char *const argv[])
+{
+	char procs[PATH_MAX * 3];
+	pid_t pid;
+
+	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", e->cg_root, e->cg_base, rel);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			_exit(250);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int http_get(uint16_t port, const char *path, char *body, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_sa(AF_INET, "127.0.0.1", port, &ss);
+	char req[512], resp[65536];
+	size_t got = 0;
+	ssize_t n;
+	int fd, code = -EPROTO;
+	char *b;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		code = -errno;
+		goto cleanup;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: fn\r\n\r\n", path);
+	if (write_all(fd, req, strlen(req))) {
+		code = -errno;
+		goto cleanup;
+	}
+	while (got < sizeof(resp) - 1 && (n = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
+		got += (size_t)n;
+	resp[got] = '\0';
+	if (got < 12 || strncmp(resp, "HTTP/1.", 7)) {
+		code = -ECONNRESET;
+		goto cleanup;
+	}
+	code = atoi(resp + 9);
+	b = strstr(resp, "\r\n\r\n");
+	snprintf(body, size, "%s", b ? b + 4 : "");
+cleanup:
+	close(fd);
+	return code;
 }
 
 json_t *env__records(const struct fng_env *e)

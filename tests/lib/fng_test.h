@@ -40,6 +40,10 @@ int env__write_profile(struct fng_env *e, const char *name, const char *text);
 
 /* Start `fnguard run` with the env's paths plus @extra (NULL-terminated); wait until status answers. */
 int env__start_agent(struct fng_env *e, const char *const *extra);
+/* The same for another agent subcommand (`learn`). */
+int env__start_agent_cmd(struct fng_env *e, const char *cmd, const char *const *extra);
+/* Wait up to @timeout_ms for the agent to exit by itself: its exit status, or -1 (still running). */
+int env__wait_agent(struct fng_env *e, int timeout_ms);
 /* SIGTERM (or SIGKILL) the agent and reap it; returns its exit status or -1. */
 int env__stop_agent(struct fng_env *e, int sig);
 /* Print the last lines of the agent's log as TAP comments. */
@@ -65,6 +69,16 @@ int env__run_in_cgroup(struct fng_env *e, const char *rel, const char *comm, int
 /* As env__run_in_cgroup(), but returns the raw wait status (WIFSIGNALED and all), or -1. */
 int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *comm,
 			      int (*fn)(void *arg), void *arg, pid_t *pid);
+
+/* Start @argv (execv) as a process in cgroup @rel, not waiting for it. Its pid, or -1. */
+pid_t env__spawn_in_cgroup(struct fng_env *e, const char *rel, char *const argv[]);
+
+/*
+ * One HTTP/1.0 GET of @path from 127.0.0.1:@port; the body (after the
+ * headers) in @body (NUL-terminated, cut to @size). Returns the status code,
+ * or -errno when the connection failed or closed without a response.
+ */
+int http_get(uint16_t port, const char *path, char *body, size_t size);
 
 /* Every record exported so far, via `fnguard events --format json`. A JSON array; NULL on error. */
 json_t *env__records(const struct fng_env *e);
