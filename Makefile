@@ -25,7 +25,7 @@ endif
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
 	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
-	runc containerd python3 nodejs
+	runc containerd python3 nodejs libmicrohttpd-dev curl
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -60,7 +60,7 @@ CFLAGS ?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE \
 	-DFNG_VERSION='"$(VERSION)"' -MMD -MP
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
-LIBS := -lbpf -lelf -lz -lprotobuf-c -lyaml -ljansson
+LIBS := -lbpf -lelf -lz -lprotobuf-c -lyaml -ljansson -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)/vmlinux -MMD -MP
 

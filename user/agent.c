@@ -43,6 +43,7 @@
 #include "loader.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "profile.h"
 #include "util.h"
 
@@ -50,6 +51,8 @@
 #define RELOAD_DEBOUNCE_NS (100 * 1000 * 1000ull)
 /* Rule sets of replaced profile versions still named by records in flight. */
 #define RETIRED_RULESETS   256
+/* Ring buffer bytes handled before the loop looks at its other fds again. */
+#define RING_BATCH_BYTES   (1u << 20)
 #define EXE_CACHE_SLOTS	   1024
 
 /* A profile in force, by name. */
@@ -76,6 +79,19 @@ struct file_state {
 };
 
 /* A cgroup that has a profile installed: a function, or a cgroup below one. */
+/* Violations exported, by kind and action (their protobuf enum values). */
+#define VC_KINDS   6
+#define VC_ACTIONS 4
+struct vcounts {
+	uint64_t n[VC_KINDS][VC_ACTIONS];
+};
+
+/* The counts of functions whose cgroups are gone: counters never go down. */
+struct gone_fn {
+	char *platform, *namespace, *name;
+	struct vcounts vc;
+};
+
 struct tracked {
 	uint64_t id;
 	char *path;
@@ -87,6 +103,14 @@ struct tracked {
 	bool inherited;	       /* below a profiled cgroup: its function and profile */
 	struct fng_cg_stats last; /* counters at the last summary */
 	bool seen;		  /* found by the current walk */
+	struct vcounts vc;	  /* violations exported, for /metrics */
+	struct fng_buf fn_pb;	  /* its Function, packed once for every record */
+	struct {		  /* the Process of its last record, packed */
+		uint32_t pid, tid, ppid, uid, gid;
+		char comm[FNG_COMM_LEN + 1];
+		char *exe;
+		struct fng_buf pb;
+	} proc;
 };
 
 /*
@@ -122,7 +146,15 @@ struct agent {
 	struct fng_exporter *ex;
 	struct fng_loop *lp;
 	struct fng_control *ctl;
-	int sig_fd, ino_fd, reload_fd, summary_fd, learn_fd;
+	int sig_fd, ino_fd, reload_fd, summary_fd, learn_fd, export_fd;
+	uint64_t export_armed;	    /* the deadline export_fd is armed for, 0: none */
+	bool summary_armed;	    /* summary_fd runs only while something happens */
+	uint64_t summary_seen_viol; /* violations at the last summary tick */
+	struct fng_metrics *metrics;
+	bool ready; /* programs attached and profiles loaded */
+	struct gone_fn *gone;
+	size_t n_gone;
+	struct vcounts orphan_vc; /* violations of cgroups not tracked (yet) */
 	int fd_cg_profile, fd_cg_stats, fd_net_rules, fd_path_rules;
 
 	struct file_state *files;
@@ -149,9 +181,10 @@ struct agent {
 	struct learn_fn **learns; /* functions learning or that have learned */
 	size_t n_learns;
 	uint64_t learn_started_unix_ns;
+	uint64_t batch_bytes, batch_limit; /* of the ring buffer consume under way */
 
 	struct {
-		uint64_t violations, denied, killed, alerted, bad_events, reloads, rejected;
+		uint64_t violations, denied, killed, alerted, bad_events, reloads, rejected, loaded;
 		uint64_t rate_limited, dropped;
 	} n;
 };
@@ -475,8 +508,7 @@ static uint64_t tte_quantile(const struct tte_hist *h, double q)
 }
 
 /* Emit a Summary of the losses of @ts since their last summary, and time_to_enforce. */
-static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool force_all,
-			 bool with_tte)
+static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool with_tte)
 {
 	Fnguard__V1__Record rec = FNGUARD__V1__RECORD__INIT;
 	Fnguard__V1__Summary sum = FNGUARD__V1__SUMMARY__INIT;
@@ -507,7 +539,7 @@ static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool fo
 		t->last = st;
 		a->n.rate_limited += d_supp;
 		a->n.dropped += d_drop;
-		if (!d_supp && !d_drop && !(force_all && d_emit))
+		if (!d_emit && !d_supp && !d_drop)
 			continue;
 		fnguard__v1__function_counts__init(&counts[k]);
 		emit_function(a, t, &funcs[k]);
@@ -553,7 +585,63 @@ static void tracked__free(struct tracked *t)
 	if (!t)
 		return;
 	free(t->path);
+	buf__free(&t->fn_pb);
+	buf__free(&t->proc.pb);
+	free(t->proc.exe);
 	free(t);
+}
+
+static bool vcounts_zero(const struct vcounts *vc)
+{
+	for (int k = 0; k < VC_KINDS; k++)
+		for (int i = 0; i < VC_ACTIONS; i++)
+			if (vc->n[k][i])
+				return false;
+	return true;
+}
+
+static void vcounts_add(struct vcounts *to, const struct vcounts *from)
+{
+	for (int k = 0; k < VC_KINDS; k++)
+		for (int i = 0; i < VC_ACTIONS; i++)
+			to->n[k][i] += from->n[k][i];
+}
+
+static struct gone_fn *gone_find(struct gone_fn *v, size_t n, const struct fng_identity *fn)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].platform, nz(fn->platform)) &&
+		    !strcmp(v[i].namespace, nz(fn->namespace)) && !strcmp(v[i].name, nz(fn->name)))
+			return &v[i];
+	return NULL;
+}
+
+/* Keep what a function's gone cgroup counted (one entry per function, not per cgroup). */
+static void gone_add(struct agent *a, const struct fng_identity *fn, const struct vcounts *vc)
+{
+	struct gone_fn *g, *v;
+
+	if (vcounts_zero(vc))
+		return;
+	g = gone_find(a->gone, a->n_gone, fn);
+	if (!g) {
+		v = realloc(a->gone, (a->n_gone + 1) * sizeof(*v));
+		if (!v)
+			return;
+		a->gone = v;
+		g = &v[a->n_gone];
+		*g = (struct gone_fn){ .platform = strdup(nz(fn->platform)),
+				       .namespace = strdup(nz(fn->namespace)),
+				       .name = strdup(nz(fn->name)) };
+		if (!g->platform || !g->namespace || !g->name) {
+			free(g->platform);
+			free(g->namespace);
+			free(g->name);
+			return;
+		}
+		a->n_gone++;
+	}
+	vcounts_add(&g->vc, vc);
 }
 
 /* Remove a cgroup's entries; its losses since the last summary are reported first. */
@@ -561,8 +649,9 @@ static void untrack(struct agent *a, struct tracked *t)
 {
 	hmap__del(&a->cgroups, t->id);
 	bpf_map_delete_elem(a->fd_cg_profile, &t->id);
-	emit_summary(a, &t, 1, false, false);
+	emit_summary(a, &t, 1, false);
 	bpf_map_delete_elem(a->fd_cg_stats, &t->id);
+	gone_add(a, &t->fn, &t->vc);
 	pr_debug("cgroup \"%s\" (%llu): untracked", t->path, (unsigned long long)t->id);
 	tracked__free(t);
 }
@@ -570,6 +659,20 @@ static void untrack(struct agent *a, struct tracked *t)
 /* ---- learning ---- */
 
 static void arm_timer(int fd, uint64_t first_ns, uint64_t every_ns);
+
+/*
+ * Summaries are due an interval after something happened, not on a fixed
+ * beat: an idle agent never wakes up. Losses only happen while records flow
+ * (a token bucket lets its first records through, a full ring buffer is full
+ * of records), so arming on every record handled covers them.
+ */
+static void summary_kick(struct agent *a)
+{
+	if (a->summary_armed)
+		return;
+	a->summary_armed = true;
+	arm_timer(a->summary_fd, a->o->summary_interval_ns, 0);
+}
 
 /* Learning's clock: once a second while a function learns or `fnguard learn` runs. */
 static void learn_arm(struct agent *a)
@@ -916,6 +1019,7 @@ static int track(struct agent *a, const char *path, uint64_t id, const struct fn
 	}
 	t->seen = true;
 	t->fn = *fn;
+	buf__reset(&t->fn_pb); /* packed again at its next record */
 	t->inherited = inherited;
 	t->ps = ps;
 	t->lf = learn_attach(a, fn, ps, path);
@@ -1344,6 +1448,7 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 			a->o->pending_profile || a->o->default_profile
 				? " (it may still be named by --pending-profile or --default-profile)"
 				: "");
+	a->n.loaded++;
 	pr_info("profile \"%s\" generation %llu loaded from %s (%s, %zu network and %zu path entries)",
 		p->name, (unsigned long long)ps->generation, p->file, mode_name(mode), c.n_net,
 		c.n_path);
@@ -1534,6 +1639,7 @@ static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
 
 /* What every violation record has, filled from the kernel's record. */
 struct vrec {
+	struct tracked *t; /* NULL: a cgroup not tracked */
 	Fnguard__V1__Record rec;
 	Fnguard__V1__Violation v;
 	Fnguard__V1__Function f;
@@ -1582,9 +1688,14 @@ static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_h
 	else
 		a->n.denied++;
 
+	if ((unsigned)kind < VC_KINDS)
+		(t ? &t->vc : &a->orphan_vc)->n[kind][pb_action(action)]++;
+	summary_kick(a);
+
 	fnguard__v1__record__init(&x->rec);
 	fnguard__v1__violation__init(&x->v);
 	fnguard__v1__process__init(&x->p);
+	x->t = t;
 	if (t) {
 		emit_function(a, t, &x->f);
 	} else {
@@ -1616,6 +1727,55 @@ static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_h
 	x->rec.violation = &x->v;
 }
 
+static void pack_into(struct fng_buf *b, const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+
+	buf__reset(b);
+	if (!buf__reserve(b, n))
+		b->len = protobuf_c_message_pack(msg, (uint8_t *)b->p);
+}
+
+/*
+ * The function's part of a cgroup's records is packed once, and its process
+ * part again only when the process is another one: a flood repeats both.
+ */
+static void emit_violation(struct agent *a, struct vrec *x)
+{
+	struct tracked *t = x->t;
+	const Fnguard__V1__Process *p = &x->p;
+	struct packed_parts parts = { 0 };
+
+	if (!t) {
+		exporter__emit(a->ex, &x->rec);
+		return;
+	}
+	if (!t->fn_pb.len)
+		pack_into(&t->fn_pb, &x->f.base);
+	if (t->proc.pb.len && t->proc.pid == p->pid && t->proc.tid == p->tid &&
+	    t->proc.ppid == p->ppid && t->proc.uid == p->uid && t->proc.gid == p->gid &&
+	    !strcmp(t->proc.comm, p->comm) && t->proc.exe && !strcmp(t->proc.exe, p->exe)) {
+		/* the same process as last time */
+	} else {
+		free(t->proc.exe);
+		t->proc.exe = strdup(p->exe);
+		t->proc.pid = p->pid;
+		t->proc.tid = p->tid;
+		t->proc.ppid = p->ppid;
+		t->proc.uid = p->uid;
+		t->proc.gid = p->gid;
+		strlcpy_ok(t->proc.comm, p->comm, sizeof(t->proc.comm));
+		pack_into(&t->proc.pb, &p->base);
+		if (!t->proc.exe)
+			buf__reset(&t->proc.pb);
+	}
+	parts = (struct packed_parts){ .function = t->fn_pb.p,
+				       .function_len = t->fn_pb.len,
+				       .process = t->proc.pb.p,
+				       .process_len = t->proc.pb.len };
+	exporter__emit_violation(a->ex, &x->rec, &parts);
+}
+
 static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 {
 	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
@@ -1625,7 +1785,10 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
 		   FNGUARD__V1__KIND__EGRESS, FNGUARD__V1__MECHANISM__CGROUP_HOOK);
-	inet_ntop(e->family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, e->addr, addr, sizeof(addr));
+	if (e->family == FNG_FAMILY_V4)
+		format_ipv4(e->addr, addr); /* glibc's inet_ntop goes through sprintf */
+	else
+		inet_ntop(AF_INET6, e->addr, addr, sizeof(addr));
 	eg.address = addr;
 	eg.port = e->port;
 	eg.protocol = e->protos == FNG_PROTO_TCP ? FNGUARD__V1__PROTOCOL__TCP
@@ -1634,7 +1797,7 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 		e->family == FNG_FAMILY_V4 ? FNGUARD__V1__FAMILY__IPV4 : FNGUARD__V1__FAMILY__IPV6;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
 	x.v.egress = &eg;
-	exporter__emit(a->ex, &x.rec);
+	emit_violation(a, &x);
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)))
 		learn_noted(a, lf,
 			    learnset__add_egress(lf->ls, e->family, e->addr, e->port, e->protos,
@@ -1671,7 +1834,7 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 	fa.operation = "open";
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_FILE;
 	x.v.file = &fa;
-	exporter__emit(a->ex, &x.rec);
+	emit_violation(a, &x);
 	/* A path the kernel could not name in full cannot be learned by name. */
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) &&
 	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE)))
@@ -1703,7 +1866,7 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 	ex.fileless = e->fileless != 0;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EXEC;
 	x.v.exec = &ex;
-	exporter__emit(a->ex, &x.rec);
+	emit_violation(a, &x);
 	/* A fileless program has no name to allow: it stays a violation. */
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && !e->fileless &&
 	    !(e->path_flags &
@@ -1745,7 +1908,7 @@ static void handle_uring(struct agent *a, const struct fng_uring_event *e)
 	}
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_IO_URING;
 	x.v.io_uring = &io;
-	exporter__emit(a->ex, &x.rec);
+	emit_violation(a, &x);
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)))
 		learn_noted(a, lf, learnset__add_syscall(lf->ls, "io_uring", x.v.time_unix_nano));
 }
@@ -1776,45 +1939,88 @@ static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
 	}
 }
 
+static void handle_record(struct agent *a, void *data, size_t size);
+
+/*
+ * libbpf calls this for every record; a batch ends after batch_limit bytes
+ * (-ECANCELED stops ring_buffer__consume), so that a function flooding
+ * violations faster than they can be exported never keeps the loop from
+ * its other work, signals included. The record that ends a batch is handled.
+ */
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct agent *a = ctx;
+
+	handle_record(a, data, size);
+	a->batch_bytes += size + 8; /* and the ring buffer's record header */
+	return a->batch_bytes >= a->batch_limit ? -ECANCELED : 0;
+}
+
+static void handle_record(struct agent *a, void *data, size_t size)
+{
 	const struct fng_event_hdr *h = data;
 
 	if (size < sizeof(*h) || h->size > size) {
 		a->n.bad_events++;
-		return 0;
+		return;
 	}
 	switch (h->type) {
 	case FNG_EV_EGRESS:
 		if (h->size < sizeof(struct fng_egress_event))
 			break;
 		handle_egress(a, data);
-		return 0;
+		return;
 	case FNG_EV_FILE:
 		if (h->size < FNG_FILE_EVENT_HDR_SIZE)
 			break;
 		handle_file(a, data, h->size);
-		return 0;
+		return;
 	case FNG_EV_EXEC:
 		if (h->size < sizeof(struct fng_exec_event))
 			break;
 		handle_exec(a, data);
-		return 0;
+		return;
 	case FNG_EV_IO_URING:
 		if (h->size < sizeof(struct fng_uring_event))
 			break;
 		handle_uring(a, data);
-		return 0;
+		return;
 	case FNG_EV_CG_MKDIR:
 	case FNG_EV_CG_RMDIR:
 		if (h->size < sizeof(struct fng_cg_event))
 			break;
 		handle_cgroup(a, data);
-		return 0;
+		return;
 	}
 	a->n.bad_events++;
-	return 0;
+}
+
+/*
+ * At stop: everything the kernel had handed over when the last Summary read
+ * its counters is exported. That is at most the ring buffer's size, read
+ * first (the ring is FIFO), so reading up to twice that much is enough
+ * however fast a flood keeps adding; a record still being written (reserved,
+ * not committed) makes libbpf return early, so it is read again until the
+ * ring stays empty for a moment.
+ */
+static void drain_ring(struct agent *a)
+{
+	int idle_rounds = 0;
+
+	a->batch_bytes = 0;
+	a->batch_limit = 2 * a->o->ringbuf_size;
+	while (a->batch_bytes < a->batch_limit && idle_rounds < 3) {
+		int n = ring_buffer__consume(a->rb);
+
+		if (n == -ECANCELED)
+			break;
+		if (n > 0) {
+			idle_rounds = 0;
+		} else {
+			idle_rounds++;
+			usleep(1000);
+		}
+	}
 }
 
 /* ---- event loop callbacks ---- */
@@ -1823,9 +2029,12 @@ static int ring_io(void *ctx, uint32_t events)
 {
 	struct agent *a = ctx;
 	uint64_t lost;
-	int n = ring_buffer__consume(a->rb);
+	int n;
 
-	if (n < 0)
+	a->batch_bytes = 0;
+	a->batch_limit = RING_BATCH_BYTES;
+	n = ring_buffer__consume(a->rb);
+	if (n < 0 && n != -ECANCELED) /* -ECANCELED: more to come, after the other fds */
 		pr_err("ring buffer: %s", strerror(-n));
 	lost = loader__bpf_err(a->ld, FNG_ERR_CG_EVENT_LOST);
 	if (lost != a->cg_lost_seen) {
@@ -1876,7 +2085,7 @@ static int reload_io(void *ctx, uint32_t events)
 	return 0;
 }
 
-static void summary_all(struct agent *a, bool force_all)
+static void summary_all(struct agent *a)
 {
 	struct tracked **ts = calloc(a->cgroups.len + 1, sizeof(*ts));
 	size_t pos = 0, n = 0;
@@ -1887,7 +2096,7 @@ static void summary_all(struct agent *a, bool force_all)
 		return;
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		ts[n++] = val;
-	emit_summary(a, ts, n, force_all, true);
+	emit_summary(a, ts, n, true);
 	a->summary_start_unix_ns = now_unix();
 	free(ts);
 }
@@ -1897,10 +2106,38 @@ static int summary_io(void *ctx, uint32_t events)
 	struct agent *a = ctx;
 
 	drain_fd(a->summary_fd);
-	summary_all(a, false);
+	a->summary_armed = false;
+	summary_all(a);
 	for (size_t i = 0; i < a->n_learns; i++)
 		if (a->learns[i]->dirty)
 			learn_write(a, a->learns[i]);
+	/* Another interval while records still come; the losses of this one are out. */
+	if (a->n.violations != a->summary_seen_viol)
+		summary_kick(a);
+	a->summary_seen_viol = a->n.violations;
+	return 0;
+}
+
+/* export_fd fires at the exporter's next deadline (age rotation, fsync), never otherwise. */
+static void export_arm(struct agent *a)
+{
+	uint64_t d = exporter__deadline(a->ex);
+	struct itimerspec its = { .it_value = { .tv_sec = d / 1000000000ull,
+						.tv_nsec = d % 1000000000ull } };
+
+	if (d == a->export_armed)
+		return;
+	a->export_armed = d;
+	timerfd_settime(a->export_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int export_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+
+	drain_fd(a->export_fd);
+	a->export_armed = 0;
+	exporter__tick(a->ex);
 	return 0;
 }
 
@@ -1935,6 +2172,7 @@ static void idle(void *ctx)
 		lf->refresh = false;
 	}
 	exporter__flush(a->ex);
+	export_arm(a);
 }
 
 /* Once a second while learning: switches due, and the end of `fnguard learn`. */
@@ -1973,13 +2211,14 @@ static int learn_io(void *ctx, uint32_t events)
 static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 {
 	struct agent *a = ctx;
-	const struct fng_export_stats *xs = exporter__stats(a->ex);
+	struct fng_export_stats xs_, *xs = &xs_;
 	size_t pos = 0;
 	uint64_t id;
 	void *val;
 
 	if (strcmp(req, "status"))
 		return -EINVAL;
+	exporter__stats(a->ex, xs);
 	buf__printf(out, "fnguard %s agent pid %d on node %s, up %llus\n", FNG_VERSION, getpid(),
 		    a->node, (unsigned long long)((now_unix() - a->start_unix_ns) / 1000000000ull));
 	buf__printf(out, "cgroup root: %s\npin dir: %s\nprofiles dir: %s\n", a->cg_root,
@@ -2048,7 +2287,223 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
 		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
 		    (unsigned long long)a->n.rejected);
+	buf__printf(out,
+		    "export: rotations=%llu compressed=%llu compress_errors=%llu removed=%llu "
+		    "write_errors=%llu clients=%llu clients_total=%llu clients_slow=%llu "
+		    "clients_refused=%llu slow_records=%llu\n",
+		    (unsigned long long)xs->rotations, (unsigned long long)xs->compressed,
+		    (unsigned long long)xs->compress_errors, (unsigned long long)xs->removed,
+		    (unsigned long long)xs->write_errors, (unsigned long long)xs->clients,
+		    (unsigned long long)xs->clients_total, (unsigned long long)xs->clients_slow,
+		    (unsigned long long)xs->clients_refused, (unsigned long long)xs->slow_records);
+	if (a->metrics)
+		buf__printf(out, "metrics: port %u\n", metrics__port(a->metrics));
 	return 0;
+}
+
+/* ---- /metrics, /healthz, /readyz ---- */
+
+static const char *const kind_label[VC_KINDS] = { "",	  "EGRESS",   "FILE",
+						  "EXEC", "IO_URING", "SYSCALL" };
+static const char *const action_label[VC_ACTIONS] = { "", "ALERTED", "DENIED", "KILLED" };
+
+/* Loss counted in the kernel up to now: what summaries reported plus what they have not yet. */
+static void live_losses(struct agent *a, uint64_t *rate_limited, uint64_t *dropped)
+{
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	*rate_limited = a->n.rate_limited;
+	*dropped = a->n.dropped;
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+		struct fng_cg_stats st;
+
+		if (bpf_map_lookup_elem(a->fd_cg_stats, &t->id, &st))
+			continue;
+		*rate_limited += st.suppressed - t->last.suppressed;
+		*dropped += st.dropped - t->last.dropped;
+	}
+}
+
+static void render_violations(struct agent *a, struct fng_buf *b)
+{
+	/* Per function (replicas and gone cgroups together), then one sample per kind/action. */
+	struct gone_fn *v = calloc(a->cgroups.len + a->n_gone + 1, sizeof(*v));
+	size_t n = 0, pos = 0;
+	uint64_t id;
+	void *val;
+
+	if (!v)
+		return;
+	for (size_t i = 0; i < a->n_gone; i++)
+		v[n++] = a->gone[i]; /* shallow: strings stay a->gone's */
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+		struct gone_fn *g;
+
+		if (vcounts_zero(&t->vc))
+			continue;
+		g = gone_find(v, n, &t->fn);
+		if (!g) {
+			g = &v[n++];
+			*g = (struct gone_fn){ .platform = nz(t->fn.platform),
+					       .namespace = nz(t->fn.namespace),
+					       .name = nz(t->fn.name) };
+		}
+		vcounts_add(&g->vc, &t->vc);
+	}
+	if (!vcounts_zero(&a->orphan_vc))
+		v[n++] = (struct gone_fn){
+			.platform = "host", .namespace = "", .name = "", .vc = a->orphan_vc
+		};
+	prom_head(b, "fnguard_violations_total", "counter",
+		  "Violations exported, by function, kind and action.");
+	for (size_t i = 0; i < n; i++)
+		for (int k = 1; k < VC_KINDS; k++)
+			for (int ac = 1; ac < VC_ACTIONS; ac++) {
+				if (!v[i].vc.n[k][ac])
+					continue;
+				prom_sample(b, "fnguard_violations_total", v[i].vc.n[k][ac],
+					    (const char *const[]){ "platform", v[i].platform,
+								   "namespace", v[i].namespace,
+								   "function", v[i].name, "kind",
+								   kind_label[k], "action",
+								   action_label[ac], NULL });
+			}
+	free(v);
+}
+
+static void render_metrics(struct agent *a, struct fng_buf *b)
+{
+	struct fng_export_stats xs;
+	uint64_t rate_limited, dropped, cum = 0;
+	const char *platforms[] = { "openfaas", "faasd", "knative", "kubernetes", "host" };
+	size_t per_platform[ARRAY_SIZE(platforms)] = { 0 }, pos = 0;
+	char le[32];
+	uint64_t id;
+	void *val;
+
+	exporter__stats(a->ex, &xs);
+	live_losses(a, &rate_limited, &dropped);
+	prom_head(b, "fnguard_build_info", "gauge", "The agent's version and node.");
+	prom_sample(b, "fnguard_build_info", 1,
+		    (const char *const[]){ "version", FNG_VERSION, "node", a->node, NULL });
+	prom_head(b, "fnguard_up_seconds", "gauge", "Seconds since the agent started.");
+	prom_sample(b, "fnguard_up_seconds", (now_unix() - a->start_unix_ns) / 1000000000ull, NULL);
+	render_violations(a, b);
+	prom_head(b, "fnguard_events_dropped_total", "counter",
+		  "Violations not exported, by reason: held back by a function's token bucket, "
+		  "lost to a full ring buffer (both counted in the kernel), or not delivered to "
+		  "a socket client dropped for being too slow.");
+	prom_sample(b, "fnguard_events_dropped_total", rate_limited,
+		    (const char *const[]){ "reason", "rate_limited", NULL });
+	prom_sample(b, "fnguard_events_dropped_total", dropped,
+		    (const char *const[]){ "reason", "ring_buffer_full", NULL });
+	prom_sample(b, "fnguard_events_dropped_total", xs.slow_records,
+		    (const char *const[]){ "reason", "slow_client", NULL });
+	prom_head(b, "fnguard_records_exported_total", "counter",
+		  "Records (violations, summaries, agent events) emitted to the sinks.");
+	prom_sample(b, "fnguard_records_exported_total", xs.records, NULL);
+	prom_head(b, "fnguard_export_errors_total", "counter",
+		  "Export failures: failed writes, records a sink could not keep, segments left "
+		  "uncompressed.");
+	prom_sample(b, "fnguard_export_errors_total", xs.write_errors,
+		    (const char *const[]){ "error", "write", NULL });
+	prom_sample(b, "fnguard_export_errors_total", xs.lost,
+		    (const char *const[]){ "error", "record_lost", NULL });
+	prom_sample(b, "fnguard_export_errors_total", xs.compress_errors,
+		    (const char *const[]){ "error", "compress", NULL });
+	prom_head(b, "fnguard_export_segments_total", "counter",
+		  "File segments rotated, compressed, and removed beyond the number kept.");
+	prom_sample(b, "fnguard_export_segments_total", xs.rotations,
+		    (const char *const[]){ "event", "rotated", NULL });
+	prom_sample(b, "fnguard_export_segments_total", xs.compressed,
+		    (const char *const[]){ "event", "compressed", NULL });
+	prom_sample(b, "fnguard_export_segments_total", xs.removed,
+		    (const char *const[]){ "event", "removed", NULL });
+	prom_head(b, "fnguard_socket_clients", "gauge", "Clients of the unix socket sinks.");
+	prom_sample(b, "fnguard_socket_clients", xs.clients, NULL);
+	prom_head(b, "fnguard_socket_clients_dropped_total", "counter",
+		  "Socket clients dropped, by reason.");
+	prom_sample(b, "fnguard_socket_clients_dropped_total", xs.clients_slow,
+		    (const char *const[]){ "reason", "slow", NULL });
+	prom_sample(b, "fnguard_socket_clients_dropped_total", xs.clients_refused,
+		    (const char *const[]){ "reason", "too_many", NULL });
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+
+		for (size_t i = 0; i < ARRAY_SIZE(platforms); i++)
+			if (!strcmp(nz(t->fn.platform), platforms[i]))
+				per_platform[i]++;
+	}
+	prom_head(b, "fnguard_functions_tracked", "gauge",
+		  "Cgroups held to a profile, by platform.");
+	for (size_t i = 0; i < ARRAY_SIZE(platforms); i++)
+		prom_sample(b, "fnguard_functions_tracked", per_platform[i],
+			    (const char *const[]){ "platform", platforms[i], NULL });
+	prom_head(b, "fnguard_functions_learning", "gauge", "Functions learning a profile.");
+	prom_sample(b, "fnguard_functions_learning", a->n_learns, NULL);
+	prom_head(b, "fnguard_profiles", "gauge", "Profiles in force.");
+	prom_sample(b, "fnguard_profiles", a->n_profs, NULL);
+	prom_head(b, "fnguard_profile_loads_total", "counter",
+		  "Profiles loaded, and profile files rejected (the previous ones stay in force).");
+	prom_sample(b, "fnguard_profile_loads_total", a->n.loaded,
+		    (const char *const[]){ "result", "loaded", NULL });
+	prom_sample(b, "fnguard_profile_loads_total", a->n.rejected,
+		    (const char *const[]){ "result", "rejected", NULL });
+	prom_head(b, "fnguard_enforcement_mechanism", "gauge",
+		  "The mechanism in force per enforcement point (1).");
+	for (size_t i = 0; i < a->ld->n_points; i++)
+		prom_sample(b, "fnguard_enforcement_mechanism", 1,
+			    (const char *const[]){ "point", a->ld->points[i].point, "mechanism",
+						   mechanism_name(a->ld->points[i].mechanism),
+						   "hook", a->ld->points[i].hook, NULL });
+	prom_head(b, "fnguard_bpf_errors_total", "counter",
+		  "Failures inside the BPF programs, by kind.");
+	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
+		    (const char *const[]){ "error", "signal_failed", NULL });
+	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
+		    (const char *const[]){ "error", "no_stats", NULL });
+	prom_sample(b, "fnguard_bpf_errors_total", a->cg_lost_seen,
+		    (const char *const[]){ "error", "cgroup_event_lost", NULL });
+	prom_head(b, "fnguard_time_to_enforce_seconds", "histogram",
+		  "From a function cgroup's creation to its own profile in force.");
+	for (size_t i = 0; i < TTE_BUCKETS; i++) {
+		cum += a->tte.counts[i];
+		if (i < ARRAY_SIZE(tte_bounds_ns))
+			snprintf(le, sizeof(le), "%g", (double)tte_bounds_ns[i] / 1e9);
+		else
+			strcpy(le, "+Inf");
+		prom_sample(b, "fnguard_time_to_enforce_seconds_bucket", cum,
+			    (const char *const[]){ "le", le, NULL });
+	}
+	buf__printf(b, "fnguard_time_to_enforce_seconds_sum %.9f\n", (double)a->tte.sum_ns / 1e9);
+	prom_sample(b, "fnguard_time_to_enforce_seconds_count", a->tte.count, NULL);
+}
+
+static int metrics_page(void *ctx, const char *path, struct fng_buf *out, const char **ctype)
+{
+	struct agent *a = ctx;
+
+	if (!strcmp(path, "/metrics")) {
+		*ctype = PROM_TEXT;
+		render_metrics(a, out);
+		return 200;
+	}
+	if (!strcmp(path, "/healthz")) {
+		/* The loop answered: the agent is alive. */
+		buf__puts(out, "ok\n");
+		return 200;
+	}
+	if (!strcmp(path, "/readyz")) {
+		buf__puts(out,
+			  a->ready ? "ready\n" : "starting: programs or profiles not in place\n");
+		return a->ready ? 200 : 503;
+	}
+	buf__puts(out, "not found: /metrics, /healthz, /readyz\n");
+	return 404;
 }
 
 /* ---- wiring ---- */
@@ -2070,8 +2525,9 @@ static int setup_fds(struct agent *a)
 	a->reload_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->summary_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->learn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->export_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (a->sig_fd < 0 || a->ino_fd < 0 || a->reload_fd < 0 || a->summary_fd < 0 ||
-	    a->learn_fd < 0)
+	    a->learn_fd < 0 || a->export_fd < 0)
 		return -errno;
 	/* IN_MOVED_TO catches editors' atomic saves and ConfigMap "..data" swaps. */
 	if (inotify_add_watch(a->ino_fd, a->o->profiles_dir,
@@ -2086,9 +2542,9 @@ static int setup_fds(struct agent *a)
 	    (err = loop__add(a->lp, a->reload_fd, EPOLLIN, reload_io, a)) ||
 	    (err = loop__add(a->lp, a->summary_fd, EPOLLIN, summary_io, a)) ||
 	    (err = loop__add(a->lp, a->learn_fd, EPOLLIN, learn_io, a)) ||
+	    (err = loop__add(a->lp, a->export_fd, EPOLLIN, export_io, a)) ||
 	    (err = loop__add(a->lp, ring_buffer__epoll_fd(a->rb), EPOLLIN, ring_io, a)))
 		return err;
-	arm_timer(a->summary_fd, a->o->summary_interval_ns, a->o->summary_interval_ns);
 	return 0;
 }
 
@@ -2099,6 +2555,7 @@ static void agent__cleanup(struct agent *a)
 	void *val;
 
 	control__free(a->ctl);
+	metrics__free(a->metrics);
 	ring_buffer__free(a->rb);
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		tracked__free(val);
@@ -2128,7 +2585,13 @@ static void agent__cleanup(struct agent *a)
 	for (size_t i = 0; i < a->n_learns; i++)
 		learn_fn__free(a->learns[i]);
 	free(a->learns);
-	for (int *fd = &a->sig_fd; fd <= &a->learn_fd; fd++)
+	for (size_t i = 0; i < a->n_gone; i++) {
+		free(a->gone[i].platform);
+		free(a->gone[i].namespace);
+		free(a->gone[i].name);
+	}
+	free(a->gone);
+	for (int *fd = &a->sig_fd; fd <= &a->export_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
 }
@@ -2144,7 +2607,7 @@ int agent_run(const struct agent_opts *o)
 	if (!a)
 		return -ENOMEM;
 	a->o = o;
-	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = a->learn_fd = -1;
+	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = a->learn_fd = a->export_fd = -1;
 	a->start_unix_ns = a->summary_start_unix_ns = a->learn_started_unix_ns = now_unix();
 	a->boot_to_unix_ns = now_unix() - clock_ns(CLOCK_BOOTTIME);
 	a->idopts = (struct identity_opts){ .state_root = o->state_root,
@@ -2184,8 +2647,8 @@ int agent_run(const struct agent_opts *o)
 		}
 	}
 
-	a->ex = exporter__new();
 	a->lp = loop__new();
+	a->ex = a->lp ? exporter__new(&o->export, a->lp) : NULL;
 	if (!a->ex || !a->lp) {
 		err = -ENOMEM;
 		goto cleanup;
@@ -2242,6 +2705,16 @@ int agent_run(const struct agent_opts *o)
 		pr_err("event loop: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (o->metrics_addr) {
+		err = metrics__open(&a->metrics, a->lp, o->metrics_addr, metrics_page, a, errbuf,
+				    sizeof(errbuf));
+		if (err) {
+			pr_err("%s", errbuf);
+			goto cleanup;
+		}
+		pr_info("metrics on http://%s/metrics (port %u)", o->metrics_addr,
+			metrics__port(a->metrics));
+	}
 	learn_arm(a);
 
 	for (size_t i = 0; i < a->ld->n_points; i++)
@@ -2263,6 +2736,7 @@ int agent_run(const struct agent_opts *o)
 		       err == -EADDRINUSE ? " (another agent answers there)" : "");
 		goto cleanup;
 	}
+	a->ready = true;
 	pr_info("ready: %zu profiles, %zu cgroups profiled, pinned under %s", a->n_profs,
 		a->cgroups.len, a->ld->pin_dir);
 	exporter__flush(a->ex);
@@ -2271,9 +2745,12 @@ int agent_run(const struct agent_opts *o)
 	if (err)
 		pr_err("event loop: %s", strerror(-err));
 
-	/* Whatever the kernel handed over is exported before we go. */
-	ring_buffer__consume(a->rb);
-	summary_all(a, false);
+	/*
+	 * Whatever the kernel handed over is exported before we go: the last
+	 * Summary counts what was in the ring buffer by now, then it is drained.
+	 */
+	summary_all(a);
+	drain_ring(a);
 	for (size_t i = 0; i < a->n_learns; i++)
 		learn_write(a, a->learns[i]);
 	emit_agent_event(a, &(struct agent_event){ .type = FNGUARD__V1__AGENT_EVENT__TYPE__STOP });

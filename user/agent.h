@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "export.h"
+
 #define FNG_DEFAULT_PROFILES	 "/etc/fnguard/profiles"
 #define FNG_DEFAULT_EVENTS_FILE	 "/var/log/fnguard/events.pb"
 #define FNG_DEFAULT_FN_NAMESPACE "openfaas-fn"
@@ -19,7 +21,9 @@ struct agent_opts {
 	int mode_override;    /* FNG_MODE_*, 0: each profile's own */
 	const char **exports; /* sink specs (export.h) */
 	size_t n_exports;
-	const char *cgroup_root; /* NULL: found in mountinfo */
+	struct export_opts export; /* rotation, fsync, socket client buffers */
+	const char *metrics_addr;  /* --metrics HOST:PORT, NULL: none */
+	const char *cgroup_root;   /* NULL: found in mountinfo */
 	const char *pin_dir;
 	const char *control_path;
 	const char *node; /* NULL: $NODE_NAME, else the host name */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -18,6 +19,7 @@
 #include "control.h"
 #include "events.h"
 #include "learn.h"
+#include "metrics.h"
 #include "fnguard/abi.h"
 #include "loader.h"
 #include "log.h"
@@ -30,7 +32,7 @@
 
 #define DEFAULT_RATE	   100
 #define DEFAULT_BURST	   200
-#define DEFAULT_RINGBUF	   (8u << 20)
+#define DEFAULT_RINGBUF	   (4u << 20)
 #define DEFAULT_SUMMARY_NS (10 * 1000000000ull)
 
 static const char *prog = "fnguard";
@@ -57,8 +59,22 @@ static void help_agent_options(FILE *f)
 		"  -p, --profiles DIR          profiles directory, reloaded on change and on SIGHUP\n"
 		"                              (default %s)\n"
 		"  -m, --mode MODE             enforce|audit|learn for every profile, overriding theirs\n"
-		"  -e, --export SPEC           file:PATH (length-delimited protobuf), stdout (JSON lines),\n"
-		"                              stdout:text; repeatable (default: stdout and file:%s)\n"
+		"  -e, --export SPEC           file:PATH (length-delimited protobuf), unix:PATH (the same\n"
+		"                              stream to socket clients), stdout (JSON lines), stdout:text;\n"
+		"                              repeatable (default: stdout and file:%s)\n"
+		"      --rotate-size SIZE      rotate a file sink's segment before it passes SIZE\n"
+		"                              (default 64M; 0: never)\n"
+		"      --rotate-age DUR        rotate a segment this long after its first record\n"
+		"                              (default 1h; 0: never)\n"
+		"      --rotate-keep N         rotated segments (gzip) kept per file sink (default 10;\n"
+		"                              0: all)\n"
+		"      --fsync DUR|always|never  fsync a file sink at most DUR after a write (default\n"
+		"                              1s); always: after every write; never: at rotation and\n"
+		"                              stop only\n"
+		"      --client-buffer SIZE    bytes a unix:PATH client may fall behind before it is\n"
+		"                              dropped (default 4M)\n"
+		"      --metrics HOST:PORT     serve /metrics (Prometheus text), /healthz and /readyz,\n"
+		"                              such as 127.0.0.1:9464 or :9464 (default: none)\n"
 		"      --cgroup-root PATH      cgroup v2 mount (default: from /proc/self/mountinfo)\n"
 		"      --state-root DIR        stands for / when reading container runtime state\n"
 		"                              (default /)\n"
@@ -76,8 +92,9 @@ static void help_agent_options(FILE *f)
 		"                              (default %d); the rest are counted as rate limited\n"
 		"      --burst N               records a function may send at once (default %d)\n"
 		"      --ringbuf-size SIZE     kernel ring buffer for violations, a power of two such as\n"
-		"                              8M (default)\n"
-		"      --summary-interval DUR  how often loss counts are exported (default 10s)\n"
+		"                              4M (default: tens of thousands of records)\n"
+		"      --summary-interval DUR  how often loss counts are exported while violations come\n"
+		"                              in (default 10s), and at stop\n"
 		"      --no-lsm                enforce file opens and exec with tracepoints and SIGKILL\n"
 		"                              even where BPF-LSM works\n"
 		"      --learn-threshold N     names below a directory before a learned profile\n"
@@ -154,6 +171,15 @@ enum {
 	OPT_LEARN_THRESHOLD,
 	OPT_LEARN_FOR,
 	OPT_LEARN_STABLE,
+	OPT_ROTATE_SIZE,
+	OPT_ROTATE_AGE,
+	OPT_ROTATE_KEEP,
+	OPT_FSYNC,
+	OPT_CLIENT_BUFFER,
+	OPT_FUNCTION,
+	OPT_KIND,
+	OPT_ACTION,
+	OPT_SINCE,
 };
 
 /* Remove a flat directory of files we made. */
@@ -223,6 +249,11 @@ static int run_agent(int argc, char **argv, bool learn)
 		{ "default-profile", required_argument, NULL, OPT_DEFAULT },
 		{ "learn-dir", required_argument, NULL, OPT_LEARN_DIR },
 		{ "learn-threshold", required_argument, NULL, OPT_LEARN_THRESHOLD },
+		{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
+		{ "rotate-age", required_argument, NULL, OPT_ROTATE_AGE },
+		{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
+		{ "fsync", required_argument, NULL, OPT_FSYNC },
+		{ "client-buffer", required_argument, NULL, OPT_CLIENT_BUFFER },
 		{ "out", required_argument, NULL, 'o' },
 		{ "for", required_argument, NULL, OPT_LEARN_FOR },
 		{ "until-stable", required_argument, NULL, OPT_LEARN_STABLE },
@@ -243,7 +274,9 @@ static int run_agent(int argc, char **argv, bool learn)
 		.learn_dir = FNG_DEFAULT_LEARN_DIR,
 		.learn_threshold = FNG_LEARN_DIR_THRESHOLD,
 		.learn_cmd = learn,
+		.export = FNG_EXPORT_OPTS_DEFAULT,
 	};
+	uint64_t u;
 	const char **exports = calloc((size_t)argc + 1, sizeof(*exports));
 	const char **fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
 	static const char *default_fn_namespaces[] = { FNG_DEFAULT_FN_NAMESPACE };
@@ -372,8 +405,72 @@ static int run_agent(int argc, char **argv, bool learn)
 			o.default_profile = optarg;
 			break;
 		case OPT_METRICS:
-			ret = usage_error(cmd, "--metrics: this build has no metrics endpoint");
-			goto out;
+			if (metrics_check_addr(optarg)) {
+				ret = usage_error(
+					cmd,
+					"--metrics \"%s\": expected HOST:PORT, [IPV6]:PORT or "
+					":PORT with a numeric address, such as 127.0.0.1:9464",
+					optarg);
+				goto out;
+			}
+			o.metrics_addr = optarg;
+			break;
+		case OPT_ROTATE_SIZE:
+			if (parse_size(optarg, &o.export.rotate_size) ||
+			    (o.export.rotate_size && o.export.rotate_size < 4096)) {
+				ret = usage_error(
+					cmd,
+					"--rotate-size \"%s\": expected 0 or a size from 4K, "
+					"such as 64M",
+					optarg);
+				goto out;
+			}
+			break;
+		case OPT_ROTATE_AGE:
+			if (parse_duration_ns(optarg, &o.export.rotate_age_ns) ||
+			    (o.export.rotate_age_ns && o.export.rotate_age_ns < 1000000000ull)) {
+				ret = usage_error(
+					cmd,
+					"--rotate-age \"%s\": expected 0 or a duration from "
+					"1s, such as 1h",
+					optarg);
+				goto out;
+			}
+			break;
+		case OPT_ROTATE_KEEP:
+			if (parse_long(optarg, 0, 100000, &v)) {
+				ret = usage_error(
+					cmd,
+					"--rotate-keep \"%s\": expected a number from 0 to 100000",
+					optarg);
+				goto out;
+			}
+			o.export.keep = (unsigned)v;
+			break;
+		case OPT_FSYNC:
+			if (!strcmp(optarg, "always"))
+				o.export.fsync_ns = FNG_FSYNC_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				o.export.fsync_ns = 0;
+			else if (parse_duration_ns(optarg, &o.export.fsync_ns) ||
+				 !o.export.fsync_ns) {
+				ret = usage_error(cmd,
+						  "--fsync \"%s\": expected always, never or a "
+						  "duration such as 1s",
+						  optarg);
+				goto out;
+			}
+			break;
+		case OPT_CLIENT_BUFFER:
+			if (parse_size(optarg, &u) || u < 65536 || u > (1ull << 30)) {
+				ret = usage_error(
+					cmd,
+					"--client-buffer \"%s\": expected a size from 64K to 1G",
+					optarg);
+				goto out;
+			}
+			o.export.client_buffer = (size_t)u;
+			break;
 		case 'v':
 			log_set_level(FNG_LOG_DEBUG);
 			break;
@@ -451,18 +548,59 @@ static int cmd_learn(int argc, char **argv)
 static void help_events(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s events [--source file:PATH] [--follow] [--format json|text]\n"
+		"Usage: %s events [--source file:PATH|unix:PATH ...] [--follow] [--format json|text]\n"
+		"                 [--function GLOB] [--kind KINDS] [--action ACTIONS] [--since WHEN]\n"
 		"Print exported records: JSON lines (protobuf canonical JSON mapping) or aligned text.\n"
-		"Plain and gzip-compressed files are read alike.\n"
+		"Plain and gzip-compressed files (rotated segments) are read alike.\n"
 		"\n"
-		"  -s, --source SRC     file:PATH (default file:%s)\n"
-		"  -f, --follow         keep printing as records are appended\n"
+		"  -s, --source SRC     file:PATH, or unix:PATH (an agent's socket sink: records as\n"
+		"                       they come, until the agent stops); repeatable, read in order\n"
+		"                       (default file:%s)\n"
+		"  -f, --follow         keep printing as records are appended to the last file, across\n"
+		"                       rotations\n"
 		"      --format FMT     json (default) or text\n"
+		"      --function GLOB  violations (and summary lines) of functions whose name,\n"
+		"                       namespace/name or platform/namespace/name matches\n"
+		"      --kind KINDS     comma-separated: egress, file, exec, io_uring, syscall, summary,\n"
+		"                       agent\n"
+		"      --action ACTIONS comma-separated: alerted, denied, killed (violations only)\n"
+		"      --since WHEN     records from WHEN on: a duration back from now (10m) or a UTC\n"
+		"                       time (2026-12-01T03:00:00Z)\n"
 		"  -h, --help\n"
 		"\n"
 		"Example:\n"
-		"  %s events --source file:/tmp/fng.pb --format text\n",
-		prog, FNG_DEFAULT_EVENTS_FILE, prog);
+		"  %s events --source file:/tmp/fng.pb --format text\n"
+		"  %s events --source unix:/run/fnguard/events.sock --kind egress --action denied\n",
+		prog, FNG_DEFAULT_EVENTS_FILE, prog, prog);
+}
+
+/* "10m" (that long ago) or "2026-12-01T03:00:00[.123]Z" into ns since the epoch. */
+static int parse_since(const char *s, uint64_t *out)
+{
+	struct tm tm = { 0 };
+	uint64_t d, frac = 0, scale = 1000000000ull;
+	const char *p;
+
+	if (!parse_duration_ns(s, &d)) {
+		uint64_t now = clock_ns(CLOCK_REALTIME);
+
+		*out = d < now ? now - d : 1;
+		return 0;
+	}
+	p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -EINVAL;
+	if (*p == '.') {
+		while (*++p >= '0' && *p <= '9')
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(*p - '0') * scale;
+			}
+	}
+	if (strcmp(p, "Z"))
+		return -EINVAL;
+	*out = (uint64_t)timegm(&tm) * 1000000000ull + frac;
+	return 0;
 }
 
 static int cmd_events(int argc, char **argv)
@@ -471,16 +609,56 @@ static int cmd_events(int argc, char **argv)
 		{ "source", required_argument, NULL, 's' },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "function", required_argument, NULL, OPT_FUNCTION },
+		{ "kind", required_argument, NULL, OPT_KIND },
+		{ "action", required_argument, NULL, OPT_ACTION },
+		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct events_opts o = { .source = "file:" FNG_DEFAULT_EVENTS_FILE, .format = EVENTS_JSON };
-	int c, err;
+	static const char *const default_source[] = { "file:" FNG_DEFAULT_EVENTS_FILE };
+	const char **sources = calloc((size_t)argc + 1, sizeof(*sources));
+	struct events_opts o = { .format = EVENTS_JSON };
+	int c, err, ret = EXIT_USAGE;
 
+	if (!sources)
+		return EXIT_FAIL;
 	while ((c = getopt_long(argc, argv, "s:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
-			o.source = optarg;
+			sources[o.n_sources++] = optarg;
+			break;
+		case OPT_FUNCTION:
+			o.filter.function = optarg;
+			break;
+		case OPT_KIND:
+			if (events_parse_kinds(optarg, &o.filter.kinds)) {
+				usage_error(
+					"events",
+					"--kind \"%s\": expected a comma-separated list of egress, "
+					"file, exec, io_uring, syscall, summary, agent",
+					optarg);
+				goto out;
+			}
+			break;
+		case OPT_ACTION:
+			if (events_parse_actions(optarg, &o.filter.actions)) {
+				usage_error("events",
+					    "--action \"%s\": expected a comma-separated list of "
+					    "alerted, denied, killed",
+					    optarg);
+				goto out;
+			}
+			break;
+		case OPT_SINCE:
+			if (parse_since(optarg, &o.filter.since_unix_ns)) {
+				usage_error(
+					"events",
+					"--since \"%s\": expected a duration such as 10m or a UTC "
+					"time such as 2026-12-01T03:00:00Z",
+					optarg);
+				goto out;
+			}
 			break;
 		case 'f':
 			o.follow = true;
@@ -490,21 +668,33 @@ static int cmd_events(int argc, char **argv)
 				o.format = EVENTS_JSON;
 			else if (!strcmp(optarg, "text"))
 				o.format = EVENTS_TEXT;
-			else
-				return usage_error(
-					"events", "--format \"%s\": expected json or text", optarg);
+			else {
+				usage_error("events", "--format \"%s\": expected json or text",
+					    optarg);
+				goto out;
+			}
 			break;
 		case 'h':
 			help_events(stdout);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		default:
-			return usage_error("events", "bad option");
+			usage_error("events", "bad option");
+			goto out;
 		}
 	}
-	if (optind < argc)
-		return usage_error("events", "unexpected argument \"%s\"", argv[optind]);
+	if (optind < argc) {
+		usage_error("events", "unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	o.sources = o.n_sources ? sources : default_source;
+	if (!o.n_sources)
+		o.n_sources = 1;
 	err = events_run(&o);
-	return !err ? EXIT_OK : err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	ret = !err ? EXIT_OK : err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+out:
+	free(sources);
+	return ret;
 }
 
 /* ---- profile ---- */

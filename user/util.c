@@ -125,6 +125,20 @@ static int parse_scaled(const char *s, long *num, const char **unit)
 	return 0;
 }
 
+void format_ipv4(const uint8_t *addr, char *out)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = addr[i];
+
+		if (v >= 100)
+			*out++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*out++ = (char)('0' + v / 10 % 10);
+		*out++ = (char)('0' + v % 10);
+		*out++ = i < 3 ? '.' : '\0';
+	}
+}
+
 int parse_duration_ns(const char *s, uint64_t *out)
 {
 	static const struct {

@@ -34,6 +34,8 @@ void buf__free(struct fng_buf *b);
 int parse_long(const char *s, long min, long max, long *out);
 /* "500ms", "10s", "5m", "1h", or plain seconds. 0 or -EINVAL/-ERANGE. */
 int parse_duration_ns(const char *s, uint64_t *out);
+/* "a.b.c.d" of the 4 bytes at @addr into @out (at least 16 bytes). */
+void format_ipv4(const uint8_t *addr, char *out);
 /* "8M", "64K", "1G", or bytes. 0 or -EINVAL/-ERANGE. */
 int parse_size(const char *s, uint64_t *out);
 

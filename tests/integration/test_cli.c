@@ -217,7 +217,19 @@ static void test_exit_codes(void)
 	ASSERT_EQ(capture(&out, "%s status --control %s/nosuch.sock", E.bin, E.dir), 1,
 		  "status with no agent");
 	free(out);
-	ASSERT_EQ(capture(&out, "%s events --source unix:/x", E.bin), 2, "unsupported source");
+	ASSERT_EQ(capture(&out, "%s events --source kafka:x", E.bin), 2, "unsupported source");
+	ASSERT_TRUE(strstr(out, "expected file:PATH or unix:PATH"), "says what is expected");
+	free(out);
+	ASSERT_EQ(capture(&out, "%s events --source unix:%s/nosuch.sock", E.bin, E.dir), 1,
+		  "no agent on the socket");
+	ASSERT_TRUE(strstr(out, "nosuch.sock"), "names the socket");
+	free(out);
+	ASSERT_EQ(capture(&out, "%s run --metrics localhost:9464", E.bin), 2, "bad --metrics");
+	ASSERT_TRUE(strstr(out, "--metrics \"localhost:9464\""), "names the option and value");
+	free(out);
+	ASSERT_EQ(capture(&out, "%s run --fsync sometimes", E.bin), 2, "bad --fsync");
+	free(out);
+	ASSERT_EQ(capture(&out, "%s run --rotate-size 100", E.bin), 2, "too small --rotate-size");
 	free(out);
 	ASSERT_EQ(capture(&out, "%s events --source file:%s/nosuch.pb", E.bin, E.dir), 1,
 		  "missing events file");

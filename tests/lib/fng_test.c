@@ -209,8 +209,10 @@ int env__start_agent_cmd(struct fng_env *e, const char *cmd, const char *const *
 	argv[n++] = cmd;
 	argv[n++] = "--profiles";
 	argv[n++] = e->profiles;
-	argv[n++] = "--export";
-	argv[n++] = events_spec;
+	if (!e->no_file_sink) {
+		argv[n++] = "--export";
+		argv[n++] = events_spec;
+	}
 	argv[n++] = "--pin-dir";
 	argv[n++] = e->pin_dir;
 	argv[n++] = "--control";
@@ -311,6 +313,19 @@ char *env__status(const struct fng_env *e)
 		return NULL;
 	}
 	return b.p;
+}
+
+long long env__status_num(const struct fng_env *e, const char *key)
+{
+	char *st = env__status(e), needle[64], *p;
+	long long v = -1;
+
+	snprintf(needle, sizeof(needle), " %s=", key);
+	p = st ? strstr(st, needle) : NULL;
+	if (p)
+		v = atoll(p + strlen(needle));
+	free(st);
+	return v;
 }
 
 bool env__wait_status(const struct fng_env *e, const char *needle, int timeout_ms)

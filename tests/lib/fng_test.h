@@ -25,6 +25,7 @@ struct fng_env {
 	char profiles[PATH_MAX]; /* profiles directory */
 	char log[PATH_MAX];	 /* agent stdout+stderr */
 	pid_t agent;
+	bool no_file_sink; /* start agents without the file:events sink */
 };
 
 /*
@@ -51,6 +52,8 @@ void env__dump_log(const struct fng_env *e);
 
 /* The agent's status text; NULL if it does not answer. Free it. */
 char *env__status(const struct fng_env *e);
+/* The number after " @key=" in the agent's status; -1 when it does not answer or has none. */
+long long env__status_num(const struct fng_env *e, const char *key);
 /* Poll status until it contains @needle (true) or @timeout_ms passes (false). */
 bool env__wait_status(const struct fng_env *e, const char *needle, int timeout_ms);
 

@@ -64,6 +64,13 @@ int test__run_all(const struct test_case *tests, int n)
 	for (int i = 0; i < n; i++) {
 		struct timespec t0, t1;
 
+		const char *only = getenv("FNG_TEST_ONLY");
+
+		/* FNG_TEST_ONLY=name: run one test while working on it; the rest say so. */
+		if (only && *only && strcmp(only, tests[i].name)) {
+			printf("ok %d - %s # SKIP not FNG_TEST_ONLY\n", i + 1, tests[i].name);
+			continue;
+		}
 		cur_failed = false;
 		cur_skip[0] = '\0';
 		printf("# %s\n", tests[i].name);
