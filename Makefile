@@ -25,7 +25,7 @@ endif
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
 	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
-	runc containerd python3 nodejs libmicrohttpd-dev curl
+	runc containerd python3 nodejs libmicrohttpd-dev curl systemd
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -64,14 +64,14 @@ LIBS := -lbpf -lelf -lz -lprotobuf-c -lyaml -ljansson -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)/vmlinux -MMD -MP
 
-.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean
+.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean install
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fnguard $(HELPER_BINS)
 
 # Install missing Debian packages; a stamp keeps later builds from asking dpkg again.
 deps: $(BUILD)/.deps
-$(BUILD)/.deps: Makefile
+$(BUILD)/.deps: Makefile tests/deploy/package-lock.json
 	$(call msg,DEPS,$(DEB_PKGS))
 	$(Q)mkdir -p $(BUILD); \
 	missing=$$(for p in $(DEB_PKGS); do \
@@ -82,6 +82,10 @@ $(BUILD)/.deps: Makefile
 		export DEBIAN_FRONTEND=noninteractive; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+	$(Q)command -v npm >/dev/null || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq --no-install-recommends npm; }
+	@# The offline Kubernetes schema validator of the deploy tests, pinned by its lock file.
+	$(Q)cd tests/deploy && npm ci --no-audit --no-fund --loglevel=error
 	$(Q)touch $@
 
 # vmlinux.h from the running kernel's BTF; the committed copy serves hosts without BTF.
@@ -179,8 +183,15 @@ $(BUILD)/tests/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(PB_C) | $(GENERATED)
 	$(Q)$(CLANG) -g -O1 -std=gnu11 $(WARNINGS) $(INCLUDES) -D_GNU_SOURCE -DFNG_VERSION='"$(VERSION)"' \
 		-fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRCS) $(PB_C) $(LIBS)
 
+# The same agent under another version, for the upgrade test.
+$(BUILD)/tests/fnguard-next: $(USER_SRCS) $(PB_C) | $(GENERATED)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(filter-out -DFNG_VERSION=% -MMD -MP,$(USER_CFLAGS)) -DFNG_VERSION='"$(VERSION)+next"' \
+		-o $@ $(USER_SRCS) $(PB_C) $(LIBS)
+
 unit: $(UNIT_BINS)
-integration: $(INTEG_BINS) $(BUILD)/fnguard $(HELPER_BINS)
+integration: $(INTEG_BINS) $(BUILD)/fnguard $(HELPER_BINS) $(BUILD)/tests/fnguard-next
 fuzz: $(FUZZ_BINS)
 
 # Everything the machine allows; ends with "N passed, N failed".
@@ -192,6 +203,24 @@ demo: all
 
 bench: all $(BENCH_BINS)
 	$(Q)FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
+
+# The node agent on a bare-metal or faasd host: binary, systemd unit, default
+# options, a learning profile; configuration already there is kept.
+PREFIX ?= /usr/local
+install: $(BUILD)/fnguard
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(BUILD)/fnguard $(DESTDIR)$(PREFIX)/bin/fnguard
+	$(Q)install -d -m 0755 $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/fnguard/profiles \
+		$(DESTDIR)$(PREFIX)/share/fnguard/examples $(DESTDIR)$(PREFIX)/share/doc/fnguard
+	$(Q)sed 's|/usr/local/bin/fnguard|$(PREFIX)/bin/fnguard|' deploy/systemd/fnguard.service \
+		> $(DESTDIR)/etc/systemd/system/fnguard.service
+	$(Q)test -e $(DESTDIR)/etc/default/fnguard || \
+		install -D -m 0644 deploy/systemd/fnguard.default $(DESTDIR)/etc/default/fnguard
+	$(Q)test -n "$$(ls -A $(DESTDIR)/etc/fnguard/profiles)" || \
+		install -m 0644 deploy/systemd/learn-faasd.yaml $(DESTDIR)/etc/fnguard/profiles/
+	$(Q)cp -r examples/profiles $(DESTDIR)$(PREFIX)/share/fnguard/examples/
+	$(Q)install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/fnguard/README.md
+	$(Q)install -m 0644 deploy/README.md $(DESTDIR)$(PREFIX)/share/doc/fnguard/deploy.md
 
 FORMAT_SRCS := $(filter-out bpf/vmlinux/%,$(wildcard bpf/*.c bpf/*.h include/fnguard/*.h user/*.c user/*.h \
 	tests/*/*.c tests/*/*.h examples/demo/*.c))

@@ -2221,8 +2221,9 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 	exporter__stats(a->ex, xs);
 	buf__printf(out, "fnguard %s agent pid %d on node %s, up %llus\n", FNG_VERSION, getpid(),
 		    a->node, (unsigned long long)((now_unix() - a->start_unix_ns) / 1000000000ull));
-	buf__printf(out, "cgroup root: %s\npin dir: %s\nprofiles dir: %s\n", a->cg_root,
-		    a->ld->pin_dir, a->o->profiles_dir);
+	buf__printf(out, "cgroup root: %s\npin dir: %s\nprofiles dir: %s\nring buffer: %s\n",
+		    a->cg_root, a->ld->pin_dir, a->o->profiles_dir,
+		    a->ld->ring_adopted ? "adopted from the previous agent" : "new");
 	buf__puts(out, "enforcement:\n");
 	for (size_t i = 0; i < a->ld->n_points; i++)
 		buf__printf(out, "  %-16s %-12s %s\n", a->ld->points[i].point,

@@ -315,6 +315,44 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	btf__free(vmlinux);
 }
 
+#define STR_(x)	     #x
+#define STR(x)	     STR_(x)
+/* The ring buffer pinned a second time under a name that says its records' ABI. */
+#define RING_ABI_PIN "events_abi" STR(FNG_ABI_VERSION)
+
+/*
+ * Adopt the ring buffer a previous agent of the same record ABI pinned, when
+ * it has the size asked for: what its programs reported while no agent ran
+ * (after a crash, during a restart or an upgrade) is read and exported by
+ * this one. Otherwise this agent gets a ring of its own.
+ */
+static void adopt_ring(struct fng_loader *l, uint64_t size)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/maps/%s", l->pin_dir, RING_ABI_PIN) >=
+	    (int)sizeof(path))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_MAP_TYPE_RINGBUF ||
+	    info.max_entries != size) {
+		pr_info("the pinned ring buffer is not adopted: %u bytes, %llu asked for",
+			info.max_entries, (unsigned long long)size);
+	} else if (bpf_map__reuse_fd(l->skel->maps.events, fd)) {
+		pr_warn("adopt the pinned ring buffer: %s", strerror(errno));
+	} else {
+		l->ring_adopted = true;
+		pr_info("adopted the pinned ring buffer: what was reported while no agent ran "
+			"is exported now");
+	}
+	close(fd);
+}
+
 int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 {
 	struct fng_loader *l;
@@ -350,6 +388,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		       strerror(-err));
 		goto cleanup;
 	}
+	adopt_ring(l, opts->ringbuf_size);
 	{
 		struct fnguard_bpf *sk = l->skel;
 		struct prog_plan plan[] = {
@@ -535,6 +574,8 @@ int loader__pin(struct fng_loader *l)
 			continue;
 		err = pin_replace(NULL, map, dir, bpf_map__name(map));
 	}
+	if (!err)
+		err = pin_replace(NULL, l->skel->maps.events, dir, RING_ABI_PIN);
 	if (err)
 		pr_err("pin maps in \"%s\": %s", dir, strerror(-err));
 	return err;
