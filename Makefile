@@ -25,7 +25,8 @@ endif
 DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
 	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
-	runc containerd python3 nodejs libmicrohttpd-dev curl systemd
+	runc containerd python3 nodejs libmicrohttpd-dev curl systemd \
+	qemu-system-x86 busybox-static cpio
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -64,7 +65,8 @@ LIBS := -lbpf -lelf -lz -lprotobuf-c -lyaml -ljansson -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)/vmlinux -MMD -MP
 
-.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean install
+.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean install \
+	vmtest
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fnguard $(HELPER_BINS)
@@ -197,6 +199,10 @@ fuzz: $(FUZZ_BINS)
 # Everything the machine allows; ends with "N passed, N failed".
 test: all unit integration fuzz
 	$(Q)BUILD=$(BUILD) tests/run.sh
+
+# The kernel matrix under qemu (tests/vm/run.sh); `make test` runs it too.
+vmtest: all
+	$(Q)BUILD=$(BUILD) tests/vm/run.sh
 
 demo: all
 	$(Q)BUILD=$(BUILD) examples/demo/run.sh

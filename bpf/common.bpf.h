@@ -50,10 +50,25 @@ static __always_inline struct fng_cg_stats *rate_admit(__u64 cgid, bool *admit)
 	return st;
 }
 
-/* The profile of the current task's cgroup, or NULL: the one lookup everyone pays. */
-static __always_inline struct fng_cg_profile *current_profile(__u64 *cgid)
+/*
+ * The cgroup v2 id of the current task. BPF-LSM programs read it from the
+ * task (the same value: the id of the default hierarchy's cgroup's kernfs
+ * node): bpf_get_current_cgroup_id() is not among their helpers on 6.1.
+ */
+static __always_inline __u64 current_cgroup_id(bool lsm)
 {
-	*cgid = bpf_get_current_cgroup_id();
+	if (lsm) {
+		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+		return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	}
+	return bpf_get_current_cgroup_id();
+}
+
+/* The profile of the current task's cgroup, or NULL: the one lookup everyone pays. */
+static __always_inline struct fng_cg_profile *current_profile(__u64 *cgid, bool lsm)
+{
+	*cgid = current_cgroup_id(lsm);
 	return bpf_map_lookup_elem(&cg_profile, cgid);
 }
 

@@ -50,7 +50,7 @@ static __always_inline int open_exit(long ret, enum open_call call)
 	if (ret < 0)
 		return 0;
 	/* Only profiled cgroups go on: everyone else pays this one lookup. */
-	if (!current_profile(&cgid))
+	if (!current_profile(&cgid, false))
 		return 0;
 	task = bpf_get_current_task_btf();
 	file = fd_file(task, ret);

@@ -88,7 +88,7 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	__u8 need, pflags;
 	bool admit, ok;
 
-	p = current_profile(&cgid);
+	p = current_profile(&cgid, lsm);
 	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
 	prof = *p;
@@ -222,7 +222,7 @@ static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv,
 	__u8 pflags;
 	bool admit, fileless, ok;
 
-	p = current_profile(&cgid);
+	p = current_profile(&cgid, lsm);
 	if (!p || !(p->sections & FNG_SEC_EXEC))
 		return 0;
 	prof = *p;

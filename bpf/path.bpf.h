@@ -46,7 +46,9 @@ static __always_inline __u32 ns_tgid(struct task_struct *task)
 /* Is @name (in the output buffer at @off) the decimal form of @nr? */
 static __always_inline bool name_is_number(const char *buf, __u32 off, __u32 len, __u32 nr)
 {
-	char digits[10];
+	/* 16, and every index masked with 15: kernels before 6.2 lose the bounds
+	 * of a negated register (10 - n), and would refuse the stack access. */
+	char digits[16];
 	int n = 0;
 
 	if (len == 0 || len > 10)
@@ -63,7 +65,7 @@ static __always_inline bool name_is_number(const char *buf, __u32 off, __u32 len
 	for (int i = 0; i < 10; i++) {
 		if (i >= n)
 			break;
-		if (buf[(off + i) & (FNG_PATH_MAX - 1)] != digits[10 - n + i])
+		if (buf[(off + i) & (FNG_PATH_MAX - 1)] != digits[(10 - n + i) & 15])
 			return false;
 	}
 	return true;

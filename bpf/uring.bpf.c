@@ -24,7 +24,7 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 	__u8 op, act;
 	bool admit, open, net;
 
-	p = current_profile(&cgid);
+	p = current_profile(&cgid, false);
 	if (!p)
 		return 0;
 	prof = *p;
@@ -58,7 +58,10 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 			e->pad = 0;
 			e->pad2 = 0;
 			/* The request's own path (prepared in the kernel, not resolved). */
-			if (open && bpf_core_field_exists(req->cmd)) {
+			/* io_open is io_uring's private type: its filename field is not
+			 * there on every kernel (7.2 has none), so it is looked up, not assumed. */
+			if (open && bpf_core_field_exists(req->cmd) &&
+			    bpf_core_field_exists(struct io_open, filename)) {
 				struct io_open *o =
 					(void *)req + bpf_core_field_offset(struct io_kiocb, cmd);
 				const char *name = BPF_CORE_READ(o, filename, name);

@@ -73,6 +73,12 @@ for f in "$BUILD"/tests/fuzz/fuzz_*; do
 	rm -rf "$work"
 done
 
+# The kernel matrix: other kernels (and BPF-LSM) under qemu, where qemu is there
+# (make deps installs it); downloads are cached in tests/vm/cache.
+if [ "$(id -u)" = 0 ] && command -v qemu-system-x86_64 >/dev/null; then
+	run "vm/matrix" tests/vm/run.sh
+fi
+
 echo "# $skipped skipped"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

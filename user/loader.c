@@ -209,6 +209,19 @@ static bool btf_has(struct btf *vmlinux, const char *name, int kind)
 	return vmlinux && btf__find_by_name_kind(vmlinux, name, kind) > 0;
 }
 
+/* Does enum @type of the kernel's BTF have a member @name (a helper id, a map type)? */
+static bool btf_enum_has(struct btf *vmlinux, const char *type, const char *name)
+{
+	int id = vmlinux ? btf__find_by_name_kind(vmlinux, type, BTF_KIND_ENUM) : -1;
+	const struct btf_type *t = id > 0 ? btf__type_by_id(vmlinux, id) : NULL;
+	const struct btf_enum *e = t ? btf_enum(t) : NULL;
+
+	for (int i = 0; t && i < btf_vlen(t); i++)
+		if (!strcmp(btf__name_by_offset(vmlinux, e[i].name_off), name))
+			return true;
+	return false;
+}
+
 /* Does tracefs list syscall tracepoint @name? */
 static bool tracepoint_exists(const char *category, const char *name)
 {
@@ -247,7 +260,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, uring;
+	bool lsm_file, lsm_exec, uring, task_helpers;
 	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
 						"sys_exit_openat2", "sys_exit_creat",
 						"sys_exit_open_by_handle_at" };
@@ -267,11 +280,28 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			!lsm_file ? "file opens" : "", !lsm_file && !lsm_exec ? " and " : "",
 			!lsm_exec ? "exec" : "", !lsm_file ? why_file : why_exec);
 	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	/*
+	 * File, exec and io_uring judgement, and the runtime's setup marks, need
+	 * task storage and bpf_get_current_task_btf() (5.11) and bpf_task_pt_regs()
+	 * (5.15). Without them (5.10) only egress is enforced, and the agent says so.
+	 */
+	task_helpers = btf_enum_has(vmlinux, "bpf_map_type", "BPF_MAP_TYPE_TASK_STORAGE") &&
+		       btf_enum_has(vmlinux, "bpf_func_id", "BPF_FUNC_get_current_task_btf") &&
+		       btf_enum_has(vmlinux, "bpf_func_id", "BPF_FUNC_task_pt_regs");
+	if (!task_helpers) {
+		pr_warn("this kernel lacks task storage, bpf_get_current_task_btf() or "
+			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
+		lsm_file = lsm_exec = uring = false;
+		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		struct bpf_program *p = plan[i].prog;
 
-		if (p == sk->progs.lsm_file_open)
+		if (!task_helpers)
+			plan[i].load = plan[i].cgroup || p == sk->progs.cg_mkdir ||
+				       p == sk->progs.cg_rmdir;
+		else if (p == sk->progs.lsm_file_open)
 			plan[i].load = lsm_file;
 		else if (p == sk->progs.lsm_bprm_check)
 			plan[i].load = lsm_exec;
@@ -284,7 +314,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		for (size_t k = 0; k < ARRAY_SIZE(open_progs); k++) {
 			if (p != open_progs[k])
 				continue;
-			plan[i].load = !lsm_file && tracepoint_exists("syscalls", open_tps[k]);
+			plan[i].load = task_helpers && !lsm_file &&
+				       tracepoint_exists("syscalls", open_tps[k]);
 			plan[i].lazy = true;
 		}
 		bpf_program__set_autoload(p, plan[i].load);
@@ -294,6 +325,15 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect6");
 	add_point(l, "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg4");
 	add_point(l, "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg6");
+	if (!task_helpers) {
+		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
+
+		add_point(l, "file.open", FNGUARD__V1__MECHANISM__NONE, why);
+		add_point(l, "exec", FNGUARD__V1__MECHANISM__NONE, why);
+		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE, why);
+		btf__free(vmlinux);
+		return;
+	}
 	if (lsm_file)
 		add_point(l, "file.open", FNGUARD__V1__MECHANISM__LSM, "lsm/file_open");
 	else
@@ -315,10 +355,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	btf__free(vmlinux);
 }
 
-#define STR_(x)	     #x
-#define STR(x)	     STR_(x)
+#define STR_(x)		  #x
+#define STR(x)		  STR_(x)
 /* The ring buffer pinned a second time under a name that says its records' ABI. */
-#define RING_ABI_PIN "events_abi" STR(FNG_ABI_VERSION)
+#define RING_ABI_PIN	  "events_abi" STR(FNG_ABI_VERSION)
+#define VERIFIER_LOG_SIZE (16u << 20)
 
 /*
  * Adopt the ring buffer a previous agent of the same record ABI pinned, when
@@ -353,6 +394,24 @@ static void adopt_ring(struct fng_loader *l, uint64_t size)
 	close(fd);
 }
 
+/* The last @lines lines of the verifier's log, one message each: the reason is at the end. */
+static void log_verifier_tail(const char *log, int lines)
+{
+	const char *p = log + strlen(log);
+
+	while (p > log && lines >= 0)
+		if (*--p == '\n')
+			lines--;
+	pr_debug("the end of the verifier's account of the program it refused:");
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		if (n)
+			pr_debug("  %.*s", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
 int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 {
 	struct fng_loader *l;
@@ -374,7 +433,18 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		return -ENOMEM;
 	strlcpy_ok(l->pin_dir, opts->pin_dir, sizeof(l->pin_dir));
 
-	l->skel = fnguard_bpf__open();
+	{
+		/* With -v, room for the verifier's whole account of a program it refuses;
+		 * its end, where the reason is, is logged line by line on failure. */
+		LIBBPF_OPTS(bpf_object_open_opts, oo);
+
+		if (log_level() >= FNG_LOG_DEBUG) {
+			l->verifier_log = malloc(VERIFIER_LOG_SIZE);
+			oo.kernel_log_buf = l->verifier_log;
+			oo.kernel_log_size = l->verifier_log ? VERIFIER_LOG_SIZE : 0;
+		}
+		l->skel = fnguard_bpf__open_opts(&oo);
+	}
 	if (!l->skel) {
 		err = -errno;
 		pr_err("open BPF object: %s", strerror(-err));
@@ -424,6 +494,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 
 		plan_programs(l, plan, ARRAY_SIZE(plan), opts->no_lsm);
 		err = fnguard_bpf__load(sk);
+		if (err && l->verifier_log && l->verifier_log[0])
+			log_verifier_tail(l->verifier_log, 40);
 		if (err) {
 			pr_err("load BPF programs: %s (run with -v to see the verifier's account)",
 			       strerror(-err));
@@ -570,7 +642,8 @@ int loader__pin(struct fng_loader *l)
 	{
 		if (err)
 			break;
-		if (bpf_map__is_internal(map))
+		/* internal maps, and maps this kernel could not have (not created) */
+		if (bpf_map__is_internal(map) || bpf_map__fd(map) < 0)
 			continue;
 		err = pin_replace(NULL, map, dir, bpf_map__name(map));
 	}
@@ -588,6 +661,7 @@ void loader__free(struct fng_loader *l)
 	/* Links were unpinned from their temporary names; destroying our
 	 * handles leaves the pinned copies attached. */
 	fnguard_bpf__destroy(l->skel);
+	free(l->verifier_log);
 	free(l);
 }
 

@@ -36,7 +36,8 @@ struct fng_point {
 struct fng_loader {
 	struct fnguard_bpf *skel;
 	char pin_dir[PATH_MAX];
-	bool ring_adopted; /* the ring buffer is the one a previous agent pinned */
+	bool ring_adopted;  /* the ring buffer is the one a previous agent pinned */
+	char *verifier_log; /* with -v: the verifier's account of a refused program */
 	size_t n_points;
 	struct fng_point points[FNG_MAX_POINTS];
 	size_t n_links;

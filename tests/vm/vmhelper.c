@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The guest side's hands, linked statically: one program that tries one
+ * thing and says what happened, so that the suite (a busybox shell script)
+ * can judge it. Also reports the suite's result to qemu through the
+ * isa-debug-exit port (the cloud kernels have no /dev/port).
+ *   vmhelper connect ADDR PORT   "ok" or the errno name
+ *   vmhelper open PATH           "ok" or the errno name, then "alive"
+ *   vmhelper exec PATH [ARG...]  the errno name when execv fails
+ *   vmhelper listen ADDR PORT    accept connections forever
+ *   vmhelper true                exit 0
+ *   vmhelper outb CODE           write CODE to port 0xf4 (qemu exits)
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/io.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *errname(int e)
+{
+	switch (e) {
+	case EPERM:
+		return "EPERM";
+	case EACCES:
+		return "EACCES";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	case ENOENT:
+		return "ENOENT";
+	case ENETUNREACH:
+		return "ENETUNREACH";
+	}
+	return strerror(e);
+}
+
+static int sockaddr_of(const char *addr, const char *port, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((unsigned short)atoi(port));
+	return inet_pton(AF_INET, addr, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sa;
+	int fd;
+
+	if (argc >= 4 && !strcmp(argv[1], "connect")) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (sockaddr_of(argv[2], argv[3], &sa) ||
+		    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+			printf("%s\n", errname(errno));
+			return 1;
+		}
+		printf("ok\n");
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "open")) {
+		fd = open(argv[2], O_RDONLY);
+		printf("%s\n", fd >= 0 ? "ok" : errname(errno));
+		fflush(stdout);
+		printf("alive\n");
+		return fd >= 0 ? 0 : 1;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "exec")) {
+		execv(argv[2], argv + 2);
+		printf("%s\n", errname(errno));
+		return 1;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "listen")) {
+		int one = 1;
+
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (sockaddr_of(argv[2], argv[3], &sa) ||
+		    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 16))
+			return 1;
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+
+			if (c >= 0)
+				close(c);
+		}
+	}
+	if (argc >= 2 && !strcmp(argv[1], "true"))
+		return 0;
+	if (argc >= 3 && !strcmp(argv[1], "outb")) {
+		if (ioperm(0xf4, 1, 1))
+			return 1;
+		outb((unsigned char)atoi(argv[2]), 0xf4);
+		return 0;
+	}
+	fprintf(stderr, "usage: vmhelper connect|open|exec|listen|true|outb ...\n");
+	return 2;
+}
