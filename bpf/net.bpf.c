@@ -11,10 +11,15 @@
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 #include "common.bpf.h"
 
 #define SOCK_STREAM 1
+#define SOCK_RAW    3
+#define AF_INET	    2
+#define AF_INET6    10
+#define AF_PACKET   17
 
 static __always_inline bool ports_allow(const struct fng_net_val *val, __u16 port, __u8 proto)
 {
@@ -145,4 +150,51 @@ int net_sendmsg6(struct bpf_sock_addr *ctx)
 
 	load_ip6(ctx, ip6);
 	return egress_judge(ctx, 0, ip6, FNG_HOOK_SENDMSG6);
+}
+
+/*
+ * Socket creation: raw IP and packet sockets go around the connect and
+ * sendmsg hooks (they have no port and can forge any packet), so a function
+ * whose profile restricts egress may create them only when an egress rule
+ * names them (protocol: raw or packet). True: allowed.
+ */
+static __always_inline bool socket_judge(__u32 family, __u8 proto, __u8 need, __u8 hook, bool lsm)
+{
+	struct fng_cg_profile prof, *p;
+	struct fng_net_key key;
+	__u64 cgid;
+
+	p = current_profile(&cgid, lsm);
+	if (!p || !(p->sections & FNG_SEC_EGRESS))
+		return true;
+	prof = *p;
+	if (prof.allow & need)
+		return true;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.family = family == AF_INET ? FNG_FAMILY_V4 : family == AF_INET6 ? FNG_FAMILY_V6 : 0;
+	report(cgid, &prof, &key, 0, proto, hook);
+	return prof.mode != FNG_MODE_ENFORCE;
+}
+
+/* Raw IP sockets (the hook runs for AF_INET and AF_INET6 only). 0 fails socket() with EPERM. */
+SEC("cgroup/sock_create")
+int net_sock_create(struct bpf_sock *sk)
+{
+	if (sk->type != SOCK_RAW)
+		return 1;
+	return socket_judge(sk->family, FNG_PROTO_RAW, FNG_ALLOW_RAW, FNG_HOOK_SOCK_CREATE, false);
+}
+
+/*
+ * Packet sockets: no cgroup hook sees their creation, so they are judged
+ * where BPF-LSM works, and not at all elsewhere (the agent reports NONE).
+ */
+SEC("lsm/socket_create")
+int BPF_PROG(lsm_socket_create, int family, int type, int protocol, int kern, int ret)
+{
+	if (ret || kern || family != AF_PACKET)
+		return ret;
+	return socket_judge(family, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, FNG_HOOK_LSM_SOCKET, true)
+		       ? 0
+		       : -1 /* -EPERM */;
 }

@@ -1785,16 +1785,21 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
 		   FNGUARD__V1__KIND__EGRESS, FNGUARD__V1__MECHANISM__CGROUP_HOOK);
-	if (e->family == FNG_FAMILY_V4)
+	if (e->protos == FNG_PROTO_RAW || e->protos == FNG_PROTO_PACKET)
+		addr[0] = '\0'; /* judged at socket creation: no destination yet */
+	else if (e->family == FNG_FAMILY_V4)
 		format_ipv4(e->addr, addr); /* glibc's inet_ntop goes through sprintf */
 	else
 		inet_ntop(AF_INET6, e->addr, addr, sizeof(addr));
 	eg.address = addr;
 	eg.port = e->port;
-	eg.protocol = e->protos == FNG_PROTO_TCP ? FNGUARD__V1__PROTOCOL__TCP
-						 : FNGUARD__V1__PROTOCOL__UDP;
-	eg.family =
-		e->family == FNG_FAMILY_V4 ? FNGUARD__V1__FAMILY__IPV4 : FNGUARD__V1__FAMILY__IPV6;
+	eg.protocol = e->protos == FNG_PROTO_TCP   ? FNGUARD__V1__PROTOCOL__TCP
+		      : e->protos == FNG_PROTO_UDP ? FNGUARD__V1__PROTOCOL__UDP
+		      : e->protos == FNG_PROTO_RAW ? FNGUARD__V1__PROTOCOL__RAW
+						   : FNGUARD__V1__PROTOCOL__PACKET;
+	eg.family = e->family == FNG_FAMILY_V4	 ? FNGUARD__V1__FAMILY__IPV4
+		    : e->family == FNG_FAMILY_V6 ? FNGUARD__V1__FAMILY__IPV6
+						 : FNGUARD__V1__FAMILY__FAMILY_UNSPECIFIED;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
 	x.v.egress = &eg;
 	emit_violation(a, &x);

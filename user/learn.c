@@ -304,6 +304,12 @@ int learnset__add_egress(struct learnset *ls, uint8_t family, const uint8_t addr
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct eg_key k;
 
+	if (ls && (proto == FNG_PROTO_RAW || proto == FNG_PROTO_PACKET)) {
+		/* a raw or packet socket was created: a rule naming the kind, no destination */
+		memset(&k, 0, sizeof(k));
+		k.protos = proto;
+		return eg_add(ls, &k, false, t_unix_ns);
+	}
 	if (!ls || !addr || (family != FNG_FAMILY_V4 && family != FNG_FAMILY_V6) ||
 	    (proto != FNG_PROTO_TCP && proto != FNG_PROTO_UDP))
 		return -EINVAL;

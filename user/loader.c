@@ -260,7 +260,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, uring, task_helpers;
+	bool lsm_file, lsm_exec, lsm_socket, uring, task_helpers;
 	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
 						"sys_exit_openat2", "sys_exit_creat",
 						"sys_exit_open_by_handle_at" };
@@ -279,6 +279,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		pr_info("BPF-LSM not used for %s%s%s: %s; using tracepoints and SIGKILL instead",
 			!lsm_file ? "file opens" : "", !lsm_file && !lsm_exec ? " and " : "",
 			!lsm_exec ? "exec" : "", !lsm_file ? why_file : why_exec);
+	lsm_socket = !force_fallback && lsm_file &&
+		     probe_lsm("socket_create", why_file, sizeof(why_file)) == 0;
 	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
 	/*
 	 * File, exec and io_uring judgement, and the runtime's setup marks, need
@@ -291,7 +293,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	if (!task_helpers) {
 		pr_warn("this kernel lacks task storage, bpf_get_current_task_btf() or "
 			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
-		lsm_file = lsm_exec = uring = false;
+		lsm_file = lsm_exec = lsm_socket = uring = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 	}
 
@@ -303,6 +305,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 				       p == sk->progs.cg_rmdir;
 		else if (p == sk->progs.lsm_file_open)
 			plan[i].load = lsm_file;
+		else if (p == sk->progs.lsm_socket_create)
+			plan[i].load = lsm_socket;
 		else if (p == sk->progs.lsm_bprm_check)
 			plan[i].load = lsm_exec;
 		else if (p == sk->progs.exec_sched)
@@ -325,6 +329,12 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect6");
 	add_point(l, "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg4");
 	add_point(l, "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg6");
+	add_point(l, "socket.raw", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sock_create");
+	if (lsm_socket)
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__LSM, "lsm/socket_create");
+	else
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__NONE,
+			  "no hook sees packet sockets created without BPF-LSM");
 	if (!task_helpers) {
 		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
 
@@ -474,6 +484,11 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			{ .prog = sk->progs.net_sendmsg6,
 			  .link = &sk->links.net_sendmsg6,
 			  .cgroup = true },
+			{ .prog = sk->progs.net_sock_create,
+			  .link = &sk->links.net_sock_create,
+			  .cgroup = true },
+			{ .prog = sk->progs.lsm_socket_create,
+			  .link = &sk->links.lsm_socket_create },
 			{ .prog = sk->progs.cg_mkdir, .link = &sk->links.cg_mkdir },
 			{ .prog = sk->progs.cg_rmdir, .link = &sk->links.cg_rmdir },
 			{ .prog = sk->progs.cg_attach, .link = &sk->links.cg_attach },

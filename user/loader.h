@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
-#define FNG_MAX_POINTS	    8
+#define FNG_MAX_POINTS	    12
 #define FNG_MAX_LINKS	    24
 
 struct fng_loader_opts {

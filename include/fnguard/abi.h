@@ -62,6 +62,8 @@
 
 /* Things a profile allows that are otherwise violations (fng_cg_profile.allow). */
 #define FNG_ALLOW_IO_URING (1u << 0)
+#define FNG_ALLOW_RAW	   (1u << 1) /* an egress rule names protocol: raw */
+#define FNG_ALLOW_PACKET   (1u << 2) /* an egress rule names protocol: packet */
 
 /* What a cgroup is (fng_cg_profile.flags). */
 #define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
@@ -78,8 +80,11 @@
 #define FNG_PATH_INTERNAL    (1u << 3) /* on a kernel-internal mount (pipe, socket, memfd) */
 
 /* Protocol bits in a port range (fng_port_range.protos). */
-#define FNG_PROTO_TCP (1u << 0)
-#define FNG_PROTO_UDP (1u << 1)
+#define FNG_PROTO_TCP	 (1u << 0)
+#define FNG_PROTO_UDP	 (1u << 1)
+/* Socket kinds judged at creation (cgroup/sock_create); the same bits as the profile's. */
+#define FNG_PROTO_RAW	 (1u << 2) /* raw IP (SOCK_RAW of AF_INET or AF_INET6) */
+#define FNG_PROTO_PACKET (1u << 3) /* AF_PACKET */
 
 /* Address families as carried in keys and events: the IP version. */
 #define FNG_FAMILY_V4 4
@@ -90,11 +95,13 @@
 #define FNG_HOOK_CONNECT6     2
 #define FNG_HOOK_SENDMSG4     3
 #define FNG_HOOK_SENDMSG6     4
-#define FNG_HOOK_OPEN_EXIT    5 /* syscall exit tracepoint of the open family */
-#define FNG_HOOK_LSM_FILE     6 /* lsm/file_open */
-#define FNG_HOOK_EXEC_TP      7 /* sched_process_exec */
-#define FNG_HOOK_LSM_BPRM     8 /* lsm/bprm_check_security */
-#define FNG_HOOK_URING_SUBMIT 9 /* io_uring_submit_req */
+#define FNG_HOOK_OPEN_EXIT    5	 /* syscall exit tracepoint of the open family */
+#define FNG_HOOK_LSM_FILE     6	 /* lsm/file_open */
+#define FNG_HOOK_EXEC_TP      7	 /* sched_process_exec */
+#define FNG_HOOK_LSM_BPRM     8	 /* lsm/bprm_check_security */
+#define FNG_HOOK_URING_SUBMIT 9	 /* io_uring_submit_req */
+#define FNG_HOOK_SOCK_CREATE  10 /* cgroup/sock_create */
+#define FNG_HOOK_LSM_SOCKET   11 /* lsm/socket_create */
 
 /* Indexes of the BPF-side error counters (map bpf_errs). */
 #define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
@@ -205,8 +212,8 @@ struct fng_egress_event {
 	__u32 ruleset; /* rule set in force when the program decided */
 	__u8 action;   /* FNG_ACT_* */
 	__u8 mode;     /* FNG_MODE_* */
-	__u8 family;   /* FNG_FAMILY_*: 4 for IPv4-mapped IPv6 destinations */
-	__u8 protos;   /* FNG_PROTO_TCP or FNG_PROTO_UDP */
+	__u8 family;   /* FNG_FAMILY_*: 4 for IPv4-mapped IPv6 destinations; 0 for packet */
+	__u8 protos;   /* FNG_PROTO_TCP, _UDP, or at creation _RAW or _PACKET */
 	__u16 port;    /* destination port, host order */
 	__u8 hook;     /* FNG_HOOK_* */
 	__u8 pad;

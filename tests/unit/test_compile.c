@@ -432,6 +432,39 @@ static void runtime_base_include_and_io_uring_allowance(void **state)
 	profile_set__clear(&set);
 }
 
+/* Raw and packet sockets: allowed at creation only when a rule names them; no map entry. */
+static void raw_and_packet_rules_become_allow_bits(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_compiled c;
+	struct fng_diag d;
+
+	assert_int_equal(compile_yaml(HEADER "  egress:\n"
+					     "    - to: 10.0.0.0/8\n"
+					     "      protocol: tcp\n"
+					     "    - protocol: raw\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, FNG_ALLOW_RAW);
+	assert_int_equal(c.n_net, 1);
+	compiled__free(&c);
+	profile_set__clear(&set);
+	assert_int_equal(compile_yaml(HEADER "  egress:\n"
+					     "    - protocol: packet\n"
+					     "    - protocol: raw\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, FNG_ALLOW_RAW | FNG_ALLOW_PACKET);
+	assert_int_equal(compiled__cg_value(&c, FNG_MODE_ENFORCE).allow,
+			 FNG_ALLOW_RAW | FNG_ALLOW_PACKET);
+	compiled__free(&c);
+	profile_set__clear(&set);
+	assert_int_equal(compile_yaml(HEADER "  egress: []\n", &set, &c, &d), 0);
+	assert_int_equal(c.allow, 0);
+	compiled__free(&c);
+	profile_set__clear(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +480,7 @@ int main(void)
 		cmocka_unit_test(path_rules_become_exact_and_prefix_keys),
 		cmocka_unit_test(root_rules_and_long_paths),
 		cmocka_unit_test(runtime_base_include_and_io_uring_allowance),
+		cmocka_unit_test(raw_and_packet_rules_become_allow_bits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -648,6 +648,28 @@ static void test_port_zero_is_left_out_and_said(void **state)
 	learnset__free(ls);
 }
 
+/* A raw or packet socket the function created becomes a rule naming the kind. */
+static void test_raw_and_packet_sockets_are_learned(void **state)
+{
+	static const uint8_t none[16];
+	struct learnset *ls = learnset__new();
+	struct fng_buf y = { 0 };
+	struct fng_profile *p;
+
+	assert_int_equal(learnset__add_egress(ls, FNG_FAMILY_V4, none, 0, FNG_PROTO_RAW, T0), 1);
+	assert_int_equal(learnset__add_egress(ls, FNG_FAMILY_V6, none, 0, FNG_PROTO_RAW, T1), 0);
+	assert_int_equal(learnset__add_egress(ls, 0, none, 0, FNG_PROTO_PACKET, T1), 1);
+	p = check_profile(ls, &gen_plain, NULL, &y);
+	assert_int_equal(p->n_egress, 2);
+	assert_int_equal(p->egress[0].protos | p->egress[1].protos, FNG_RULE_RAW | FNG_RULE_PACKET);
+	assert_false(p->egress[0].has_to || p->egress[1].has_to);
+	assert_contains(y.p, "protocol: raw");
+	assert_contains(y.p, "protocol: packet");
+	profile__free(p);
+	buf__free(&y);
+	learnset__free(ls);
+}
+
 static void test_syscalls_listed_only_when_seen(void **state)
 {
 	struct learnset *ls = learnset__new();
@@ -1069,6 +1091,7 @@ int main(void)
 		cmocka_unit_test(test_egress_over_16_ranges_is_widened),
 		cmocka_unit_test(test_ipv6_and_ipv4_mapped_destinations),
 		cmocka_unit_test(test_port_zero_is_left_out_and_said),
+		cmocka_unit_test(test_raw_and_packet_sockets_are_learned),
 		cmocka_unit_test(test_syscalls_listed_only_when_seen),
 		cmocka_unit_test(test_merge_of_seeded_sets_equals_the_generalised_union),
 		cmocka_unit_test(test_merge_with_itself_is_itself),

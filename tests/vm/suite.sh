@@ -100,6 +100,13 @@ fi
 
 expect connect_allowed "ok status 0" /vmhelper connect 127.0.0.1 8080
 expect connect_denied "EPERM status 1" /vmhelper connect 127.0.0.1 9090
+expect raw_socket_denied "EPERM status 1" /vmhelper socket raw
+if [ $lsm_on = 1 ] && [ $egress_only = 0 ]; then
+	expect packet_socket_denied_lsm "EPERM status 1" /vmhelper socket packet
+else
+	grep -qE '^ +socket\.packet +NONE' /status.txt && result packet_socket_not_judged_said pass "" ||
+		result packet_socket_not_judged_said fail "$(grep socket.packet /status.txt)"
+fi
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
 if [ $egress_only = 1 ]; then
@@ -129,6 +136,12 @@ for kind in FILE EXEC; do
 done
 grep '"kind":"EGRESS"' /events.json | grep '"action":"DENIED"' | grep -q '"port":9090' &&
 	result record_egress_denied pass "" || result record_egress_denied fail ""
+grep -q '"protocol":"RAW"' /events.json && result record_raw_socket pass "" ||
+	result record_raw_socket fail ""
+if [ $lsm_on = 1 ] && [ $egress_only = 0 ]; then
+	grep -q '"protocol":"PACKET"' /events.json && result record_packet_socket pass "" ||
+		result record_packet_socket fail ""
+fi
 grep -q '"/allowed"' /events.json && result allowed_open_not_recorded fail "" ||
 	result allowed_open_not_recorded pass ""
 done_

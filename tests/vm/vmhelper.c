@@ -7,6 +7,7 @@
  *   vmhelper connect ADDR PORT   "ok" or the errno name
  *   vmhelper open PATH           "ok" or the errno name, then "alive"
  *   vmhelper exec PATH [ARG...]  the errno name when execv fails
+ *   vmhelper socket raw|packet   create one: "ok" or the errno name
  *   vmhelper listen ADDR PORT    accept connections forever
  *   vmhelper true                exit 0
  *   vmhelper outb CODE           write CODE to port 0xf4 (qemu exits)
@@ -73,6 +74,12 @@ int main(int argc, char **argv)
 		execv(argv[2], argv + 2);
 		printf("%s\n", errname(errno));
 		return 1;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "socket")) {
+		fd = !strcmp(argv[2], "packet") ? socket(17 /* AF_PACKET */, SOCK_RAW, htons(3))
+						: socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		printf("%s\n", fd >= 0 ? "ok" : errname(errno));
+		return fd >= 0 ? 0 : 1;
 	}
 	if (argc >= 4 && !strcmp(argv[1], "listen")) {
 		int one = 1;
