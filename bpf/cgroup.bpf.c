@@ -127,12 +127,66 @@ int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct
 	return 0;
 }
 
+/*
+ * Fallback integrity: without BPF-LSM a denied open kills the opener, which
+ * only keeps the file from the function if no other process holds the same
+ * file table. A new process sharing its parent's (clone(CLONE_FILES)
+ * without CLONE_THREAD) is therefore a violation where the profile
+ * restricts files, unless it says syscalls: [clone_files]; in enforce mode
+ * the caller is killed before it returns from clone(). @child is not yet
+ * running.
+ */
+static __always_inline void clone_files_judge(struct task_struct *parent, struct task_struct *child)
+{
+	struct fng_cg_profile prof, *p;
+	struct fng_syscall_event *e;
+	struct fng_cg_stats *st;
+	__u64 cgid;
+	bool admit;
+
+	if (BPF_CORE_READ(child, files) != BPF_CORE_READ(parent, files) ||
+	    BPF_CORE_READ(child, tgid) == BPF_CORE_READ(parent, tgid))
+		return;
+	p = current_profile(&cgid, false);
+	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)) ||
+	    (p->allow & FNG_ALLOW_CLONE_FILES))
+		return;
+	prof = *p;
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			if (st)
+				__sync_fetch_and_add(&st->dropped, 1);
+		} else {
+			fill_hdr(&e->hdr, FNG_EV_SYSCALL, sizeof(*e), cgid);
+			fill_proc(&e->proc);
+			e->ruleset = prof.ruleset;
+			e->mode = prof.mode;
+			e->action =
+				prof.mode == FNG_MODE_ENFORCE ? FNG_ACT_KILLED : FNG_ACT_ALERTED;
+			e->hook = FNG_HOOK_FORK;
+			e->pad = 0;
+			__builtin_memset(e->name, 0, sizeof(e->name));
+			__builtin_memcpy(e->name, "clone(CLONE_FILES)",
+					 sizeof("clone(CLONE_FILES)"));
+			bpf_ringbuf_submit(e, 0);
+			if (st)
+				__sync_fetch_and_add(&st->emitted, 1);
+		}
+	}
+	if (prof.mode == FNG_MODE_ENFORCE)
+		kill_current();
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct setup_task *s = bpf_task_storage_get(&setup_tasks, parent, 0, 0);
 	__u64 cg;
 
+	if (files_by_signal)
+		clone_files_judge(parent, child);
 	if (s) {
 		mark_setup(child, s->mnt_ns);
 		return 0;

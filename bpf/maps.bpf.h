@@ -143,5 +143,7 @@ struct {
 /* Token bucket per cgroup: one record per rl_interval_ns, bursts of rl_tau_ns / rl_interval_ns + 1. 0: no limit. */
 const volatile __u64 rl_interval_ns __weak = 0;
 const volatile __u64 rl_tau_ns __weak = 0;
+/* File opens are enforced by killing the opener (no BPF-LSM): set by the loader. */
+const volatile bool files_by_signal __weak = false;
 
 #endif /* FNG_MAPS_BPF_H */

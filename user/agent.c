@@ -1918,6 +1918,25 @@ static void handle_uring(struct agent *a, const struct fng_uring_event *e)
 		learn_noted(a, lf, learnset__add_syscall(lf->ls, "io_uring", x.v.time_unix_nano));
 }
 
+static void handle_syscall(struct agent *a, const struct fng_syscall_event *e)
+{
+	Fnguard__V1__Syscall sc = FNGUARD__V1__SYSCALL__INIT;
+	char name[FNG_SYSCALL_NAME_MAX];
+	struct learn_fn *lf;
+	struct vrec x;
+
+	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
+		   FNGUARD__V1__KIND__SYSCALL, FNGUARD__V1__MECHANISM__SIGNAL);
+	copy_path(name, sizeof(name), e->name, sizeof(e->name));
+	sc.name = name;
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_SYSCALL;
+	x.v.syscall = &sc;
+	emit_violation(a, &x);
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && !strcmp(name, "clone(CLONE_FILES)"))
+		learn_noted(a, lf,
+			    learnset__add_syscall(lf->ls, "clone_files", x.v.time_unix_nano));
+}
+
 static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
 {
 	char path[FNG_CG_PATH_MAX];
@@ -1989,6 +2008,11 @@ static void handle_record(struct agent *a, void *data, size_t size)
 		if (h->size < sizeof(struct fng_uring_event))
 			break;
 		handle_uring(a, data);
+		return;
+	case FNG_EV_SYSCALL:
+		if (h->size < sizeof(struct fng_syscall_event))
+			break;
+		handle_syscall(a, data);
 		return;
 	case FNG_EV_CG_MKDIR:
 	case FNG_EV_CG_RMDIR:

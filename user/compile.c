@@ -395,6 +395,8 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 	for (size_t i = 0; i < p->syscalls.n; i++)
 		if (!strcmp(p->syscalls.v[i], "io_uring"))
 			c.allow |= FNG_ALLOW_IO_URING;
+		else if (!strcmp(p->syscalls.v[i], "clone_files"))
+			c.allow |= FNG_ALLOW_CLONE_FILES;
 	/* Raw and packet sockets are judged when created: a rule naming them allows them. */
 	for (size_t i = 0; i < p->n_egress; i++) {
 		if (p->egress[i].protos & FNG_RULE_RAW)

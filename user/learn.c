@@ -31,7 +31,7 @@
 #define SHOW_LEFT_OUT 10
 
 /* System calls a profile can allow (profile.c refuses others in spec.syscalls). */
-static const char *const learnable_syscalls[] = { "io_uring" };
+static const char *const learnable_syscalls[] = { "io_uring", "clone_files" };
 
 struct stats {
 	uint64_t count; /* observations; 0 for what only came from a merged profile */

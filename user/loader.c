@@ -282,6 +282,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	lsm_socket = !force_fallback && lsm_file &&
 		     probe_lsm("socket_create", why_file, sizeof(why_file)) == 0;
 	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	sk->rodata->files_by_signal = !lsm_file;
 	/*
 	 * File, exec and io_uring judgement, and the runtime's setup marks, need
 	 * task storage and bpf_get_current_task_btf() (5.11) and bpf_task_pt_regs()

@@ -56,7 +56,7 @@ static const char *const platform_names[] = {
 /* Built-in rule sets `include` may name (their rules live in compile.c). */
 static const char *const builtin_sets[] = { "runtime-base" };
 /* Names spec.syscalls may list: otherwise violations for every profiled function. */
-static const char *const allowable_syscalls[] = { "io_uring" };
+static const char *const allowable_syscalls[] = { "io_uring", "clone_files" };
 
 /* State of one parse: where we are, for messages. */
 struct ctx {

@@ -41,6 +41,7 @@
 #define FNG_EV_FILE	2
 #define FNG_EV_EXEC	3
 #define FNG_EV_IO_URING 4
+#define FNG_EV_SYSCALL	5
 #define FNG_EV_CG_MKDIR 16
 #define FNG_EV_CG_RMDIR 17
 
@@ -61,9 +62,10 @@
 #define FNG_SEC_EXEC   (1u << 3) /* exec */
 
 /* Things a profile allows that are otherwise violations (fng_cg_profile.allow). */
-#define FNG_ALLOW_IO_URING (1u << 0)
-#define FNG_ALLOW_RAW	   (1u << 1) /* an egress rule names protocol: raw */
-#define FNG_ALLOW_PACKET   (1u << 2) /* an egress rule names protocol: packet */
+#define FNG_ALLOW_IO_URING    (1u << 0)
+#define FNG_ALLOW_RAW	      (1u << 1) /* an egress rule names protocol: raw */
+#define FNG_ALLOW_PACKET      (1u << 2) /* an egress rule names protocol: packet */
+#define FNG_ALLOW_CLONE_FILES (1u << 3) /* syscalls: [clone_files] */
 
 /* What a cgroup is (fng_cg_profile.flags). */
 #define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
@@ -102,6 +104,7 @@
 #define FNG_HOOK_URING_SUBMIT 9	 /* io_uring_submit_req */
 #define FNG_HOOK_SOCK_CREATE  10 /* cgroup/sock_create */
 #define FNG_HOOK_LSM_SOCKET   11 /* lsm/socket_create */
+#define FNG_HOOK_FORK	      12 /* sched_process_fork */
 
 /* Indexes of the BPF-side error counters (map bpf_errs). */
 #define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
@@ -286,6 +289,21 @@ struct fng_uring_event {
 };
 _Static_assert(sizeof(struct fng_uring_event) == 24 + 40 + 16 + FNG_URING_PATH_MAX,
 	       "fng_uring_event ABI");
+
+/* FNG_EV_SYSCALL: a system-level call the profile does not allow. */
+#define FNG_SYSCALL_NAME_MAX 32
+struct fng_syscall_event {
+	struct fng_event_hdr hdr;
+	struct fng_proc proc;
+	__u32 ruleset;
+	__u8 action;
+	__u8 mode;
+	__u8 hook;
+	__u8 pad;
+	char name[FNG_SYSCALL_NAME_MAX]; /* NUL-terminated, such as "clone(CLONE_FILES)" */
+};
+_Static_assert(sizeof(struct fng_syscall_event) == 24 + 40 + 8 + FNG_SYSCALL_NAME_MAX,
+	       "fng_syscall_event ABI");
 
 /* What the kernel did for a new cgroup (fng_cg_event.flags). */
 #define FNG_CG_INHERITED (1u << 0) /* its parent is profiled: it got the parent's entry */

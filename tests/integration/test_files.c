@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/openat2.h>
 #include <signal.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,6 +447,59 @@ static void test_io_uring_open(void)
 	json_decref(arr);
 }
 
+/* clone(CLONE_FILES) without CLONE_THREAD: a second process sharing the caller's file table. */
+static int do_clone_files(void *arg)
+{
+	long child = syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0);
+
+	if (child == 0)
+		_exit(0);
+	if (child < 0)
+		return 2;
+	waitpid((pid_t)child, NULL, 0);
+	return 0;
+}
+
+struct sc_want {
+	pid_t pid;
+	const char *action;
+};
+
+static bool is_clone_files(json_t *rec, void *arg)
+{
+	const struct sc_want *w = arg;
+
+	return jint(rec, "violation.process.pid") == w->pid &&
+	       !strcmp(jstr(rec, "violation.kind"), "SYSCALL") &&
+	       !strcmp(jstr(rec, "violation.syscall.name"), "clone(CLONE_FILES)") &&
+	       !strcmp(jstr(rec, "violation.action"), w->action);
+}
+
+/*
+ * Without BPF-LSM a denied open kills the opener: a process sharing its file
+ * table would keep the fd. Sharing one is a violation where files are
+ * restricted, so the caller of clone(CLONE_FILES) is killed.
+ */
+static void test_clone_files(void)
+{
+	struct sc_want w = { 0, "KILLED" };
+	json_t *arr, *found = NULL;
+	int st;
+
+	st = run("/other", do_clone_files, NULL, NULL);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprofiled: clone(CLONE_FILES) works");
+	st = run("/fn", do_clone_files, NULL, &w.pid);
+	if (lsm) {
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			    "with BPF-LSM a denied open fails in place: sharing is harmless");
+		return;
+	}
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the caller is killed");
+	arr = env__wait_record(&E, is_clone_files, &w, 5000, &found);
+	ASSERT_TRUE(found, "recorded: SYSCALL clone(CLONE_FILES) KILLED");
+	json_decref(arr);
+}
+
 static void test_outside_cgroup(void)
 {
 	char *argv[] = { "/bin/sh", "-c", "exit 7", NULL };
@@ -480,11 +534,20 @@ static void test_audit_mode(void)
 	expect_record(pid, "EXEC", real, "AUDIT", &arr);
 	json_decref(arr);
 	if (!lsm) {
+		struct sc_want w = { 0, "ALERTED" };
+		json_t *found = NULL;
+
 		st = run("/fn", do_uring_open, secret, &pid);
 		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			    "audit: io_uring open goes through");
 		leaked();
 		expect_record(pid, "IO_URING", secret, "AUDIT", &arr);
+		json_decref(arr);
+		st = run("/fn", do_clone_files, NULL, &w.pid);
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			    "audit: clone(CLONE_FILES) works");
+		arr = env__wait_record(&E, is_clone_files, &w, 5000, &found);
+		ASSERT_TRUE(found, "and is recorded as ALERTED");
 		json_decref(arr);
 	}
 }
@@ -500,6 +563,7 @@ static const struct test_case tests[] = {
 	{ "denied_exec_with_argv", test_denied_exec },
 	{ "memfd_exec_is_fileless", test_memfd_exec },
 	{ "io_uring_open_caught", test_io_uring_open },
+	{ "clone_files_caught_without_lsm", test_clone_files },
 	{ "outside_cgroup_untouched", test_outside_cgroup },
 	{ "audit_mode_stops_nothing", test_audit_mode },
 };

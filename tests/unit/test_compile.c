@@ -432,7 +432,10 @@ static void runtime_base_include_and_io_uring_allowance(void **state)
 	profile_set__clear(&set);
 }
 
-/* Raw and packet sockets: allowed at creation only when a rule names them; no map entry. */
+/*
+ * Raw and packet sockets: allowed at creation only when a rule names them; no
+ * map entry. clone(CLONE_FILES): allowed by name in spec.syscalls.
+ */
 static void raw_and_packet_rules_become_allow_bits(void **state)
 {
 	struct fng_profile_set set = { 0 };
@@ -461,6 +464,12 @@ static void raw_and_packet_rules_become_allow_bits(void **state)
 	profile_set__clear(&set);
 	assert_int_equal(compile_yaml(HEADER "  egress: []\n", &set, &c, &d), 0);
 	assert_int_equal(c.allow, 0);
+	compiled__free(&c);
+	profile_set__clear(&set);
+	/* and clone(CLONE_FILES), by name */
+	assert_int_equal(compile_yaml(HEADER "  syscalls: [clone_files, io_uring]\n", &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, FNG_ALLOW_CLONE_FILES | FNG_ALLOW_IO_URING);
 	compiled__free(&c);
 	profile_set__clear(&set);
 }
