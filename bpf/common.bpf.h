@@ -73,6 +73,12 @@ static __always_inline struct fng_cg_profile *current_profile(__u64 *cgid, bool 
 }
 
 /*
+ * Fixed-size records are reserved, filled and submitted in place by each
+ * program (net.bpf.c, uring.bpf.c, cgroup.bpf.c), each with its own copy of
+ * the dropped/emitted accounting: a shared reserve helper, however written,
+ * made the 5.10 and 6.1 verifiers lose the reservation's null check (the
+ * kernel matrix caught it), so the few lines stay where the record is built.
+ *
  * Send a record built elsewhere (variable size), counting it in the cgroup's
  * stats: emitted, or dropped when the ring buffer is full. The caller has
  * passed rate_admit().
