@@ -57,11 +57,10 @@ static __always_inline struct fng_cg_stats *rate_admit(__u64 cgid, bool *admit)
  */
 static __always_inline __u64 current_cgroup_id(bool lsm)
 {
-	if (lsm) {
-		struct task_struct *t = (struct task_struct *)bpf_get_current_task();
-
-		return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
-	}
+	/* BTF pointers: plain loads, no helper call per step (LSM hooks run on
+	 * every open and exec on the node). */
+	if (lsm)
+		return bpf_get_current_task_btf()->cgroups->dfl_cgrp->kn->id;
 	return bpf_get_current_cgroup_id();
 }
 
@@ -73,11 +72,9 @@ static __always_inline struct fng_cg_profile *current_profile(__u64 *cgid, bool 
 }
 
 /*
- * Fixed-size records are reserved, filled and submitted in place by each
- * program (net.bpf.c, uring.bpf.c, cgroup.bpf.c), each with its own copy of
- * the dropped/emitted accounting: a shared reserve helper, however written,
- * made the 5.10 and 6.1 verifiers lose the reservation's null check (the
- * kernel matrix caught it), so the few lines stay where the record is built.
+ * (net.bpf.c and uring.bpf.c reserve their records in place and keep their
+ * own copy of the dropped/emitted accounting: a shared reserve helper made
+ * the 5.10 and 6.1 verifiers lose the reservation's null check.)
  *
  * Send a record built elsewhere (variable size), counting it in the cgroup's
  * stats: emitted, or dropped when the ring buffer is full. The caller has
