@@ -59,14 +59,13 @@ struct sink {
 	int fd; /* file, stdout, or the listening socket */
 	struct fng_buf buf;
 	int last_errno; /* logged once until it changes */
+	char *path;	/* of the file, or of the socket */
 	/* file */
-	char *path;
 	uint64_t size;	      /* bytes in the current segment */
 	uint64_t seg_start;   /* CLOCK_MONOTONIC ns of its first byte, 0: empty */
 	uint64_t sync_due;    /* CLOCK_MONOTONIC ns of the next fsync, 0: nothing unsynced */
 	uint64_t last_rot_ms; /* newest segment name, so names only grow */
 	/* unix */
-	char *sock_path;
 	struct client **clients;
 	size_t n_clients;
 };
@@ -480,10 +479,10 @@ static int unix_listen(struct sink *s)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd, err;
 
-	if (strlen(s->sock_path) >= sizeof(sa.sun_path))
+	if (strlen(s->path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, s->sock_path);
-	err = mkdir_parent(s->sock_path, 0750);
+	strcpy(sa.sun_path, s->path);
+	err = mkdir_parent(s->path, 0750);
 	if (err)
 		return err;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -493,10 +492,10 @@ static int unix_listen(struct sink *s)
 	{
 		struct stat st;
 
-		if (!lstat(s->sock_path, &st) && S_ISSOCK(st.st_mode))
-			unlink(s->sock_path);
+		if (!lstat(s->path, &st) && S_ISSOCK(st.st_mode))
+			unlink(s->path);
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(s->sock_path, 0600) ||
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(s->path, 0600) ||
 	    listen(fd, 16)) {
 		err = -errno;
 		close(fd);
@@ -507,7 +506,7 @@ static int unix_listen(struct sink *s)
 	if (err) {
 		close(fd);
 		s->fd = -1;
-		unlink(s->sock_path);
+		unlink(s->path);
 	}
 	return err;
 }
@@ -543,8 +542,8 @@ int exporter__add(struct fng_exporter *ex, const char *spec, char *err, size_t e
 			free(s);
 			return -EINVAL;
 		}
-		s->sock_path = strdup(spec + 5);
-		if (!s->sock_path)
+		s->path = strdup(spec + 5);
+		if (!s->path)
 			goto nomem;
 		ret = unix_listen(s);
 	} else if (!strcmp(spec, "stdout") || !strcmp(spec, "stdout:json")) {
@@ -647,7 +646,6 @@ static void client_close(struct sink *s, size_t i, bool slow)
 	free(c->ends);
 	free(c);
 	s->clients[i] = s->clients[--s->n_clients];
-	ex->stats.clients--;
 }
 
 static int client_io(void *ctx, uint32_t events);
@@ -740,7 +738,6 @@ static int unix_accept(void *ctx, uint32_t events)
 		c->s = s;
 		c->fd = fd;
 		s->clients[s->n_clients++] = c;
-		ex->stats.clients++;
 		ex->stats.clients_total++;
 	}
 	return 0;
@@ -1059,6 +1056,9 @@ void exporter__stats(struct fng_exporter *ex, struct fng_export_stats *out)
 	pthread_mutex_lock(&ex->mu);
 	*out = ex->stats;
 	pthread_mutex_unlock(&ex->mu);
+	out->clients = 0;
+	for (size_t i = 0; i < ex->n; i++)
+		out->clients += ex->sinks[i]->n_clients;
 }
 
 /* Socket clients that read get what is queued for them, for at most @ms in all. */
@@ -1109,12 +1109,11 @@ static void sink__free(struct sink *s)
 		if (ex->lp)
 			loop__del(ex->lp, s->fd);
 		close(s->fd);
-		unlink(s->sock_path);
+		unlink(s->path);
 	}
 	buf__free(&s->buf);
 	free(s->spec);
 	free(s->path);
-	free(s->sock_path);
 	free(s);
 }
 

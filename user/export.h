@@ -55,7 +55,7 @@ struct fng_export_stats {
 	uint64_t compressed;   /* rotated segments compressed */
 	uint64_t compress_errors;
 	uint64_t removed;	  /* rotated segments removed beyond `keep` */
-	uint64_t clients;	  /* socket clients connected now */
+	uint64_t clients;	  /* socket clients connected now (counted when asked) */
 	uint64_t clients_total;	  /* socket clients ever accepted */
 	uint64_t clients_slow;	  /* clients dropped for falling too far behind */
 	uint64_t clients_refused; /* beyond FNG_EXPORT_MAX_CLIENTS */
