@@ -106,8 +106,8 @@ struct tracked {
 	struct vcounts vc;	  /* violations exported, for /metrics */
 	struct fng_buf fn_pb;	  /* its Function, packed once for every record */
 	struct {		  /* the Process of its last record, packed */
-		uint32_t pid, tid, ppid, uid, gid;
-		char comm[FNG_COMM_LEN + 1];
+		uint32_t pid;
+		struct fng_proc k; /* as the kernel sent it */
 		char *exe;
 		struct fng_buf pb;
 	} proc;
@@ -1640,6 +1640,8 @@ static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
 /* What every violation record has, filled from the kernel's record. */
 struct vrec {
 	struct tracked *t; /* NULL: a cgroup not tracked */
+	uint32_t pid;
+	const struct fng_proc *kproc; /* the process as the kernel sent it */
 	Fnguard__V1__Record rec;
 	Fnguard__V1__Violation v;
 	Fnguard__V1__Function f;
@@ -1696,6 +1698,8 @@ static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_h
 	fnguard__v1__violation__init(&x->v);
 	fnguard__v1__process__init(&x->p);
 	x->t = t;
+	x->pid = h->pid;
+	x->kproc = proc;
 	if (t) {
 		emit_function(a, t, &x->f);
 	} else {
@@ -1752,19 +1756,12 @@ static void emit_violation(struct agent *a, struct vrec *x)
 	}
 	if (!t->fn_pb.len)
 		pack_into(&t->fn_pb, &x->f.base);
-	if (t->proc.pb.len && t->proc.pid == p->pid && t->proc.tid == p->tid &&
-	    t->proc.ppid == p->ppid && t->proc.uid == p->uid && t->proc.gid == p->gid &&
-	    !strcmp(t->proc.comm, p->comm) && t->proc.exe && !strcmp(t->proc.exe, p->exe)) {
-		/* the same process as last time */
-	} else {
+	if (!t->proc.pb.len || t->proc.pid != x->pid ||
+	    memcmp(&t->proc.k, x->kproc, sizeof(t->proc.k)) || strcmp(t->proc.exe, p->exe)) {
 		free(t->proc.exe);
 		t->proc.exe = strdup(p->exe);
-		t->proc.pid = p->pid;
-		t->proc.tid = p->tid;
-		t->proc.ppid = p->ppid;
-		t->proc.uid = p->uid;
-		t->proc.gid = p->gid;
-		strlcpy_ok(t->proc.comm, p->comm, sizeof(t->proc.comm));
+		t->proc.pid = x->pid;
+		t->proc.k = *x->kproc;
 		pack_into(&t->proc.pb, &p->base);
 		if (!t->proc.exe)
 			buf__reset(&t->proc.pb);

@@ -50,6 +50,15 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* @arg of --@opt as a whole number from @lo to @hi into *@v; else a usage error (EXIT_USAGE). */
+static int opt_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *v)
+{
+	if (!parse_long(arg, lo, hi, v))
+		return 0;
+	return usage_error(cmd, "--%s \"%s\": expected a whole number from %ld to %ld", opt, arg,
+			   lo, hi);
+}
+
 /* ---- run ---- */
 
 /* The options `run` and `learn` share. */
@@ -308,13 +317,8 @@ static int run_agent(int argc, char **argv, bool learn)
 			o.learn_dir = optarg;
 			break;
 		case OPT_LEARN_THRESHOLD:
-			if (parse_long(optarg, 1, 1000000, &v)) {
-				ret = usage_error(
-					cmd,
-					"--learn-threshold \"%s\": expected a number from 1 to 1000000",
-					optarg);
+			if ((ret = opt_number(cmd, "learn-threshold", optarg, 1, 1000000, &v)))
 				goto out;
-			}
 			o.learn_threshold = (unsigned)v;
 			break;
 		case OPT_LEARN_FOR:
@@ -354,14 +358,9 @@ static int run_agent(int argc, char **argv, bool learn)
 			break;
 		case OPT_RATE:
 		case OPT_BURST:
-			if (parse_long(optarg, c == OPT_RATE ? 0 : 1, 100000000, &v)) {
-				ret = usage_error(
-					"run",
-					"--%s \"%s\": expected a whole number from %d to 100000000",
-					c == OPT_RATE ? "rate-limit" : "burst", optarg,
-					c == OPT_RATE ? 0 : 1);
+			if ((ret = opt_number(cmd, c == OPT_RATE ? "rate-limit" : "burst", optarg,
+					      c == OPT_RATE ? 0 : 1, 100000000, &v)))
 				goto out;
-			}
 			if (c == OPT_RATE)
 				o.rate = (uint64_t)v;
 			else
@@ -438,13 +437,8 @@ static int run_agent(int argc, char **argv, bool learn)
 			}
 			break;
 		case OPT_ROTATE_KEEP:
-			if (parse_long(optarg, 0, 100000, &v)) {
-				ret = usage_error(
-					cmd,
-					"--rotate-keep \"%s\": expected a number from 0 to 100000",
-					optarg);
+			if ((ret = opt_number(cmd, "rotate-keep", optarg, 0, 100000, &v)))
 				goto out;
-			}
 			o.export.keep = (unsigned)v;
 			break;
 		case OPT_FSYNC:
@@ -966,11 +960,8 @@ static int cmd_profile_merge(int argc, char **argv)
 			out_path = optarg;
 			break;
 		case 't':
-			if (parse_long(optarg, 1, 1000000, &v))
-				return usage_error(
-					"profile",
-					"--threshold \"%s\": expected a number from 1 to 1000000",
-					optarg);
+			if (opt_number("profile", "threshold", optarg, 1, 1000000, &v))
+				return EXIT_USAGE;
 			g.dir_threshold = (unsigned)v;
 			break;
 		case 'h':

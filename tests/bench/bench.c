@@ -898,9 +898,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	snprintf(bench_file, sizeof(bench_file), "%s/allowed.txt", E.dir);
-	if (run_cmd(true, "echo data > %s", bench_file) || unshare(CLONE_NEWNET) ||
-	    run_cmd(true, "ip link set lo up") || env__cgroup_create(&E, "/fn", NULL) ||
-	    env__cgroup_create(&E, "/plain", NULL) || env__cgroup_create(&E, "/fn-flood0", NULL) ||
+	if (run_cmd(true, "echo data > %s", bench_file) || env__private_net() ||
+	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/plain", NULL) ||
+	    env__cgroup_create(&E, "/fn-flood0", NULL) ||
 	    env__cgroup_create(&E, "/fn-flood1", NULL)) {
 		printf("bench setup failed: %s\n", strerror(errno));
 		goto cleanup;

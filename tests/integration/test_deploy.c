@@ -439,7 +439,7 @@ int main(void)
 	snprintf(secret, sizeof(secret), "%s/secret.txt", E.dir);
 	snprintf(allowed, sizeof(allowed), "%s/allowed.txt", E.dir);
 	snprintf(yaml, sizeof(yaml), profile_fmt, E.cg_base, ALLOWED_PORT, allowed);
-	if (pc == MAP_FAILED || unshare(CLONE_NEWNET) || run_cmd(true, "ip link set lo up") ||
+	if (pc == MAP_FAILED || env__private_net() ||
 	    run_cmd(true, "echo s > %s && echo a > %s", secret, allowed) ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__write_profile(&E, "p.yaml", yaml)) {
 		printf("Bail out! setup: %s\n", strerror(errno));

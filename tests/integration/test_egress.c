@@ -647,12 +647,12 @@ static int setup_net(void)
 		{ AF_INET6, SOCK_STREAM, V6_DENIED, TCP_PORT },
 	};
 
-	if (unshare(CLONE_NEWNET)) {
-		printf("# unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		return -errno;
+	int err = env__private_net();
+
+	if (err) {
+		printf("# a network namespace of our own: %s\n", strerror(-err));
+		return err;
 	}
-	if (run_cmd(true, "ip link set lo up"))
-		return -EIO;
 	have_v6 = run_cmd(true, "ip -6 addr add %s/128 dev lo nodad", V6_DENIED) == 0;
 	for (size_t i = 0; i < sizeof(socks) / sizeof(socks[0]); i++) {
 		uint16_t port = socks[i].port;

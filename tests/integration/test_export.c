@@ -882,9 +882,9 @@ int main(void)
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	snprintf(yaml, sizeof(yaml), profile_yaml, E.cg_base, ALLOWED_PORT, E.cg_base,
 		 ALLOWED_PORT);
-	if (shared == MAP_FAILED || unshare(CLONE_NEWNET) || run_cmd(true, "ip link set lo up") ||
-	    env__cgroup_create(&E, "/fn-a", NULL) || env__cgroup_create(&E, "/fn-b", NULL) ||
-	    env__cgroup_create(&E, "/fn-flood", NULL) || env__write_profile(&E, "p.yaml", yaml)) {
+	if (shared == MAP_FAILED || env__private_net() || env__cgroup_create(&E, "/fn-a", NULL) ||
+	    env__cgroup_create(&E, "/fn-b", NULL) || env__cgroup_create(&E, "/fn-flood", NULL) ||
+	    env__write_profile(&E, "p.yaml", yaml)) {
 		printf("Bail out! setup: %s\n", strerror(errno));
 		env__cleanup(&E);
 		return 1;

@@ -424,7 +424,7 @@ static int setup(void)
 	if (run_cmd(true, "mkdir -p %s/proc %s/dev %s/etc && cp %s %s/fn && echo s > %s/etc/secret",
 		    rootfs, rootfs, rootfs, getenv("FNG_FN_STATIC"), rootfs, rootfs))
 		return -EIO;
-	if (unshare(CLONE_NEWNET) || run_cmd(true, "ip link set lo up"))
+	if (env__private_net())
 		return -errno;
 	if (net_listen(AF_INET, SOCK_STREAM, "127.0.0.1", &port) < 0)
 		return -EIO;

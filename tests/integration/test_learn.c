@@ -429,8 +429,7 @@ static const struct test_case tests[] = {
 static int setup(void)
 {
 	snprintf(learned, sizeof(learned), "%s/learned", E.dir);
-	if (unshare(CLONE_NEWNET) || run_cmd(true, "ip link set lo up") ||
-	    run_cmd(true, "mkdir -p %s", learned))
+	if (env__private_net() || run_cmd(true, "mkdir -p %s", learned))
 		return -EIO;
 	if (env__cgroup_create(&E, "/py", NULL) || env__cgroup_create(&E, "/node", NULL))
 		return -EIO;

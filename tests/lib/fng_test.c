@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -342,6 +343,13 @@ bool env__wait_status(const struct fng_env *e, const char *needle, int timeout_m
 		sleep_ms(20);
 	} while (now_ms() < deadline);
 	return false;
+}
+
+int env__private_net(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	return run_cmd(true, "ip link set lo up") ? -EIO : 0;
 }
 
 int env__cgroup_create(struct fng_env *e, const char *rel, uint64_t *id)

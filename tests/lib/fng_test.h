@@ -57,6 +57,13 @@ long long env__status_num(const struct fng_env *e, const char *key);
 /* Poll status until it contains @needle (true) or @timeout_ms passes (false). */
 bool env__wait_status(const struct fng_env *e, const char *needle, int timeout_ms);
 
+/*
+ * Move the calling process (and what it starts from now on) into a network
+ * namespace of its own with loopback up: the tests' addresses are their own.
+ * 0 or -errno.
+ */
+int env__private_net(void);
+
 /* mkdir a cgroup below cg_base (@rel like "/fn"); fills its id. */
 int env__cgroup_create(struct fng_env *e, const char *rel, uint64_t *id);
 void env__cgroup_remove(struct fng_env *e, const char *rel);
