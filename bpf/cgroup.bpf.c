@@ -112,17 +112,29 @@ SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct *task,
 	     bool threadgroup)
 {
+	struct fng_cg_profile *p;
+	__u64 id;
+
 	/* A task moving itself in is not the runtime's doing. */
 	if (BPF_CORE_READ(dst, root, hierarchy_id) != CGRP_DFL_HIERARCHY_ID ||
 	    task == bpf_get_current_task_btf())
 		return 0;
-	if (container_cgroup(BPF_CORE_READ(dst, kn, id))) {
+	id = BPF_CORE_READ(dst, kn, id);
+	p = bpf_map_lookup_elem(&cg_profile, &id);
+	if (p && (p->flags & FNG_CGF_CONTAINER)) {
 		__u32 ns = task_mnt_ns(bpf_get_current_task_btf());
 		__u8 one = 1;
 
 		mark_setup(task, task_mnt_ns(task));
 		/* The mover is a runtime: remember where it runs. */
 		bpf_map_update_elem(&runtime_ns, &ns, &one, BPF_ANY);
+	} else if (!p) {
+		/* A cgroup the agent has not resolved yet: if it turns out to be a
+		 * container's, the runtime may still be setting it up (mounts,
+		 * pivot_root) when its profile arrives. The mark counts only in a
+		 * container's cgroup (runtime_task()) and ends at the container's
+		 * exec. */
+		mark_setup(task, task_mnt_ns(task));
 	}
 	return 0;
 }

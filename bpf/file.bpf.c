@@ -18,19 +18,6 @@
 
 #include "judge.bpf.h"
 
-/* The file behind @fd in the current task's table (@task a BTF pointer: plain loads). */
-static __always_inline struct file *fd_file(struct task_struct *task, long fd)
-{
-	struct fdtable *fdt = task->files->fdt;
-	struct file **fds = fdt->fd;
-	struct file *f = NULL;
-
-	if (fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
-}
-
 enum open_call {
 	CALL_OPEN,
 	CALL_OPENAT,

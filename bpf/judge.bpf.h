@@ -34,6 +34,19 @@ static __always_inline __u8 open_access(__u32 flags)
 	return need;
 }
 
+/* The file behind @fd in the current task's table (@task a BTF pointer: plain loads). */
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file **fds = fdt->fd;
+	struct file *f = NULL;
+
+	if (fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
 /*
  * Is the current task the container runtime setting a container up (runc
  * init between joining the function's cgroup and exec'ing the container's
@@ -74,6 +87,55 @@ static __always_inline bool runtime_exec(const struct fng_cg_profile *prof, stru
 }
 
 /*
+ * The verdict on an access @need (FNG_PERM_*) by @op to the path in @e
+ * (@len bytes, FNG_PATH_* @pflags), for the profile @prof: 0 when allowed,
+ * else the action, with the record sent (or counted as rate limited or
+ * dropped). The tail of every file judgement.
+ */
+static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u64 cgid,
+					 struct fng_file_event *e, __u32 len, __u8 pflags,
+					 __u8 need, __u32 flags, __u8 op, __u8 hook, bool lsm)
+{
+	struct fng_cg_stats *st;
+	bool admit, ok;
+
+	/* Through the record and back: the verifier forgets how each caller's
+	 * path got its length and flags, and checks what follows once, not once
+	 * per way there (16 ways in fsop_name()). */
+	e->path_len = len;
+	e->path_flags = pflags;
+	len = *(volatile __u16 *)&e->path_len;
+	pflags = *(volatile __u8 *)&e->path_flags;
+	e->ruleset = prof->ruleset;
+	/* A cut name is looked up without its NUL: only prefix rules can hold it. */
+	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_UNRESOLVED)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
+			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, need);
+	if (ok)
+		return 0;
+
+	e->action = verdict(prof->mode, lsm);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		fill_hdr(&e->hdr, FNG_EV_FILE, 0, cgid);
+		fill_proc(&e->proc);
+		e->flags = flags;
+		e->mode = prof->mode;
+		e->hook = hook;
+		e->access = need;
+		e->path_flags = pflags;
+		e->op = op;
+		e->pad2 = 0;
+		e->path_len = len;
+		if (len > FNG_PATH_MAX) /* it is not; the verifier needs telling */
+			len = FNG_PATH_MAX;
+		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
+		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
+	}
+	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+}
+
+/*
  * Judge an open of @file with open flags @flags. Returns 0 when it is
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
  * has been sent (or counted as rate limited or dropped).
@@ -82,11 +144,9 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 {
 	struct fng_cg_profile *p, prof;
 	struct fng_file_event *e;
-	struct fng_cg_stats *st;
 	__u32 key = 0, len;
 	__u64 cgid;
 	__u8 need, pflags;
-	bool admit, ok;
 
 	p = current_profile(&cgid, lsm);
 	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
@@ -111,31 +171,106 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	/* Reopening a pipe, socket or memfd through /proc/self/fd is not a file access. */
 	if (pflags & FNG_PATH_INTERNAL)
 		return 0;
-	e->ruleset = prof.ruleset;
-	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE)) &&
-	     path_allowed((struct fng_path_key *)&e->key_prefixlen, len, need);
-	if (ok)
-		return 0;
+	return path_verdict(&prof, cgid, e, len, pflags, need, flags, FNG_FOP_OPEN, hook, lsm);
+}
 
-	e->action = verdict(prof.mode, lsm);
-	st = rate_admit(cgid, &admit);
-	if (admit) {
-		fill_hdr(&e->hdr, FNG_EV_FILE, 0, cgid);
-		fill_proc(&e->proc);
-		e->flags = flags;
-		e->mode = prof.mode;
-		e->hook = hook;
-		e->access = need;
-		e->path_flags = pflags;
-		e->pad = 0;
-		e->pad2 = 0;
-		e->path_len = len;
-		if (len > FNG_PATH_MAX) /* it is not; the verifier needs telling */
-			len = FNG_PATH_MAX;
-		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
-		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
+/* Bytes of a name from a call's arguments that are judged; longer ones are cut. */
+#define ARG_NAME_MAX 1024
+/* Where in a record's path buffer such a name may start (so that it fits). */
+#define ARG_NAME_AT  2048
+#define AT_FDCWD     -100
+
+/* The last argument of fsops.bpf.c's global functions: the operation and how it is judged. */
+#define INFO(op, hook)	 ((op) | (hook) << 8)
+#define INFO_OP(i)	 ((i) & 0xff)
+#define INFO_HOOK(i)	 (((i) >> 8) & 0xff)
+#define INFO_LSM	 (1u << 16)
+#define INFO_UNRESOLVED	 (1u << 17) /* the name is a symlink the call follows */
+#define INFO_KERNEL_NAME (1u << 18) /* the name is the kernel's copy, not user memory */
+
+/* fsops.bpf.c: judge @op on the path (@dfd, @name) names; see there. */
+extern int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags);
+
+/* The per-CPU records path_of_name() writes into. */
+enum scratch {
+	SCRATCH_FILE, /* file_scratch */
+	SCRATCH_EXEC, /* exec_scratch */
+};
+
+/*
+ * Does the name at path[@from] of scratch record @which (@n bytes with its
+ * NUL) have a "." or ".." component? A global function in fsops.bpf.c: its
+ * loop is verified once, not once for every state its callers reach it in.
+ */
+extern int name_dots(__u32 which, __u32 from, __u32 n);
+
+/*
+ * The path a call names with (@dfd, @name), for the hooks that run before
+ * the kernel has looked it up (syscall entry without BPF-LSM): the
+ * directory comes from the kernel (the fd's file, the task's working
+ * directory), the name from the call, read from user memory (@user) or
+ * from the kernel's copy. A "." or ".." component makes the path
+ * FNG_PATH_UNRESOLVED; symlinks inside the name are not followed (only the
+ * LSM hooks see the kernel's own lookup). @name NULL stands for the file of
+ * @dfd itself (fchmod, AT_EMPTY_PATH). Into @out, the path of scratch
+ * record @which, as path_resolve_at();
+ * returns 0 when there is nothing to judge (a bad fd or pointer: the call
+ * fails).
+ */
+static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
+					  enum scratch which, char *out, __u8 *pflags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct path at;
+	__u32 len, pos;
+	long n;
+	char c0 = 0;
+
+	*pflags = 0;
+	if (name) {
+		n = user ? bpf_probe_read_user(&c0, 1, name) : bpf_probe_read_kernel(&c0, 1, name);
+		if (n)
+			return 0;
 	}
-	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+	if (c0 == '/') {
+		pos = 0;
+	} else {
+		/* Both read into memory: the walk then starts from plain numbers
+		 * either way, and the verifier checks it once. */
+		if ((int)dfd == AT_FDCWD) {
+			bpf_probe_read_kernel(&at, sizeof(at), &task->fs->pwd);
+		} else {
+			struct file *f = (int)dfd < 0 ? NULL : fd_file(task, (int)dfd);
+
+			if (!f)
+				return 0;
+			bpf_core_read(&at, sizeof(at), &f->f_path);
+		}
+		len = path_resolve_at(at.mnt, at.dentry, out, pflags);
+		if (!c0)
+			return len; /* the directory's (the fd's) own file */
+		pos = len - 1;
+		if (pos > 1)
+			out[pos++ & (FNG_PATH_MAX - 1)] = '/';
+	}
+	if (pos >= ARG_NAME_AT) {
+		*pflags |= FNG_PATH_DEEP;
+		out[ARG_NAME_AT] = '\0';
+		return ARG_NAME_AT + 1;
+	}
+	/* The compiler knows pos < ARG_NAME_AT and would drop the mask; the 6.1
+	 * verifier does not know it of the register it reaches the call in. */
+	barrier_var(pos);
+	pos &= ARG_NAME_AT - 1;
+	n = user ? bpf_probe_read_user_str(out + pos, ARG_NAME_MAX, name)
+		 : bpf_probe_read_kernel_str(out + pos, ARG_NAME_MAX, name);
+	if (n <= 0)
+		return 0;
+	if (n == ARG_NAME_MAX)
+		*pflags |= FNG_PATH_TRUNCATED;
+	if (name_dots(which, pos, n))
+		*pflags |= FNG_PATH_UNRESOLVED;
+	return pos + n;
 }
 
 /* Where an exec record's argv comes from. */
@@ -206,6 +341,46 @@ static __always_inline void exec_fill_argv(struct fng_exec_event *e, enum argv_s
 }
 
 /*
+ * The verdict on an exec of the program whose path is in @e (@len bytes,
+ * @pflags; @op FNG_FOP_SCRIPT for a script the kernel hands to an
+ * interpreter): 0 when allowed, else the action, as path_verdict().
+ */
+static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u64 cgid,
+					 struct fng_exec_event *e, __u32 len, __u8 pflags,
+					 bool fileless, __u8 op, enum argv_source argv, __u8 hook,
+					 bool lsm)
+{
+	struct fng_cg_stats *st;
+	bool admit, ok;
+
+	e->ruleset = prof->ruleset;
+	ok = !fileless &&
+	     !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL |
+			 FNG_PATH_UNRESOLVED)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
+			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, FNG_PERM_EXEC);
+	if (ok)
+		return 0;
+
+	e->action = verdict(prof->mode, lsm);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		fill_hdr(&e->hdr, FNG_EV_EXEC, sizeof(*e), cgid);
+		fill_proc(&e->proc);
+		e->mode = prof->mode;
+		e->hook = hook;
+		e->fileless = fileless;
+		e->path_flags = pflags;
+		e->op = op;
+		e->pad2 = 0;
+		e->path_len = len;
+		exec_fill_argv(e, argv);
+		submit_copy(st, e, sizeof(*e));
+	}
+	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+}
+
+/*
  * Judge an exec of @file (the program the kernel runs: for a script, the
  * interpreter once binfmt_script has found it). A fileless program (memfd,
  * deleted file) never matches a rule by name. Returns 0 or the action, as
@@ -216,11 +391,9 @@ static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv,
 {
 	struct fng_cg_profile *p, prof;
 	struct fng_exec_event *e;
-	struct fng_cg_stats *st;
 	__u32 key = 0, len;
 	__u64 cgid;
 	__u8 pflags;
-	bool admit, fileless, ok;
 
 	p = current_profile(&cgid, lsm);
 	if (!p || !(p->sections & FNG_SEC_EXEC))
@@ -231,30 +404,9 @@ static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv,
 		return 0;
 	if (runtime_exec(&prof, file))
 		return 0;
-	fileless = file_is_fileless(file);
 	len = path_resolve(file, e->path, &pflags);
-	e->ruleset = prof.ruleset;
-	ok = !fileless && !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL)) &&
-	     path_allowed((struct fng_path_key *)&e->key_prefixlen, len, FNG_PERM_EXEC);
-	if (ok)
-		return 0;
-
-	e->action = verdict(prof.mode, lsm);
-	st = rate_admit(cgid, &admit);
-	if (admit) {
-		fill_hdr(&e->hdr, FNG_EV_EXEC, sizeof(*e), cgid);
-		fill_proc(&e->proc);
-		e->mode = prof.mode;
-		e->hook = hook;
-		e->fileless = fileless;
-		e->path_flags = pflags;
-		e->pad = 0;
-		e->pad2 = 0;
-		e->path_len = len;
-		exec_fill_argv(e, argv);
-		submit_copy(st, e, sizeof(*e));
-	}
-	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+	return exec_verdict(&prof, cgid, e, len, pflags, file_is_fileless(file), 0, argv, hook,
+			    lsm);
 }
 
 #endif /* FNG_JUDGE_BPF_H */

@@ -81,10 +81,13 @@ static __always_inline bool name_is_number(const char *buf, __u32 off, __u32 len
 #define WALK_SET(f, v) (*(volatile __u32 *)&(f) = (v))
 
 /*
- * Resolve @file into @out (PATH_BUF_SIZE bytes). Returns the length written,
- * terminating NUL included, at most FNG_PATH_MAX; *pflags gets FNG_PATH_*.
+ * Resolve the path (@vm, @d) into @out (PATH_BUF_SIZE bytes). Returns the
+ * length written, terminating NUL included, at most FNG_PATH_MAX; *pflags
+ * gets FNG_PATH_*. @d may be a negative dentry (a name about to be created):
+ * its parent and name are set.
  */
-static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pflags)
+static __always_inline __u32 path_resolve_at(struct vfsmount *vm, struct dentry *d, char *out,
+					     __u8 *pflags)
 {
 	/* A BTF pointer: task->fs->root is read with plain loads, no helper calls. */
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -95,11 +98,9 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 			   bpf_core_field_offset(struct dentry, d_parent) + sizeof(void *);
 	bool mount_pair = bpf_core_field_offset(struct mount, mnt_mountpoint) ==
 			  bpf_core_field_offset(struct mount, mnt_parent) + sizeof(void *);
-	struct dentry *d, *mnt_root;
+	struct dentry *mnt_root, *start = d;
 	struct dentry *root_d;
 	struct vfsmount *root_mnt;
-	struct path fpath;
-	struct vfsmount *vm;
 	struct path_walk *w;
 	struct mount *m;
 	__u32 key = 0, n, pos, plen;
@@ -112,9 +113,6 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 	}
 	root_d = task->fs->root.dentry;
 	root_mnt = task->fs->root.mnt;
-	bpf_core_read(&fpath, sizeof(fpath), &file->f_path);
-	d = fpath.dentry;
-	vm = fpath.mnt;
 	m = (struct mount *)((void *)vm - mnt_off);
 	mnt_root = BPF_CORE_READ(vm, mnt_root);
 	WALK_SET(w->n, 0);
@@ -208,7 +206,7 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 	plen = n >= 2 ? w->len[(n - 2) & (FNG_PATH_DEPTH - 1)] & FNG_NAME_MAX : 0;
 	if (n >= 2 && plen <= 10 && pos >= 6 + plen && out[1] == 'p' && out[2] == 'r' &&
 	    out[3] == 'o' && out[4] == 'c' && out[5] == '/' &&
-	    BPF_CORE_READ(fpath.dentry, d_sb, s_magic) == PROC_SUPER_MAGIC &&
+	    BPF_CORE_READ(start, d_sb, s_magic) == PROC_SUPER_MAGIC &&
 	    name_is_number(out, 6, plen, ns_tgid(task))) {
 		__u32 rest = (pos - 6 - plen) & (FNG_PATH_MAX - 1);
 
@@ -227,6 +225,15 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 	out[pos & (FNG_PATH_MAX - 1)] = '\0';
 	*pflags = WALK_GET(w->flags);
 	return pos + 1;
+}
+
+/* Resolve @file's path into @out, as path_resolve_at(). */
+static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pflags)
+{
+	struct path fpath;
+
+	bpf_core_read(&fpath, sizeof(fpath), &file->f_path);
+	return path_resolve_at(fpath.mnt, fpath.dentry, out, pflags);
 }
 
 /*

@@ -1,18 +1,103 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * io_uring without BPF-LSM: requests that open files, connect or create
- * sockets go around the syscall tracepoints of file.bpf.c, so from a
- * profiled cgroup they are violations of their own (kind IO_URING) unless
- * the profile allows io_uring. Opens count where the profile restricts
- * files, connects and sockets where it restricts egress. Where BPF-LSM is in
- * force its hooks judge these requests like any other open.
+ * io_uring without BPF-LSM: requests that open files, change their names,
+ * connect or create sockets go around the syscall tracepoints of
+ * file.bpf.c and fsops.bpf.c. From a profiled cgroup they are violations of
+ * their own (kind IO_URING) unless the profile allows io_uring: file
+ * requests where the profile restricts files, connects and sockets where it
+ * restricts egress. Where the profile allows io_uring, its file requests
+ * are judged by path like their syscall twins (the kernel's copy of the
+ * name, taken from the request's directory fd); its connects and sockets
+ * meet the cgroup hooks like any other. Where BPF-LSM is in force its hooks
+ * judge all of these like any other open or rename.
+ *
+ * Requests an SQPOLL ring submits run in its kernel thread, which is a
+ * thread of the ring owner's process: the record names the owner's pid and
+ * a kill takes the owner.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "common.bpf.h"
+#include "judge.bpf.h"
+
+#define AT_REMOVEDIR	  0x200
+#define AT_SYMLINK_FOLLOW 0x400
+#define URING_INFO(op)	  (INFO(op, FNG_HOOK_URING_SUBMIT) | INFO_KERNEL_NAME)
+#define NAME_OF(r, f)	  ((__u64)BPF_CORE_READ(r, f, name))
+/* No judgement by path could be made (the kernel's request layout is not the one known). */
+#define UNJUDGED	  0xff
+
+/* The request's opcode-specific part (io_uring's private struct @type). */
+#define REQ_CMD(req, type) ((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
+
+/* Judge the file request @req (opcode @op) by path, as its syscall twin. */
+static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
+{
+	int a, b;
+
+	if (!bpf_core_field_exists(req->cmd))
+		return UNJUDGED;
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT) ||
+	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2)) {
+		struct io_open *o = REQ_CMD(req, io_open);
+
+		if (!bpf_core_field_exists(struct io_open, filename))
+			return UNJUDGED;
+		return fsop_name(BPF_CORE_READ(o, dfd), NAME_OF(o, filename),
+				 URING_INFO(FNG_FOP_OPEN), BPF_CORE_READ(o, how.flags));
+	}
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT)) {
+		struct io_rename *r = REQ_CMD(req, io_rename);
+
+		if (!bpf_core_type_exists(struct io_rename))
+			return UNJUDGED;
+		a = fsop_name(BPF_CORE_READ(r, old_dfd), NAME_OF(r, oldpath),
+			      URING_INFO(FNG_FOP_RENAME), 0);
+		b = fsop_name(BPF_CORE_READ(r, new_dfd), NAME_OF(r, newpath),
+			      URING_INFO(FNG_FOP_RENAME_TARGET), 0);
+		return a ?: b;
+	}
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_UNLINKAT)) {
+		struct io_unlink *u = REQ_CMD(req, io_unlink);
+
+		if (!bpf_core_type_exists(struct io_unlink))
+			return UNJUDGED;
+		return fsop_name(BPF_CORE_READ(u, dfd), NAME_OF(u, filename),
+				 URING_INFO(BPF_CORE_READ(u, flags) & AT_REMOVEDIR ? FNG_FOP_RMDIR
+										  : FNG_FOP_UNLINK),
+				 0);
+	}
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_MKDIRAT)) {
+		struct io_mkdir *m = REQ_CMD(req, io_mkdir);
+
+		if (!bpf_core_type_exists(struct io_mkdir))
+			return UNJUDGED;
+		return fsop_name(BPF_CORE_READ(m, dfd), NAME_OF(m, filename),
+				 URING_INFO(FNG_FOP_MKDIR), 0);
+	}
+	/* SYMLINKAT and LINKAT share io_link: oldpath is the target text of a symlink. */
+	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SYMLINKAT) ||
+	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_LINKAT)) {
+		struct io_link *l = REQ_CMD(req, io_link);
+		bool sym = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SYMLINKAT);
+
+		if (!bpf_core_type_exists(struct io_link))
+			return UNJUDGED;
+		a = sym ? 0
+			: fsop_name(BPF_CORE_READ(l, old_dfd), NAME_OF(l, oldpath),
+				    URING_INFO(FNG_FOP_LINK) |
+					    (BPF_CORE_READ(l, flags) & AT_SYMLINK_FOLLOW
+						     ? INFO_UNRESOLVED
+						     : 0),
+				    0);
+		b = fsop_name(BPF_CORE_READ(l, new_dfd), NAME_OF(l, newpath),
+			      URING_INFO(sym ? FNG_FOP_SYMLINK : FNG_FOP_LINK_TARGET), 0);
+		return a ?: b;
+	}
+	return 0;
+}
 
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(uring_submit, struct io_kiocb *req)
@@ -22,22 +107,36 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 	struct fng_cg_stats *st;
 	__u64 cgid;
 	__u8 op, act;
-	bool admit, open, net;
+	bool admit, open, names, net, files;
 
 	p = current_profile(&cgid, false);
 	if (!p)
 		return 0;
 	prof = *p;
-	if (prof.allow & FNG_ALLOW_IO_URING)
-		return 0;
 	op = BPF_CORE_READ(req, opcode);
 	open = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT) ||
 	       op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2);
+	names = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT) ||
+		op == bpf_core_enum_value(enum io_uring_op, IORING_OP_UNLINKAT) ||
+		op == bpf_core_enum_value(enum io_uring_op, IORING_OP_MKDIRAT) ||
+		op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SYMLINKAT) ||
+		op == bpf_core_enum_value(enum io_uring_op, IORING_OP_LINKAT);
 	net = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_CONNECT) ||
 	      op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SOCKET);
-	if (!(open && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE))) &&
-	    !(net && (prof.sections & FNG_SEC_EGRESS)))
+	files = (open || names) && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE));
+	if (prof.allow & FNG_ALLOW_IO_URING) {
+		if (!files)
+			return 0;
+		act = uring_judge_path(req, op);
+		if (act != UNJUDGED) {
+			if (act == FNG_ACT_KILLED)
+				kill_current();
+			return 0;
+		}
+		/* Not judged by path on this kernel: a violation as if io_uring were not allowed. */
+	} else if (!files && !(net && (prof.sections & FNG_SEC_EGRESS))) {
 		return 0;
+	}
 
 	act = verdict(prof.mode, false);
 	st = rate_admit(cgid, &admit);
@@ -62,8 +161,7 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 			 * there on every kernel (7.2 has none), so it is looked up, not assumed. */
 			if (open && bpf_core_field_exists(req->cmd) &&
 			    bpf_core_field_exists(struct io_open, filename)) {
-				struct io_open *o =
-					(void *)req + bpf_core_field_offset(struct io_kiocb, cmd);
+				struct io_open *o = REQ_CMD(req, io_open);
 				const char *name = BPF_CORE_READ(o, filename, name);
 				long n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), name);
 

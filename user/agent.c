@@ -833,12 +833,13 @@ static void learn_refresh(struct agent *a, struct learn_fn *lf)
 {
 	struct fng_compiled c;
 	uint8_t allow = lf->c.allow;
+	uint32_t syscalls = lf->c.syscalls;
 
 	if (learn_compile(a, lf, lf->c.ruleset, FNG_MODE_LEARN, &c))
 		return;
 	compiled__free(&lf->c);
 	lf->c = c;
-	if (c.allow != allow)
+	if (c.allow != allow || c.syscalls != syscalls)
 		learn_apply(a, lf);
 }
 
@@ -1570,7 +1571,8 @@ static int reload(struct agent *a)
 
 		for (size_t i = 0; i < a->n_profs; i++)
 			files |= (a->profs[i]->c.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) != 0;
-		loader__file_hooks(a->ld, files);
+		loader__lazy_hooks(a->ld, FNG_HOOKS_FILES, files);
+		loader__lazy_hooks(a->ld, FNG_HOOKS_PROFILES, a->n_profs || a->pending_ps);
 	}
 
 	/* The files' accepted sets now: fresh parses replace old ones. */
@@ -1816,6 +1818,22 @@ static void copy_path(char *dst, size_t size, const char *src, size_t len)
 	dst[len ? len - 1 : 0] = '\0';
 }
 
+/* The name a file record gives operation FNG_FOP_@op. */
+static const char *file_op_name(uint8_t op)
+{
+	static const char *const names[] = {
+		[FNG_FOP_OPEN] = "open",	   [FNG_FOP_RENAME] = "rename",
+		[FNG_FOP_RENAME_TARGET] = "rename_target", [FNG_FOP_LINK] = "link",
+		[FNG_FOP_LINK_TARGET] = "link_target",	   [FNG_FOP_UNLINK] = "unlink",
+		[FNG_FOP_SYMLINK] = "symlink",		   [FNG_FOP_MKDIR] = "mkdir",
+		[FNG_FOP_RMDIR] = "rmdir",		   [FNG_FOP_MKNOD] = "mknod",
+		[FNG_FOP_TRUNCATE] = "truncate",	   [FNG_FOP_CHMOD] = "chmod",
+		[FNG_FOP_CHOWN] = "chown",
+	};
+
+	return op < ARRAY_SIZE(names) && names[op] ? names[op] : "unknown";
+}
+
 static void handle_file(struct agent *a, const struct fng_file_event *e, size_t size)
 {
 	Fnguard__V1__FileAccess fa = FNGUARD__V1__FILE_ACCESS__INIT;
@@ -1833,7 +1851,7 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 	fa.path = path;
 	fa.flags = e->flags;
 	fa.write = (e->access & FNG_PERM_WRITE) != 0;
-	fa.operation = "open";
+	fa.operation = (char *)file_op_name(e->op);
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_FILE;
 	x.v.file = &fa;
 	emit_violation(a, &x);
@@ -1866,6 +1884,7 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 	ex.n_argv = argc;
 	ex.argv = argv;
 	ex.fileless = e->fileless != 0;
+	ex.script = e->op == FNG_FOP_SCRIPT;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EXEC;
 	x.v.exec = &ex;
 	emit_violation(a, &x);
@@ -1918,6 +1937,7 @@ static void handle_uring(struct agent *a, const struct fng_uring_event *e)
 static void handle_syscall(struct agent *a, const struct fng_syscall_event *e)
 {
 	Fnguard__V1__Syscall sc = FNGUARD__V1__SYSCALL__INIT;
+	const struct fng_syscall_allow *s;
 	char name[FNG_SYSCALL_NAME_MAX];
 	struct learn_fn *lf;
 	struct vrec x;
@@ -1929,9 +1949,8 @@ static void handle_syscall(struct agent *a, const struct fng_syscall_event *e)
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_SYSCALL;
 	x.v.syscall = &sc;
 	emit_violation(a, &x);
-	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && !strcmp(name, "clone(CLONE_FILES)"))
-		learn_noted(a, lf,
-			    learnset__add_syscall(lf->ls, "clone_files", x.v.time_unix_nano));
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && (s = fng_syscall_allow_of(name)))
+		learn_noted(a, lf, learnset__add_syscall(lf->ls, s->name, x.v.time_unix_nano));
 }
 
 static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)

@@ -392,11 +392,14 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 		c.sections |= FNG_SEC_WRITE;
 	if (p->exec.present)
 		c.sections |= FNG_SEC_EXEC;
-	for (size_t i = 0; i < p->syscalls.n; i++)
-		if (!strcmp(p->syscalls.v[i], "io_uring"))
-			c.allow |= FNG_ALLOW_IO_URING;
-		else if (!strcmp(p->syscalls.v[i], "clone_files"))
-			c.allow |= FNG_ALLOW_CLONE_FILES;
+	for (size_t i = 0; i < p->syscalls.n; i++) {
+		const struct fng_syscall_allow *s = fng_syscall_allow_of(p->syscalls.v[i]);
+
+		if (s) {
+			c.allow |= s->allow;
+			c.syscalls |= s->sys;
+		}
+	}
 	/* Raw and packet sockets are judged when created: a rule naming them allows them. */
 	for (size_t i = 0; i < p->n_egress; i++) {
 		if (p->egress[i].protos & FNG_RULE_RAW)
@@ -461,6 +464,7 @@ struct fng_cg_profile compiled__cg_value(const struct fng_compiled *c, int mode)
 		.mode = (uint8_t)mode,
 		.sections = c->sections,
 		.allow = c->allow,
+		.syscalls = c->syscalls,
 	};
 }
 

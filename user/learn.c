@@ -30,8 +30,6 @@
 /* Left-out paths and destinations named one by one in the YAML header; the rest are counted. */
 #define SHOW_LEFT_OUT 10
 
-/* System calls a profile can allow (profile.c refuses others in spec.syscalls). */
-static const char *const learnable_syscalls[] = { "io_uring", "clone_files" };
 
 struct stats {
 	uint64_t count; /* observations; 0 for what only came from a merged profile */
@@ -69,7 +67,7 @@ struct eg_item {
 };
 
 struct sc_item {
-	const char *name; /* one of learnable_syscalls */
+	const char *name; /* a name of fng_syscall_allows */
 	struct stats st;
 	bool seeded;
 };
@@ -334,9 +332,9 @@ static int sc_add(struct learnset *ls, const char *name, bool seeded, uint64_t t
 	const char *known = NULL;
 	struct sc_item *it;
 
-	for (size_t i = 0; i < ARRAY_SIZE(learnable_syscalls) && !known; i++)
-		if (!strcmp(name, learnable_syscalls[i]))
-			known = learnable_syscalls[i];
+	for (size_t i = 0; i < fng_n_syscall_allows && !known; i++)
+		if (!strcmp(name, fng_syscall_allows[i].name))
+			known = fng_syscall_allows[i].name;
 	if (!known)
 		return -EINVAL;
 	for (size_t i = 0; i < ls->n_sc; i++) {
@@ -1366,10 +1364,10 @@ static int plan_build(const struct learnset *ls, const struct learn_gen *g, stru
 		err = plan_egress(ls, pl);
 	if (err)
 		return err;
-	/* learnable_syscalls order is the sorted order. */
-	for (size_t k = 0; k < ARRAY_SIZE(learnable_syscalls); k++)
+	/* fng_syscall_allows is sorted by name. */
+	for (size_t k = 0; k < fng_n_syscall_allows; k++)
 		for (size_t i = 0; i < ls->n_sc; i++)
-			if (ls->sc[i].name == learnable_syscalls[k])
+			if (ls->sc[i].name == fng_syscall_allows[k].name)
 				pl->s[pl->ns++] = &ls->sc[i];
 	return 0;
 }

@@ -239,8 +239,17 @@ struct prog_plan {
 	struct bpf_link **link;
 	bool cgroup; /* attach at the cgroup root */
 	bool load;
-	bool lazy; /* attached by loader__file_hooks(), not at load */
+	bool lazy; /* attached by loader__lazy_hooks(), not at load */
+	enum fng_hook_group group;
 };
+
+/* The tracepoint a "tracepoint/syscalls/<name>" program attaches to exists here. */
+static bool syscall_tp_exists(struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p), *pre = "tracepoint/syscalls/";
+
+	return !strncmp(sec, pre, strlen(pre)) && tracepoint_exists("syscalls", sec + strlen(pre));
+}
 
 static void add_point(struct fng_loader *l, const char *point, int mechanism, const char *hook)
 {
@@ -260,7 +269,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, lsm_socket, uring, task_helpers;
+	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers;
 	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
 						"sys_exit_openat2", "sys_exit_creat",
 						"sys_exit_open_by_handle_at" };
@@ -282,6 +291,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	lsm_socket = !force_fallback && lsm_file &&
 		     probe_lsm("socket_create", why_file, sizeof(why_file)) == 0;
 	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	/* The path_* hooks exist where the kernel has CONFIG_SECURITY_PATH. */
+	lsm_path = lsm_file && btf_has(vmlinux, "bpf_lsm_path_rename", BTF_KIND_FUNC);
 	sk->rodata->files_by_signal = !lsm_file;
 	/*
 	 * File, exec and io_uring judgement, and the runtime's setup marks, need
@@ -294,7 +305,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	if (!task_helpers) {
 		pr_warn("this kernel lacks task storage, bpf_get_current_task_btf() or "
 			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
-		lsm_file = lsm_exec = lsm_socket = uring = false;
+		lsm_file = lsm_exec = lsm_socket = lsm_path = uring = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 	}
 
@@ -322,6 +333,19 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan[i].load = task_helpers && !lsm_file &&
 				       tracepoint_exists("syscalls", open_tps[k]);
 			plan[i].lazy = true;
+			plan[i].group = FNG_HOOKS_FILES;
+		}
+		/* Families of programs planned by name (fsops.bpf.c, sys.bpf.c). */
+		if (!strncmp(bpf_program__name(p), "lsm_path_", 9)) {
+			plan[i].load = lsm_path;
+		} else if (!strncmp(bpf_program__name(p), "fsop_", 5)) {
+			plan[i].load = task_helpers && !lsm_path && syscall_tp_exists(p);
+			plan[i].lazy = true;
+			plan[i].group = FNG_HOOKS_FILES;
+		} else if (!strncmp(bpf_program__name(p), "sys_", 4)) {
+			plan[i].load = task_helpers && syscall_tp_exists(p);
+			plan[i].lazy = true;
+			plan[i].group = FNG_HOOKS_PROFILES;
 		}
 		bpf_program__set_autoload(p, plan[i].load);
 	}
@@ -340,8 +364,10 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
 
 		add_point(l, "file.open", FNGUARD__V1__MECHANISM__NONE, why);
+		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "exec", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE, why);
+		add_point(l, "syscall", FNGUARD__V1__MECHANISM__NONE, why);
 		btf__free(vmlinux);
 		return;
 	}
@@ -350,6 +376,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	else
 		add_point(l, "file.open", FNGUARD__V1__MECHANISM__SIGNAL,
 			  "tracepoint/syscalls/sys_exit_open*");
+	if (lsm_path)
+		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__LSM, "lsm/path_*");
+	else
+		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_enter_{rename,link,unlink,mkdir,chmod,...}");
 	if (lsm_exec)
 		add_point(l, "exec", FNGUARD__V1__MECHANISM__LSM, "lsm/bprm_check_security");
 	else
@@ -363,6 +394,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	else
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE,
 			  "no io_uring_submit_req tracepoint in this kernel");
+	add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
+		  "tracepoint/syscalls/sys_enter_{mount,ptrace,bpf,unshare,setns,...}");
 	btf__free(vmlinux);
 }
 
@@ -472,7 +505,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	adopt_ring(l, opts->ringbuf_size);
 	{
 		struct fnguard_bpf *sk = l->skel;
-		struct prog_plan plan[] = {
+		const struct prog_plan fixed[] = {
 			{ .prog = sk->progs.net_connect4,
 			  .link = &sk->links.net_connect4,
 			  .cgroup = true },
@@ -508,7 +541,23 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			{ .prog = sk->progs.task_exec, .link = &sk->links.task_exec },
 		};
 
-		plan_programs(l, plan, ARRAY_SIZE(plan), opts->no_lsm);
+		size_t n_plan = ARRAY_SIZE(fixed);
+		struct prog_plan plan[ARRAY_SIZE(fixed) + FNG_MAX_LAZY + 16];
+
+		memcpy(plan, fixed, sizeof(fixed));
+		/* Every program the list above does not name: the families planned by name. */
+		for (int i = 0; i < sk->skeleton->prog_cnt && n_plan < ARRAY_SIZE(plan); i++) {
+			struct bpf_program *p = *sk->skeleton->progs[i].prog;
+			bool listed = false;
+
+			for (size_t k = 0; k < ARRAY_SIZE(fixed) && !listed; k++)
+				listed = fixed[k].prog == p;
+			if (!listed)
+				plan[n_plan++] = (struct prog_plan){
+					.prog = p, .link = sk->skeleton->progs[i].link
+				};
+		}
+		plan_programs(l, plan, n_plan, opts->no_lsm);
 		err = fnguard_bpf__load(sk);
 		if (err && l->verifier_log && l->verifier_log[0])
 			log_verifier_tail(l->verifier_log, 40);
@@ -523,17 +572,19 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			pr_err("open cgroup v2 root \"%s\": %s", opts->cgroup_root, strerror(-err));
 			goto cleanup;
 		}
-		for (size_t i = 0; i < ARRAY_SIZE(plan); i++) {
+		for (size_t i = 0; i < n_plan; i++) {
 			struct prog_plan *p = &plan[i];
 			const char *name = bpf_program__name(p->prog);
 
 			if (!p->load)
 				continue;
 			if (p->lazy) {
-				if (l->n_file_hooks < ARRAY_SIZE(l->file_progs)) {
-					l->file_progs[l->n_file_hooks] = p->prog;
-					l->file_links[l->n_file_hooks++] = p->link;
-				}
+				if (l->n_lazy < ARRAY_SIZE(l->lazy))
+					l->lazy[l->n_lazy++] = (struct fng_lazy_hook){
+						.prog = p->prog, .link = p->link, .group = p->group
+					};
+				else
+					pr_warn("%s is not attached: more lazy hooks than room", name);
 				continue;
 			}
 			/* A link attaches beside any program already there (multi-attach). */
@@ -567,8 +618,8 @@ static bool link_is_ours(const struct fng_loader *l, const char *name)
 	for (size_t i = 0; i < l->n_links; i++)
 		if (!strcmp(l->link_names[i], name))
 			return true;
-	for (size_t i = 0; i < l->n_file_hooks; i++)
-		if (*l->file_links[i] && !strcmp(bpf_program__name(l->file_progs[i]), name))
+	for (size_t i = 0; i < l->n_lazy; i++)
+		if (*l->lazy[i].link && !strcmp(bpf_program__name(l->lazy[i].prog), name))
 			return true;
 	return false;
 }
@@ -592,19 +643,31 @@ static void unpin_stale(const struct fng_loader *l, const char *dir)
 	closedir(d);
 }
 
-int loader__file_hooks(struct fng_loader *l, bool on)
+int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 {
+	static const char *const what[] = {
+		[FNG_HOOKS_FILES] = "file tracepoints (opens and namespace changes)",
+		[FNG_HOOKS_PROFILES] = "system-level call tracepoints",
+	};
+	static const char *const why[][2] = {
+		[FNG_HOOKS_FILES] = { "no profile restricts files", "a profile restricts files" },
+		[FNG_HOOKS_PROFILES] = { "no profile is in force", "a profile is in force" },
+	};
 	char dir[PATH_MAX];
+	size_t n = 0;
 	int err = 0;
 
 	if (snprintf(dir, sizeof(dir), "%s/links", l->pin_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
-	for (size_t i = 0; i < l->n_file_hooks; i++) {
-		struct bpf_link **link = l->file_links[i];
-		const char *name = bpf_program__name(l->file_progs[i]);
+	for (size_t i = 0; i < l->n_lazy; i++) {
+		struct bpf_link **link = l->lazy[i].link;
+		const char *name = bpf_program__name(l->lazy[i].prog);
 
+		if (l->lazy[i].group != group)
+			continue;
+		n++;
 		if (on && !*link) {
-			*link = bpf_program__attach(l->file_progs[i]);
+			*link = bpf_program__attach(l->lazy[i].prog);
 			if (!*link) {
 				err = -errno;
 				pr_err("attach %s: %s", name, strerror(-err));
@@ -622,11 +685,10 @@ int loader__file_hooks(struct fng_loader *l, bool on)
 			*link = NULL;
 		}
 	}
-	if (!err && l->n_file_hooks && on != l->file_hooks_on)
-		pr_info("file open tracepoints %s", on ? "attached: a profile restricts files"
-						       : "detached: no profile restricts files");
+	if (!err && n && on != l->lazy_on[group])
+		pr_info("%s %s: %s", what[group], on ? "attached" : "detached", why[group][on]);
 	if (!err)
-		l->file_hooks_on = on;
+		l->lazy_on[group] = on;
 	return err;
 }
 
@@ -641,10 +703,10 @@ int loader__pin(struct fng_loader *l)
 	err = mkdir_p(dir, 0700);
 	for (size_t i = 0; !err && i < l->n_links; i++)
 		err = pin_replace(l->links[i], NULL, dir, l->link_names[i]);
-	for (size_t i = 0; !err && i < l->n_file_hooks; i++)
-		if (*l->file_links[i])
-			err = pin_replace(*l->file_links[i], NULL, dir,
-					  bpf_program__name(l->file_progs[i]));
+	for (size_t i = 0; !err && i < l->n_lazy; i++)
+		if (*l->lazy[i].link)
+			err = pin_replace(*l->lazy[i].link, NULL, dir,
+					  bpf_program__name(l->lazy[i].prog));
 	if (err) {
 		pr_err("pin links in \"%s\": %s", dir, strerror(-err));
 		return err;

@@ -14,8 +14,9 @@
 #include <stdint.h>
 
 #define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
-#define FNG_MAX_POINTS	    12
-#define FNG_MAX_LINKS	    24
+#define FNG_MAX_POINTS	    16
+#define FNG_MAX_LINKS	    40
+#define FNG_MAX_LAZY	    48
 
 struct fng_loader_opts {
 	const char *pin_dir;
@@ -24,6 +25,13 @@ struct fng_loader_opts {
 	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
 	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
 	bool no_lsm;		 /* the tracepoint fallbacks even where BPF-LSM works */
+};
+
+/* When lazily attached programs are needed. */
+enum fng_hook_group {
+	FNG_HOOKS_FILES,    /* a profile restricts files (fallback file judgement) */
+	FNG_HOOKS_PROFILES, /* any profile is in force (system-level calls) */
+	FNG_HOOK_GROUPS
 };
 
 /* One enforcement point and what enforces it. */
@@ -44,14 +52,17 @@ struct fng_loader {
 	struct bpf_link *links[FNG_MAX_LINKS];
 	const char *link_names[FNG_MAX_LINKS]; /* program names: the pin names */
 	/*
-	 * The open-family syscall exit tracepoints (fallback only), attached only
-	 * while some profile restricts files: any enabled syscall tracepoint sends
-	 * every syscall of every task on the node through the kernel's slow path.
+	 * Syscall tracepoints, attached only while a profile needs them: any
+	 * enabled syscall tracepoint sends every syscall of every task on the
+	 * node through the kernel's slow path.
 	 */
-	size_t n_file_hooks;
-	struct bpf_program *file_progs[8];
-	struct bpf_link **file_links[8];
-	bool file_hooks_on;
+	size_t n_lazy;
+	struct fng_lazy_hook {
+		struct bpf_program *prog;
+		struct bpf_link **link; /* in the skeleton */
+		enum fng_hook_group group;
+	} lazy[FNG_MAX_LAZY];
+	bool lazy_on[FNG_HOOK_GROUPS];
 	bool pinned;
 };
 
@@ -68,8 +79,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts);
  */
 int loader__pin(struct fng_loader *l);
 
-/* Attach (and pin) or detach (and unpin) the file open tracepoints, if this kernel uses them. */
-int loader__file_hooks(struct fng_loader *l, bool on);
+/* Attach (and pin) or detach (and unpin) the lazily attached programs of @group. */
+int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on);
 /* Close our fds; the pinned programs keep enforcing. Accepts NULL. */
 void loader__free(struct fng_loader *l);
 

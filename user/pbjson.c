@@ -781,6 +781,8 @@ static int text_violation_detail(struct fng_buf *b, const Fnguard__V1__Violation
 			err = put_ch(b, ' ') ?: text_arg(b, v->exec->argv[i]);
 		if (!err && v->exec->fileless)
 			err = PUT_LIT(b, " (fileless)");
+		if (!err && v->exec->script)
+			err = PUT_LIT(b, " (script)");
 		break;
 	case FNGUARD__V1__VIOLATION__DETAIL_IO_URING:
 		if (!v->io_uring)

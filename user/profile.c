@@ -55,8 +55,46 @@ static const char *const platform_names[] = {
 
 /* Built-in rule sets `include` may name (their rules live in compile.c). */
 static const char *const builtin_sets[] = { "runtime-base" };
-/* Names spec.syscalls may list: otherwise violations for every profiled function. */
-static const char *const allowable_syscalls[] = { "io_uring", "clone_files" };
+/*
+ * Names spec.syscalls may list: otherwise violations for every profiled
+ * function. Sorted by name; the records that name a call use the name of
+ * the call itself, which @records lists where it differs.
+ */
+const struct fng_syscall_allow fng_syscall_allows[] = {
+	{ "bpf", 0, FNG_SYS_BPF, NULL },
+	{ "clone_files", FNG_ALLOW_CLONE_FILES, 0, "clone(CLONE_FILES)" },
+	{ "init_module", 0, FNG_SYS_INIT_MODULE, "finit_module" },
+	{ "io_uring", FNG_ALLOW_IO_URING, 0, NULL },
+	{ "kexec_load", 0, FNG_SYS_KEXEC_LOAD, "kexec_file_load" },
+	{ "mount", 0, FNG_SYS_MOUNT, "fsmount move_mount" },
+	{ "pivot_root", 0, FNG_SYS_PIVOT_ROOT, NULL },
+	{ "ptrace", 0, FNG_SYS_PTRACE, NULL },
+	{ "setns", 0, FNG_SYS_SETNS, NULL },
+	{ "umount", 0, FNG_SYS_UMOUNT, NULL },
+	{ "unshare", 0, FNG_SYS_UNSHARE, NULL },
+};
+const size_t fng_n_syscall_allows = ARRAY_SIZE(fng_syscall_allows);
+
+const struct fng_syscall_allow *fng_syscall_allow_of(const char *name)
+{
+	for (size_t i = 0; i < fng_n_syscall_allows; i++) {
+		const struct fng_syscall_allow *s = &fng_syscall_allows[i];
+		const char *r = s->records;
+		size_t n = strlen(name);
+
+		if (!strcmp(name, s->name))
+			return s;
+		/* @records: names separated by single spaces */
+		while (r && *r) {
+			size_t k = strcspn(r, " ");
+
+			if (k == n && !strncmp(r, name, n))
+				return s;
+			r += k + (r[k] == ' ');
+		}
+	}
+	return NULL;
+}
 
 /* State of one parse: where we are, for messages. */
 struct ctx {
@@ -773,10 +811,12 @@ static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
 {
 	char q[QUOTE_BUF];
 
-	for (size_t i = 0; i < ARRAY_SIZE(allowable_syscalls); i++)
-		if (!strcmp(s, allowable_syscalls[i]))
+	for (size_t i = 0; i < fng_n_syscall_allows; i++)
+		if (!strcmp(s, fng_syscall_allows[i].name))
 			return 0;
-	return fail(c, n, "%s is not a system call a profile can allow (io_uring)",
+	return fail(c, n,
+		    "%s is not a system call a profile can allow (bpf, clone_files, init_module, "
+		    "io_uring, kexec_load, mount, pivot_root, ptrace, setns, umount, unshare)",
 		    escape(q, s, true));
 }
 

@@ -40,6 +40,18 @@ struct fng_diag {
 };
 
 /* A list of strings as written in the profile, with the position of each. */
+/* A name spec.syscalls may list, and what it allows. */
+struct fng_syscall_allow {
+	const char *name;
+	uint8_t allow;	     /* FNG_ALLOW_* */
+	uint32_t sys;	     /* FNG_SYS_* */
+	const char *records; /* other names records give the calls it allows, space-separated */
+};
+extern const struct fng_syscall_allow fng_syscall_allows[];
+extern const size_t fng_n_syscall_allows;
+/* The entry that allows @name, a spec.syscalls name or a record's call name; NULL if none. */
+const struct fng_syscall_allow *fng_syscall_allow_of(const char *name);
+
 struct fng_strv {
 	bool present; /* the key was given (an empty list is present and empty) */
 	size_t n;

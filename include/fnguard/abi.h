@@ -15,7 +15,7 @@
 #endif
 
 /* Bumped whenever a struct below changes shape. */
-#define FNG_ABI_VERSION 2
+#define FNG_ABI_VERSION 3
 
 #define FNG_COMM_LEN	   16
 /* Longest cgroup path carried by a lifecycle event, terminating NUL included. */
@@ -67,6 +67,20 @@
 #define FNG_ALLOW_PACKET      (1u << 2) /* an egress rule names protocol: packet */
 #define FNG_ALLOW_CLONE_FILES (1u << 3) /* syscalls: [clone_files] */
 
+/*
+ * System-level calls a function never needs (fng_cg_profile.syscalls): each
+ * is a violation unless the profile names it in spec.syscalls.
+ */
+#define FNG_SYS_MOUNT	    (1u << 0) /* mount, fsmount, move_mount */
+#define FNG_SYS_UMOUNT	    (1u << 1) /* umount2 */
+#define FNG_SYS_PIVOT_ROOT  (1u << 2)
+#define FNG_SYS_PTRACE	    (1u << 3) /* of another process (PTRACE_TRACEME is not) */
+#define FNG_SYS_BPF	    (1u << 4)
+#define FNG_SYS_INIT_MODULE (1u << 5) /* init_module, finit_module */
+#define FNG_SYS_KEXEC_LOAD  (1u << 6) /* kexec_load, kexec_file_load */
+#define FNG_SYS_UNSHARE	    (1u << 7) /* of a mount or user namespace */
+#define FNG_SYS_SETNS	    (1u << 8) /* into a mount or user namespace, or any (nstype 0) */
+
 /* What a cgroup is (fng_cg_profile.flags). */
 #define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
 
@@ -80,6 +94,9 @@
 #define FNG_PATH_DEEP	     (1u << 1) /* more than FNG_PATH_DEPTH components: not judged by name */
 #define FNG_PATH_UNREACHABLE (1u << 2) /* outside the task's root */
 #define FNG_PATH_INTERNAL    (1u << 3) /* on a kernel-internal mount (pipe, socket, memfd) */
+/* Without BPF-LSM: a name from the call's arguments that the kernel alone could resolve
+ * ("." or "..", a symlink to follow): not judged by name. */
+#define FNG_PATH_UNRESOLVED  (1u << 4)
 
 /* Protocol bits in a port range (fng_port_range.protos). */
 #define FNG_PROTO_TCP	 (1u << 0)
@@ -105,6 +122,28 @@
 #define FNG_HOOK_SOCK_CREATE  10 /* cgroup/sock_create */
 #define FNG_HOOK_LSM_SOCKET   11 /* lsm/socket_create */
 #define FNG_HOOK_FORK	      12 /* sched_process_fork */
+#define FNG_HOOK_FSOP_ENTER   13 /* syscall entry tracepoint of a namespace-changing file call */
+#define FNG_HOOK_LSM_PATH     14 /* lsm/path_* */
+#define FNG_HOOK_SYSCALL      15 /* syscall entry tracepoint of a system-level call */
+
+/*
+ * What a file record is about (fng_file_event.op). Every operation but the
+ * open is a write on the path it names.
+ */
+#define FNG_FOP_OPEN	      0
+#define FNG_FOP_RENAME	      1 /* the file renamed */
+#define FNG_FOP_RENAME_TARGET 2 /* the name it gets */
+#define FNG_FOP_LINK	      3 /* the file linked */
+#define FNG_FOP_LINK_TARGET   4 /* the new name */
+#define FNG_FOP_UNLINK	      5
+#define FNG_FOP_SYMLINK	      6 /* the new link's path */
+#define FNG_FOP_MKDIR	      7
+#define FNG_FOP_RMDIR	      8
+#define FNG_FOP_MKNOD	      9
+#define FNG_FOP_TRUNCATE      10
+#define FNG_FOP_CHMOD	      11
+#define FNG_FOP_CHOWN	      12
+#define FNG_FOP_SCRIPT	      13 /* exec records: the script an interpreter runs */
 
 /* Indexes of the BPF-side error counters (map bpf_errs). */
 #define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
@@ -114,13 +153,15 @@
 
 /* cg_profile value: what the agent installed for one cgroup. */
 struct fng_cg_profile {
-	__u32 ruleset; /* rule set id, the first field of net_rules and path_rules keys */
-	__u8 mode;     /* FNG_MODE_* */
-	__u8 sections; /* FNG_SEC_* bits of the sections the profile restricts */
-	__u8 allow;    /* FNG_ALLOW_* */
-	__u8 flags;    /* FNG_CGF_* */
+	__u32 ruleset;	/* rule set id, the first field of net_rules and path_rules keys */
+	__u8 mode;	/* FNG_MODE_* */
+	__u8 sections;	/* FNG_SEC_* bits of the sections the profile restricts */
+	__u8 allow;	/* FNG_ALLOW_* */
+	__u8 flags;	/* FNG_CGF_* */
+	__u32 syscalls; /* FNG_SYS_* the profile allows */
+	__u32 pad;
 };
-_Static_assert(sizeof(struct fng_cg_profile) == 8, "fng_cg_profile ABI");
+_Static_assert(sizeof(struct fng_cg_profile) == 16, "fng_cg_profile ABI");
 
 /*
  * cg_stats value: per-cgroup token bucket and loss accounting. The bucket is
@@ -239,7 +280,7 @@ struct fng_file_event {
 	__u8 hook;	 /* FNG_HOOK_* */
 	__u8 access;	 /* FNG_PERM_READ and/or FNG_PERM_WRITE: what the open asked for */
 	__u8 path_flags; /* FNG_PATH_* */
-	__u8 pad;
+	__u8 op;	 /* FNG_FOP_* */
 	__u16 path_len; /* bytes of path, NUL included */
 	__u32 pad2;
 	__u32 key_prefixlen;
@@ -259,7 +300,7 @@ struct fng_exec_event {
 	__u8 hook;
 	__u8 fileless;	 /* memfd or deleted executable */
 	__u8 path_flags; /* FNG_PATH_* */
-	__u8 pad;
+	__u8 op;	 /* FNG_FOP_SCRIPT for a script; 0 for the program the kernel runs */
 	__u16 path_len; /* bytes of path, NUL included */
 	__u16 argv_len; /* bytes of argv: NUL-terminated strings back to back */
 	__u16 pad3;

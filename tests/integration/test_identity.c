@@ -64,6 +64,15 @@ static void check_function(const char *kind, const char *container_id, const cha
 	struct want w = { kind, container_id };
 	json_t *found, *arr = env__wait_record(&E, matches, &w, 5000, &found);
 
+	if (!found) {
+		size_t i;
+		json_t *r;
+
+		json_array_foreach(arr, i, r)
+			printf("#   recorded: %s %s %s %s %s\n", jstr(r, "violation.kind"), jstr(r, "violation.process.comm"),
+			       jstr(r, "violation.function.containerId"), jstr(r, "violation.action"),
+			       jstr(r, "violation.syscall.name"));
+	}
 	if (ASSERT_TRUE(found, "violation record of the container")) {
 		ASSERT_STREQ(jstr(found, "violation.function.platform"), platform, "platform");
 		ASSERT_STREQ(jstr(found, "violation.function.namespace"), ns, "namespace");

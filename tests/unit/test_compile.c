@@ -470,6 +470,16 @@ static void raw_and_packet_rules_become_allow_bits(void **state)
 	assert_int_equal(compile_yaml(HEADER "  syscalls: [clone_files, io_uring]\n", &set, &c, &d),
 			 0);
 	assert_int_equal(c.allow, FNG_ALLOW_CLONE_FILES | FNG_ALLOW_IO_URING);
+	assert_int_equal(c.syscalls, 0);
+	compiled__free(&c);
+	profile_set__clear(&set);
+	/* and the system-level calls, each by name, into the cgroup's map value */
+	assert_int_equal(compile_yaml(HEADER "  syscalls: [mount, ptrace, init_module, setns]\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, 0);
+	assert_int_equal(compiled__cg_value(&c, FNG_MODE_ENFORCE).syscalls,
+			 FNG_SYS_MOUNT | FNG_SYS_PTRACE | FNG_SYS_INIT_MODULE | FNG_SYS_SETNS);
 	compiled__free(&c);
 	profile_set__clear(&set);
 }

@@ -213,7 +213,7 @@ static void test_add_returns_new_then_known_and_counts(void **state)
 	assert_int_equal(add_v4(ls, "10.0.0.1", 443, FNG_PROTO_TCP | FNG_PROTO_UDP), -EINVAL);
 	assert_int_equal(learnset__add_egress(ls, 5, (uint8_t[16]){ 0 }, 1, FNG_PROTO_TCP, T0),
 			 -EINVAL);
-	assert_int_equal(learnset__add_syscall(ls, "ptrace", T0), -EINVAL);
+	assert_int_equal(learnset__add_syscall(ls, "open", T0), -EINVAL);
 	assert_int_equal(learnset__size(ls), 4);
 
 	p = check_profile(ls, &gen_plain, NULL, &y);

@@ -314,14 +314,26 @@ static void test_path_rule_longer_than_the_limit_is_rejected(void **state)
 static void test_syscalls_allow_only_known_names(void **state)
 {
 	struct fng_profile_set set = { 0 };
-	struct fng_profile *p = parse_one(SPEC "  syscalls: [io_uring]\n", &set);
+	struct fng_profile *p = parse_one(SPEC "  syscalls: [io_uring, mount, ptrace]\n", &set);
 
 	assert_true(p->syscalls.present);
-	assert_int_equal(p->syscalls.n, 1);
+	assert_int_equal(p->syscalls.n, 3);
 	assert_string_equal(p->syscalls.v[0], "io_uring");
+	assert_string_equal(p->syscalls.v[2], "ptrace");
 	profile_set__clear(&set);
-	expect_error(SPEC "  syscalls: [io_uring, mount]\n", 6, 24, "spec.syscalls[1]",
-		     "\"mount\" is not a system call a profile can allow");
+	expect_error(SPEC "  syscalls: [io_uring, open]\n", 6, 24, "spec.syscalls[1]",
+		     "\"open\" is not a system call a profile can allow");
+	/* records name the call made; learning maps it to the name that allows it */
+	assert_string_equal(fng_syscall_allow_of("fsmount")->name, "mount");
+	assert_string_equal(fng_syscall_allow_of("move_mount")->name, "mount");
+	assert_string_equal(fng_syscall_allow_of("finit_module")->name, "init_module");
+	assert_string_equal(fng_syscall_allow_of("clone(CLONE_FILES)")->name, "clone_files");
+	assert_string_equal(fng_syscall_allow_of("umount")->name, "umount");
+	assert_null(fng_syscall_allow_of("fsmoun"));
+	assert_null(fng_syscall_allow_of("open"));
+	/* the names records give a call allow nothing by themselves */
+	expect_error(SPEC "  syscalls: [finit_module]\n", 6, 14, "spec.syscalls[0]",
+		     "is not a system call a profile can allow");
 }
 
 static void test_alias_bomb_is_rejected(void **state)

@@ -8,13 +8,18 @@
  *   vmhelper open PATH           "ok" or the errno name, then "alive"
  *   vmhelper exec PATH [ARG...]  the errno name when execv fails
  *   vmhelper socket raw|packet   create one: "ok" or the errno name
+ *   vmhelper link OLD NEW        hard link: "ok" or the errno name, then "alive"
+ *   vmhelper rename OLD NEW      the same for rename
+ *   vmhelper unshare             unshare(CLONE_NEWNS): "ok" or the errno name
  *   vmhelper listen ADDR PORT    accept connections forever
  *   vmhelper true                exit 0
  *   vmhelper outb CODE           write CODE to port 0xf4 (qemu exits)
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +101,20 @@ int main(int argc, char **argv)
 				close(c);
 		}
 	}
+	if (argc >= 4 && (!strcmp(argv[1], "link") || !strcmp(argv[1], "rename"))) {
+		int r = !strcmp(argv[1], "link") ? link(argv[2], argv[3]) : rename(argv[2], argv[3]);
+
+		printf("%s\n", r == 0 ? "ok" : errname(errno));
+		fflush(stdout);
+		printf("alive\n");
+		return r == 0 ? 0 : 1;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "unshare")) {
+		int r = unshare(CLONE_NEWNS);
+
+		printf("%s\n", r == 0 ? "ok" : errname(errno));
+		return r == 0 ? 0 : 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "true"))
 		return 0;
 	if (argc >= 3 && !strcmp(argv[1], "outb")) {
@@ -104,6 +123,6 @@ int main(int argc, char **argv)
 		outb((unsigned char)atoi(argv[2]), 0xf4);
 		return 0;
 	}
-	fprintf(stderr, "usage: vmhelper connect|open|exec|listen|true|outb ...\n");
+	fprintf(stderr, "usage: vmhelper connect|open|exec|socket|link|rename|unshare|listen|true|outb ...\n");
 	return 2;
 }

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Operations that change the namespace of files: rename, link, unlink,
+ * symlink, mkdir, rmdir, mknod, truncate, chmod, chown. Each is a write on
+ * every path it touches (DESIGN.md, "Rule semantics"); renaming or linking a
+ * file also needs the right to read it where the profile restricts reads,
+ * so that a file cannot be given a readable second name.
+ *
+ * With BPF-LSM the path_* hooks see the kernel's own lookup (symlinks
+ * followed, every name resolved) and a violation fails with EPERM. Without
+ * it the syscall entry tracepoints judge the call's arguments: the
+ * directory resolved from the kernel's fd or working directory, the name
+ * as given ("." and ".." refused, symlinks inside the name not followed),
+ * and a violation kills the caller before the call returns to it.
+ *
+ * The judging lives in two global functions, verified once per program
+ * instead of once per call site.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "judge.bpf.h"
+
+#define EPERM		   1
+#define AT_SYMLINK_FOLLOW  0x400
+#define AT_REMOVEDIR	   0x200
+
+
+/* What the operation needs (FNG_PERM_*) of what the profile restricts; 0: nothing to judge. */
+static __always_inline __u8 fsop_need(const struct fng_cg_profile *prof, __u8 op)
+{
+	__u8 need = FNG_PERM_WRITE;
+
+	if (op == FNG_FOP_RENAME || op == FNG_FOP_LINK)
+		need |= FNG_PERM_READ;
+	if (!(prof->sections & FNG_SEC_READ))
+		need &= ~FNG_PERM_READ;
+	if (!(prof->sections & FNG_SEC_WRITE))
+		need &= ~FNG_PERM_WRITE;
+	return need;
+}
+
+/* The scan of name_dots(), one byte per step. */
+struct dots_scan {
+	const char *buf;
+	__u32 from;
+	__u32 n;
+	__u32 comp; /* bytes in the current component */
+	__u32 dots; /* dots among them */
+	int found;
+};
+
+static int dots_step(__u32 i, void *arg)
+{
+	struct dots_scan *s = arg;
+	char c;
+
+	if (i >= s->n)
+		return 1;
+	c = s->buf[(s->from + i) & (FNG_PATH_MAX - 1)];
+	if (c == '/' || c == '\0') {
+		if (s->comp && s->comp == s->dots && s->dots <= 2) {
+			s->found = 1;
+			return 1;
+		}
+		s->comp = 0;
+		s->dots = 0;
+	} else {
+		s->comp++;
+		s->dots += c == '.';
+	}
+	return 0;
+}
+
+/*
+ * bpf_loop() (5.17) verifies the step once; without it the verifier walks
+ * every iteration of a plain loop, so that loop stops at ARG_NAME_SHORT
+ * bytes and a longer name counts as having dots (not judged by name).
+ */
+#define ARG_NAME_SHORT 256
+
+__noinline int name_dots(__u32 which, __u32 from, __u32 n)
+{
+	struct dots_scan s = { .from = from, .n = n };
+	__u32 key = 0;
+
+	if (which == SCRATCH_FILE) {
+		struct fng_file_event *e = bpf_map_lookup_elem(&file_scratch, &key);
+
+		s.buf = e ? e->path : NULL;
+	} else {
+		struct fng_exec_event *e = bpf_map_lookup_elem(&exec_scratch, &key);
+
+		s.buf = e ? e->path : NULL;
+	}
+	if (!s.buf)
+		return 1;
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		bpf_loop(ARG_NAME_MAX, dots_step, &s, 0);
+		return s.found;
+	}
+	if (n > ARG_NAME_SHORT)
+		return 1;
+	for (int i = 0; i < ARG_NAME_SHORT; i++)
+		if (dots_step(i, &s))
+			break;
+	return s.found;
+}
+
+/*
+ * Judge @op on a path: (@path's mount, @dentry) when @dentry is set, else
+ * @path itself (kernel pointers passed as numbers, as global functions
+ * take them). For the LSM hooks. Returns the action (FNG_ACT_*) or 0.
+ */
+__noinline int fsop_kernel(__u64 path, __u64 dentry, __u32 info)
+{
+	struct fng_cg_profile *p, prof;
+	struct fng_file_event *e;
+	struct path at;
+	__u32 key = 0, len;
+	__u64 cgid;
+	__u8 need, pflags;
+
+	p = current_profile(&cgid, true);
+	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+		return 0;
+	prof = *p;
+	need = fsop_need(&prof, INFO_OP(info));
+	if (!need || runtime_task(&prof))
+		return 0;
+	e = bpf_map_lookup_elem(&file_scratch, &key);
+	if (!e)
+		return 0;
+	bpf_probe_read_kernel(&at, sizeof(at), (void *)path);
+	len = path_resolve_at(at.mnt, dentry ? (struct dentry *)dentry : at.dentry, e->path,
+			      &pflags);
+	return path_verdict(&prof, cgid, e, len, pflags, need, 0, INFO_OP(info), INFO_HOOK(info),
+			    true);
+}
+
+/*
+ * Judge @op on the path a call names with (@dfd, @name), a user-space
+ * string, or with INFO_KERNEL_NAME the kernel's copy (io_uring); an empty
+ * name, or @name 0, is the file of @dfd (fchmod, AT_EMPTY_PATH). An open
+ * (FNG_FOP_OPEN, io_uring only) is judged by its open flags @oflags. For
+ * the hooks that run before the kernel's lookup, without BPF-LSM. Returns
+ * the action or 0.
+ */
+__noinline int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags)
+{
+	struct fng_cg_profile *p, prof;
+	struct fng_file_event *e;
+	__u32 key = 0, len;
+	__u64 cgid;
+	__u8 need, pflags;
+
+	p = current_profile(&cgid, true);
+	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+		return 0;
+	prof = *p;
+	if (INFO_OP(info) == FNG_FOP_OPEN) {
+		if (oflags & O_PATH)
+			return 0;
+		need = open_access(oflags);
+		if (!(prof.sections & FNG_SEC_READ))
+			need &= ~FNG_PERM_READ;
+		if (!(prof.sections & FNG_SEC_WRITE))
+			need &= ~FNG_PERM_WRITE;
+	} else {
+		need = fsop_need(&prof, INFO_OP(info));
+	}
+	if (!need || runtime_task(&prof))
+		return 0;
+	e = bpf_map_lookup_elem(&file_scratch, &key);
+	if (!e)
+		return 0;
+	len = path_of_name(dfd, (const char *)name, !(info & INFO_KERNEL_NAME), SCRATCH_FILE,
+			   e->path, &pflags);
+	if (!len)
+		return 0;
+	if (info & INFO_UNRESOLVED)
+		pflags |= FNG_PATH_UNRESOLVED;
+	return path_verdict(&prof, cgid, e, len, pflags, need, oflags, INFO_OP(info),
+			    INFO_HOOK(info), false);
+}
+
+/* ---- BPF-LSM ---- */
+
+/*
+ * A hook's argument @i as a plain number: global functions take numbers,
+ * not the typed pointers the verifier gives LSM arguments.
+ */
+static __always_inline __u64 arg(__u64 *ctx, int i)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &ctx[i]);
+	return v;
+}
+
+#define LSM_INFO(op) (INFO(op, FNG_HOOK_LSM_PATH) | INFO_LSM)
+
+static __always_inline int lsm_ret(int act)
+{
+	return act == FNG_ACT_DENIED ? -EPERM : 0;
+}
+
+/* (const struct path *dir, struct dentry *dentry, ...): the name in the directory. */
+#define LSM_DIR_HOOK(hook, op)                                                                \
+	SEC("lsm/" #hook)                                                                     \
+	int lsm_##hook(__u64 *ctx)                                                            \
+	{                                                                                     \
+		return lsm_ret(fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(op)));          \
+	}
+
+/* (const struct path *path, ...): the file itself. */
+#define LSM_PATH_HOOK(hook, op)                                                               \
+	SEC("lsm/" #hook)                                                                     \
+	int lsm_##hook(__u64 *ctx)                                                            \
+	{                                                                                     \
+		return lsm_ret(fsop_kernel(arg(ctx, 0), 0, LSM_INFO(op)));                    \
+	}
+
+LSM_DIR_HOOK(path_unlink, FNG_FOP_UNLINK)
+LSM_DIR_HOOK(path_mkdir, FNG_FOP_MKDIR)
+LSM_DIR_HOOK(path_rmdir, FNG_FOP_RMDIR)
+LSM_DIR_HOOK(path_mknod, FNG_FOP_MKNOD)
+LSM_DIR_HOOK(path_symlink, FNG_FOP_SYMLINK)
+LSM_PATH_HOOK(path_truncate, FNG_FOP_TRUNCATE)
+LSM_PATH_HOOK(path_chmod, FNG_FOP_CHMOD)
+LSM_PATH_HOOK(path_chown, FNG_FOP_CHOWN)
+
+/* (struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry) */
+SEC("lsm/path_link")
+int lsm_path_link(__u64 *ctx)
+{
+	int a = fsop_kernel(arg(ctx, 1), arg(ctx, 0), LSM_INFO(FNG_FOP_LINK));
+	int b = fsop_kernel(arg(ctx, 1), arg(ctx, 2), LSM_INFO(FNG_FOP_LINK_TARGET));
+
+	return lsm_ret(a ?: b);
+}
+
+/* (const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
+ *  struct dentry *new_dentry[, unsigned int flags]): both ends, also for RENAME_EXCHANGE. */
+SEC("lsm/path_rename")
+int lsm_path_rename(__u64 *ctx)
+{
+	int a = fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(FNG_FOP_RENAME));
+	int b = fsop_kernel(arg(ctx, 2), arg(ctx, 3), LSM_INFO(FNG_FOP_RENAME_TARGET));
+
+	return lsm_ret(a ?: b);
+}
+
+/* ---- syscall entry, without BPF-LSM ---- */
+
+static __always_inline int enter_ret(int act)
+{
+	if (act == FNG_ACT_KILLED)
+		kill_current();
+	return 0;
+}
+
+#define ENTER_INFO(op) INFO(op, FNG_HOOK_FSOP_ENTER)
+#define A(i)	       ((__s64)ctx->args[i])
+#define CWD	       ((__s64)AT_FDCWD)
+
+/* One name, in (@dfd, @name) */
+#define ENTER_ONE(call, dfd, name, op)                                                        \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
+	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                \
+	{                                                                                     \
+		return enter_ret(fsop_name(dfd, name, ENTER_INFO(op), 0));                       \
+	}
+
+/* A source and a target */
+#define ENTER_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                            \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
+	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                \
+	{                                                                                     \
+		int a = fsop_name(dfd1, name1, ENTER_INFO(op1) | (info1), 0);                    \
+		int b = fsop_name(dfd2, name2, ENTER_INFO(op2), 0);                              \
+		return enter_ret(a ?: b);                                                     \
+	}
+
+ENTER_TWO(rename, CWD, A(0), FNG_FOP_RENAME, CWD, A(1), FNG_FOP_RENAME_TARGET, 0)
+ENTER_TWO(renameat, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGET, 0)
+ENTER_TWO(renameat2, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGET, 0)
+ENTER_TWO(link, CWD, A(0), FNG_FOP_LINK, CWD, A(1), FNG_FOP_LINK_TARGET, 0)
+/* linkat(AT_SYMLINK_FOLLOW) links what a symlink points to: a lookup only the kernel does. */
+ENTER_TWO(linkat, A(0), A(1), FNG_FOP_LINK, A(2), A(3),
+	  FNG_FOP_LINK_TARGET, (A(4) & AT_SYMLINK_FOLLOW) ? INFO_UNRESOLVED : 0)
+ENTER_ONE(unlink, CWD, A(0), FNG_FOP_UNLINK)
+ENTER_ONE(unlinkat, A(0), A(1), (A(2) & AT_REMOVEDIR) ? FNG_FOP_RMDIR : FNG_FOP_UNLINK)
+ENTER_ONE(rmdir, CWD, A(0), FNG_FOP_RMDIR)
+ENTER_ONE(mkdir, CWD, A(0), FNG_FOP_MKDIR)
+ENTER_ONE(mkdirat, A(0), A(1), FNG_FOP_MKDIR)
+ENTER_ONE(mknod, CWD, A(0), FNG_FOP_MKNOD)
+ENTER_ONE(mknodat, A(0), A(1), FNG_FOP_MKNOD)
+ENTER_ONE(symlink, CWD, A(1), FNG_FOP_SYMLINK)
+ENTER_ONE(symlinkat, A(1), A(2), FNG_FOP_SYMLINK)
+ENTER_ONE(truncate, CWD, A(0), FNG_FOP_TRUNCATE)
+ENTER_ONE(chmod, CWD, A(0), FNG_FOP_CHMOD)
+ENTER_ONE(fchmod, A(0), 0, FNG_FOP_CHMOD)
+ENTER_ONE(fchmodat, A(0), A(1), FNG_FOP_CHMOD)
+ENTER_ONE(chown, CWD, A(0), FNG_FOP_CHOWN)
+ENTER_ONE(lchown, CWD, A(0), FNG_FOP_CHOWN)
+ENTER_ONE(fchown, A(0), 0, FNG_FOP_CHOWN)
+ENTER_ONE(fchmodat2, A(0), A(1), FNG_FOP_CHMOD)
+ENTER_ONE(fchownat, A(0), A(1), FNG_FOP_CHOWN)

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * System-level calls a function never needs (kind SYSCALL): mount and the
+ * new mount API's fsmount/move_mount, umount2, pivot_root, ptrace of
+ * another process, bpf, init_module/finit_module, kexec_load/
+ * kexec_file_load, unshare and setns of a mount or user namespace. Each is
+ * a violation unless the profile names it in spec.syscalls.
+ *
+ * The syscall entry tracepoints see every one of them on every kernel
+ * (BPF-LSM has no hook for unshare or setns): in enforce mode the caller is
+ * killed before the call returns to it. The container runtime's own calls
+ * while it sets a container up are not the function's.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "judge.bpf.h"
+
+#define CLONE_NEWNS    0x00020000
+#define CLONE_NEWUSER  0x10000000
+#define PTRACE_TRACEME 0
+
+/* Record names, by call (the profile allows them by the FNG_SYS_* name: see profile.c). */
+enum sys_call {
+	SYS_MOUNT,
+	SYS_FSMOUNT,
+	SYS_MOVE_MOUNT,
+	SYS_UMOUNT2,
+	SYS_PIVOT_ROOT,
+	SYS_PTRACE,
+	SYS_BPF,
+	SYS_INIT_MODULE,
+	SYS_FINIT_MODULE,
+	SYS_KEXEC_LOAD,
+	SYS_KEXEC_FILE_LOAD,
+	SYS_UNSHARE,
+	SYS_SETNS,
+};
+
+#define NAME(s) __builtin_memcpy(e->name, s, sizeof(s))
+
+static __always_inline void sys_name(struct fng_syscall_event *e, __u32 call)
+{
+	switch (call) {
+	case SYS_MOUNT: NAME("mount"); break;
+	case SYS_FSMOUNT: NAME("fsmount"); break;
+	case SYS_MOVE_MOUNT: NAME("move_mount"); break;
+	case SYS_UMOUNT2: NAME("umount"); break;
+	case SYS_PIVOT_ROOT: NAME("pivot_root"); break;
+	case SYS_PTRACE: NAME("ptrace"); break;
+	case SYS_BPF: NAME("bpf"); break;
+	case SYS_INIT_MODULE: NAME("init_module"); break;
+	case SYS_FINIT_MODULE: NAME("finit_module"); break;
+	case SYS_KEXEC_LOAD: NAME("kexec_load"); break;
+	case SYS_KEXEC_FILE_LOAD: NAME("kexec_file_load"); break;
+	case SYS_UNSHARE: NAME("unshare"); break;
+	case SYS_SETNS: NAME("setns"); break;
+	}
+}
+
+/*
+ * Judge @call, allowed by the profile bit @bit. A global function: verified
+ * once per program. Returns the action (FNG_ACT_*) or 0.
+ */
+__noinline int sys_judge(__u32 call, __u32 bit)
+{
+	struct fng_cg_profile *p, prof;
+	struct fng_syscall_event *e;
+	struct fng_cg_stats *st;
+	__u64 cgid;
+	__u8 act;
+	bool admit;
+
+	p = current_profile(&cgid, true);
+	if (!p || (p->syscalls & bit))
+		return 0;
+	prof = *p;
+	if (runtime_task(&prof))
+		return 0;
+	act = verdict(prof.mode, false);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			if (st)
+				__sync_fetch_and_add(&st->dropped, 1);
+		} else {
+			__builtin_memset(e->name, 0, sizeof(e->name));
+			fill_hdr(&e->hdr, FNG_EV_SYSCALL, sizeof(*e), cgid);
+			fill_proc(&e->proc);
+			e->ruleset = prof.ruleset;
+			e->action = act;
+			e->mode = prof.mode;
+			e->hook = FNG_HOOK_SYSCALL;
+			e->pad = 0;
+			sys_name(e, call);
+			bpf_ringbuf_submit(e, 0);
+			if (st)
+				__sync_fetch_and_add(&st->emitted, 1);
+		}
+	}
+	if (act == FNG_ACT_KILLED)
+		kill_current();
+	return act;
+}
+
+#define SYS_ENTER(call, id, bit, cond)                                                        \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
+	int sys_##call(struct trace_event_raw_sys_enter *ctx)                                 \
+	{                                                                                     \
+		if (cond)                                                                     \
+			sys_judge(id, bit);                                                   \
+		return 0;                                                                     \
+	}
+
+SYS_ENTER(mount, SYS_MOUNT, FNG_SYS_MOUNT, true)
+SYS_ENTER(fsmount, SYS_FSMOUNT, FNG_SYS_MOUNT, true)
+SYS_ENTER(move_mount, SYS_MOVE_MOUNT, FNG_SYS_MOUNT, true)
+SYS_ENTER(umount, SYS_UMOUNT2, FNG_SYS_UMOUNT, true)
+SYS_ENTER(pivot_root, SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT, true)
+SYS_ENTER(ptrace, SYS_PTRACE, FNG_SYS_PTRACE, ctx->args[0] != PTRACE_TRACEME)
+SYS_ENTER(bpf, SYS_BPF, FNG_SYS_BPF, true)
+SYS_ENTER(init_module, SYS_INIT_MODULE, FNG_SYS_INIT_MODULE, true)
+SYS_ENTER(finit_module, SYS_FINIT_MODULE, FNG_SYS_INIT_MODULE, true)
+SYS_ENTER(kexec_load, SYS_KEXEC_LOAD, FNG_SYS_KEXEC_LOAD, true)
+SYS_ENTER(kexec_file_load, SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD, true)
+SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, ctx->args[0] & (CLONE_NEWNS | CLONE_NEWUSER))
+SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS,
+	  (__u32)ctx->args[1] == 0 || (ctx->args[1] & (CLONE_NEWNS | CLONE_NEWUSER)))
