@@ -14,8 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "common.bpf.h"
-#include "path.bpf.h"
+#include "judge.bpf.h"
 
 /* cgrp_dfl_root, the cgroup v2 hierarchy, is set up first at boot and gets hierarchy id 0. */
 #define CGRP_DFL_HIERARCHY_ID 0
@@ -139,31 +138,56 @@ int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct
 	return 0;
 }
 
+/* What a new process is a violation for (fork_judge()). */
+enum fork_violation {
+	FORK_OK,
+	FORK_FILES,   /* clone(CLONE_FILES) */
+	FORK_NEWNS,   /* clone(CLONE_NEWNS) */
+	FORK_NEWUSER, /* clone(CLONE_NEWUSER) */
+};
+
 /*
- * Fallback integrity: without BPF-LSM a denied open kills the opener, which
- * only keeps the file from the function if no other process holds the same
- * file table. A new process sharing its parent's (clone(CLONE_FILES)
- * without CLONE_THREAD) is therefore a violation where the profile
- * restricts files, unless it says syscalls: [clone_files]; in enforce mode
- * the caller is killed before it returns from clone(). @child is not yet
- * running.
+ * A new process that is a violation of its own:
+ *
+ * - Fallback integrity: without BPF-LSM a denied open kills the opener,
+ *   which only keeps the file from the function if no other process holds
+ *   the same file table. A new process sharing its parent's
+ *   (clone(CLONE_FILES) without CLONE_THREAD) is therefore a violation
+ *   where the profile restricts files, unless it says syscalls: [clone_files].
+ * - A new mount or user namespace made by clone() rather than unshare():
+ *   allowed by syscalls: [unshare], like unshare().
+ *
+ * In enforce mode the caller is killed before it returns from clone().
+ * @child is not yet running.
  */
-static __always_inline void clone_files_judge(struct task_struct *parent, struct task_struct *child)
+static __always_inline void fork_judge(struct task_struct *parent, struct task_struct *child)
 {
 	struct fng_cg_profile prof, *p;
 	struct fng_syscall_event e;
+	enum fork_violation v = FORK_OK;
 	struct fng_cg_stats *st;
+	bool admit, newns, newuser;
 	__u64 cgid;
-	bool admit;
 
-	/* Every fork on the node pays this one lookup; only profiled ones go on. */
-	p = current_profile(&cgid, false);
-	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)) ||
-	    (p->allow & FNG_ALLOW_CLONE_FILES))
+	newns = child->nsproxy->mnt_ns != parent->nsproxy->mnt_ns;
+	newuser = child->cred->user_ns != parent->cred->user_ns;
+	if (!files_by_signal && !newns && !newuser)
 		return;
-	if (child->files != parent->files || child->tgid == parent->tgid)
+	/* Every such fork on the node pays this one lookup; only profiled ones go on. */
+	p = current_profile(&cgid, false);
+	if (!p)
 		return;
 	prof = *p;
+	if (files_by_signal && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) &&
+	    !(prof.allow & FNG_ALLOW_CLONE_FILES) && child->files == parent->files &&
+	    child->tgid != parent->tgid)
+		v = FORK_FILES;
+	else if (newns && !(prof.syscalls & FNG_SYS_UNSHARE))
+		v = FORK_NEWNS;
+	else if (newuser && !(prof.syscalls & FNG_SYS_UNSHARE))
+		v = FORK_NEWUSER;
+	if (v == FORK_OK || runtime_task(&prof))
+		return;
 	st = rate_admit(cgid, &admit);
 	if (admit) {
 		/* Rare: built on the stack and copied in, as judge.bpf.h's records are. */
@@ -174,7 +198,15 @@ static __always_inline void clone_files_judge(struct task_struct *parent, struct
 		e.mode = prof.mode;
 		e.action = prof.mode == FNG_MODE_ENFORCE ? FNG_ACT_KILLED : FNG_ACT_ALERTED;
 		e.hook = FNG_HOOK_FORK;
-		__builtin_memcpy(e.name, "clone(CLONE_FILES)", sizeof("clone(CLONE_FILES)"));
+		if (v == FORK_FILES)
+			__builtin_memcpy(e.name, "clone(CLONE_FILES)",
+					 sizeof("clone(CLONE_FILES)"));
+		else if (v == FORK_NEWNS)
+			__builtin_memcpy(e.name, "clone(CLONE_NEWNS)",
+					 sizeof("clone(CLONE_NEWNS)"));
+		else
+			__builtin_memcpy(e.name, "clone(CLONE_NEWUSER)",
+					 sizeof("clone(CLONE_NEWUSER)"));
 		submit_copy(st, &e, sizeof(e));
 	}
 	if (prof.mode == FNG_MODE_ENFORCE)
@@ -187,8 +219,7 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 	struct setup_task *s = bpf_task_storage_get(&setup_tasks, parent, 0, 0);
 	__u64 cg;
 
-	if (files_by_signal)
-		clone_files_judge(parent, child);
+	fork_judge(parent, child);
 	if (s) {
 		mark_setup(child, s->mnt_ns);
 		return 0;

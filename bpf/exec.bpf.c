@@ -18,10 +18,11 @@
 #include "judge.bpf.h"
 
 /*
- * Judge the script run by the name @filename (the kernel's copy), a number
- * as a global function takes it: verified once, apart from exec_judge().
+ * Judge the script run by the name @filename (the kernel's copy), whose
+ * interpreter is @file; both numbers, as a global function takes them:
+ * verified once.
  */
-__noinline int script_judge(__u64 filename)
+__noinline int script_judge(__u64 filename, __u64 file)
 {
 	struct fng_cg_profile *p, prof;
 	struct fng_exec_event *e;
@@ -34,12 +35,13 @@ __noinline int script_judge(__u64 filename)
 		return 0;
 	prof = *p;
 	e = bpf_map_lookup_elem(&exec_scratch, &key);
-	if (!e || runtime_task(&prof))
+	if (!e || runtime_exec(&prof, (struct file *)file))
 		return 0;
-	len = path_of_name(AT_FDCWD, (const char *)filename, false, SCRATCH_EXEC, e->path,
-			   &pflags);
+	len = name_path(AT_FDCWD, filename, false, SCRATCH_EXEC);
 	if (!len)
 		return 0;
+	pflags = len >> 16;
+	len &= 0xffff;
 	return exec_verdict(&prof, cgid, e, len, pflags, false, FNG_FOP_SCRIPT, ARGV_NEW_MM,
 			    FNG_HOOK_EXEC_TP, false);
 }
@@ -47,17 +49,30 @@ __noinline int script_judge(__u64 filename)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_sched, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u8 act = exec_judge(bprm->file, ARGV_NEW_MM, FNG_HOOK_EXEC_TP, false);
-	__u64 name = 0;
+	if (exec_judge(bprm->file, ARGV_NEW_MM, FNG_HOOK_EXEC_TP, false) == FNG_ACT_KILLED)
+		kill_current();
+	return 0;
+}
 
-	/* A script (or a binfmt_misc program): the interpreter changed the name run.
-	 * (Read as a number: a global function takes no typed pointer.) */
-	if (act != FNG_ACT_KILLED && bprm->interp != bprm->filename) {
-		bpf_probe_read_kernel(&name, sizeof(name), &bprm->filename);
-		if (script_judge(name) == FNG_ACT_KILLED)
-			act = FNG_ACT_KILLED;
-	}
-	if (act == FNG_ACT_KILLED)
+/*
+ * A script (or a binfmt_misc program): the interpreter changed the name
+ * run. A program of its own, so that the verifier's count of stack across
+ * calls (512 bytes on 6.1) starts afresh.
+ */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(exec_script, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct {
+		const char *filename;
+		struct file *file;
+	} a = {};
+
+	if (bprm->interp == bprm->filename)
+		return 0;
+	/* Read as numbers: a global function takes no typed pointer. */
+	bpf_probe_read_kernel(&a.filename, sizeof(a.filename), &bprm->filename);
+	bpf_probe_read_kernel(&a.file, sizeof(a.file), &bprm->file);
+	if (script_judge((__u64)a.filename, (__u64)a.file) == FNG_ACT_KILLED)
 		kill_current();
 	return 0;
 }

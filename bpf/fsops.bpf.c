@@ -13,8 +13,10 @@
  * as given ("." and ".." refused, symlinks inside the name not followed),
  * and a violation kills the caller before the call returns to it.
  *
- * The judging lives in two global functions, verified once per program
- * instead of once per call site.
+ * The judging lives in global functions (fsop_kernel(), fsop_name(),
+ * name_dots(), file_verdict()), which the verifier checks once per program,
+ * whatever state each call site reaches them in; the other programs call
+ * them too.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -23,10 +25,9 @@
 
 #include "judge.bpf.h"
 
-#define EPERM		   1
-#define AT_SYMLINK_FOLLOW  0x400
-#define AT_REMOVEDIR	   0x200
-
+#define EPERM		  1
+#define AT_SYMLINK_FOLLOW 0x400
+#define AT_REMOVEDIR	  0x200
 
 /* What the operation needs (FNG_PERM_*) of what the profile restricts; 0: nothing to judge. */
 static __always_inline __u8 fsop_need(const struct fng_cg_profile *prof, __u8 op)
@@ -109,6 +110,115 @@ __noinline int name_dots(__u32 which, __u32 from, __u32 n)
 	return s.found;
 }
 
+/* The tainted key of @path (@len bytes with its NUL) in cgroup @cgid, in per-CPU scratch. */
+static __always_inline struct fng_taint_key *taint_key(__u64 cgid, const char *path, __u32 len)
+{
+	struct fng_taint_key *k;
+	__u32 key = 0;
+
+	k = bpf_map_lookup_elem(&taint_scratch, &key);
+	if (!k)
+		return NULL;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->cgroup_id = cgid;
+	if (len > FNG_PATH_KEY_MAX)
+		len = FNG_PATH_KEY_MAX;
+	bpf_probe_read_kernel(k->path, len, path);
+	return k;
+}
+
+/* Remember that a forbidden link or rename gave @path to a file in cgroup @cgid. */
+static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len)
+{
+	struct fng_taint_key *k = taint_key(cgid, path, len);
+	__u8 one = 1;
+
+	if (!k || bpf_map_update_elem(&tainted, k, &one, BPF_ANY)) {
+		count_err(FNG_ERR_TAINT_FULL);
+		return;
+	}
+	taints_present = 1;
+}
+
+__noinline int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which)
+{
+	struct fng_exec_event *x;
+	struct fng_file_event *f;
+	__u32 key = 0, len;
+	__u8 pflags;
+
+	if (which == SCRATCH_FILE) {
+		f = bpf_map_lookup_elem(&file_scratch, &key);
+		if (!f)
+			return 0;
+		len = path_of_name(dfd, (const char *)name, user, SCRATCH_FILE, f->path, &pflags);
+	} else {
+		x = bpf_map_lookup_elem(&exec_scratch, &key);
+		if (!x)
+			return 0;
+		len = path_of_name(dfd, (const char *)name, user, SCRATCH_EXEC, x->path, &pflags);
+	}
+	return len ? (len & 0xffff) | (__u32)pflags << 16 : 0;
+}
+
+/*
+ * The verdict on the path in the per-CPU file record, for a profile of
+ * rule set @ruleset: the tail of every file judgement (see path_verdict()
+ * in judge.bpf.h, which packs the arguments: a global function takes five
+ * numbers). Returns 0 when allowed, else the action, with the record sent
+ * (or counted as rate limited or dropped).
+ */
+__noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mode_lsm, __u32 flags,
+			    __u32 ruleset)
+{
+	__u32 key = 0, len = len_pflags_need & 0xffff;
+	__u8 pflags = len_pflags_need >> 16, need = len_pflags_need >> 24;
+	__u8 op = op_hook_mode_lsm, hook = op_hook_mode_lsm >> 8, mode = op_hook_mode_lsm >> 16;
+	bool lsm = op_hook_mode_lsm >> 24, admit, ok;
+	struct fng_file_event *e;
+	struct fng_cg_stats *st;
+
+	e = bpf_map_lookup_elem(&file_scratch, &key);
+	if (!e)
+		return 0;
+	e->ruleset = ruleset;
+	/* A cut name is looked up without its NUL: only prefix rules can hold it. */
+	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_UNRESOLVED)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
+			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, need);
+	/* A name a forbidden link or rename made (only ever set without BPF-LSM). */
+	if (ok && taints_present) {
+		struct fng_taint_key *k = taint_key(cgid, e->path, len);
+
+		if (k && bpf_map_lookup_elem(&tainted, k)) {
+			ok = false;
+			pflags |= FNG_PATH_TAINTED;
+		}
+	}
+	if (ok)
+		return 0;
+
+	e->action = verdict(mode, lsm);
+	st = rate_admit(cgid, &admit);
+	if (admit) {
+		fill_hdr(&e->hdr, FNG_EV_FILE, 0, cgid);
+		fill_proc(&e->proc);
+		e->flags = flags;
+		e->mode = mode;
+		e->hook = hook;
+		e->access = need;
+		e->path_flags = pflags;
+		e->op = op;
+		e->pad2 = 0;
+		e->path_len = len;
+		if (len > FNG_PATH_MAX) /* it is not; the verifier needs telling */
+			len = FNG_PATH_MAX;
+		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
+		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
+	}
+	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+}
+
 /*
  * Judge @op on a path: (@path's mount, @dentry) when @dentry is set, else
  * @path itself (kernel pointers passed as numbers, as global functions
@@ -171,14 +281,21 @@ __noinline int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags)
 	} else {
 		need = fsop_need(&prof, INFO_OP(info));
 	}
-	if (!need || runtime_task(&prof))
+	if ((!need && !(info & INFO_TAINT)) || runtime_task(&prof))
 		return 0;
 	e = bpf_map_lookup_elem(&file_scratch, &key);
 	if (!e)
 		return 0;
-	len = path_of_name(dfd, (const char *)name, !(info & INFO_KERNEL_NAME), SCRATCH_FILE,
-			   e->path, &pflags);
+	len = name_path(dfd, name, !(info & INFO_KERNEL_NAME), SCRATCH_FILE);
 	if (!len)
+		return 0;
+	pflags = len >> 16;
+	len &= 0xffff;
+	/* The name a forbidden link or rename is giving the file: the call will
+	 * complete before its caller dies, so the name is remembered. */
+	if (info & INFO_TAINT)
+		taint_name(cgid, e->path, len);
+	if (!need)
 		return 0;
 	if (info & INFO_UNRESOLVED)
 		pflags |= FNG_PATH_UNRESOLVED;
@@ -200,7 +317,7 @@ static __always_inline __u64 arg(__u64 *ctx, int i)
 	return v;
 }
 
-#define LSM_INFO(op) (INFO(op, FNG_HOOK_LSM_PATH) | INFO_LSM)
+#define LSM_INFO(op) INFO(op, FNG_HOOK_LSM_PATH)
 
 static __always_inline int lsm_ret(int act)
 {
@@ -208,19 +325,19 @@ static __always_inline int lsm_ret(int act)
 }
 
 /* (const struct path *dir, struct dentry *dentry, ...): the name in the directory. */
-#define LSM_DIR_HOOK(hook, op)                                                                \
-	SEC("lsm/" #hook)                                                                     \
-	int lsm_##hook(__u64 *ctx)                                                            \
-	{                                                                                     \
-		return lsm_ret(fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(op)));          \
+#define LSM_DIR_HOOK(hook, op)                                                                     \
+	SEC("lsm/" #hook)                                                                          \
+	int lsm_##hook(__u64 *ctx)                                                                 \
+	{                                                                                          \
+		return lsm_ret(fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(op)));               \
 	}
 
 /* (const struct path *path, ...): the file itself. */
-#define LSM_PATH_HOOK(hook, op)                                                               \
-	SEC("lsm/" #hook)                                                                     \
-	int lsm_##hook(__u64 *ctx)                                                            \
-	{                                                                                     \
-		return lsm_ret(fsop_kernel(arg(ctx, 0), 0, LSM_INFO(op)));                    \
+#define LSM_PATH_HOOK(hook, op)                                                                    \
+	SEC("lsm/" #hook)                                                                          \
+	int lsm_##hook(__u64 *ctx)                                                                 \
+	{                                                                                          \
+		return lsm_ret(fsop_kernel(arg(ctx, 0), 0, LSM_INFO(op)));                         \
 	}
 
 LSM_DIR_HOOK(path_unlink, FNG_FOP_UNLINK)
@@ -267,21 +384,21 @@ static __always_inline int enter_ret(int act)
 #define CWD	       ((__s64)AT_FDCWD)
 
 /* One name, in (@dfd, @name) */
-#define ENTER_ONE(call, dfd, name, op)                                                        \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
-	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                \
-	{                                                                                     \
-		return enter_ret(fsop_name(dfd, name, ENTER_INFO(op), 0));                       \
+#define ENTER_ONE(call, dfd, name, op)                                                             \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
+	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                     \
+	{                                                                                          \
+		return enter_ret(fsop_name(dfd, name, ENTER_INFO(op), 0));                         \
 	}
 
 /* A source and a target */
-#define ENTER_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                            \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
-	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                \
-	{                                                                                     \
-		int a = fsop_name(dfd1, name1, ENTER_INFO(op1) | (info1), 0);                    \
-		int b = fsop_name(dfd2, name2, ENTER_INFO(op2), 0);                              \
-		return enter_ret(a ?: b);                                                     \
+#define ENTER_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
+	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                     \
+	{                                                                                          \
+		int a = fsop_name(dfd1, name1, ENTER_INFO(op1) | (info1), 0);                      \
+		int b = fsop_name(dfd2, name2, ENTER_INFO(op2) | (a ? INFO_TAINT : 0), 0);         \
+		return enter_ret(a ?: b);                                                          \
 	}
 
 ENTER_TWO(rename, CWD, A(0), FNG_FOP_RENAME, CWD, A(1), FNG_FOP_RENAME_TARGET, 0)
@@ -289,8 +406,8 @@ ENTER_TWO(renameat, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGE
 ENTER_TWO(renameat2, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGET, 0)
 ENTER_TWO(link, CWD, A(0), FNG_FOP_LINK, CWD, A(1), FNG_FOP_LINK_TARGET, 0)
 /* linkat(AT_SYMLINK_FOLLOW) links what a symlink points to: a lookup only the kernel does. */
-ENTER_TWO(linkat, A(0), A(1), FNG_FOP_LINK, A(2), A(3),
-	  FNG_FOP_LINK_TARGET, (A(4) & AT_SYMLINK_FOLLOW) ? INFO_UNRESOLVED : 0)
+ENTER_TWO(linkat, A(0), A(1), FNG_FOP_LINK, A(2), A(3), FNG_FOP_LINK_TARGET,
+	  (A(4) & AT_SYMLINK_FOLLOW) ? INFO_UNRESOLVED : 0)
 ENTER_ONE(unlink, CWD, A(0), FNG_FOP_UNLINK)
 ENTER_ONE(unlinkat, A(0), A(1), (A(2) & AT_REMOVEDIR) ? FNG_FOP_RMDIR : FNG_FOP_UNLINK)
 ENTER_ONE(rmdir, CWD, A(0), FNG_FOP_RMDIR)

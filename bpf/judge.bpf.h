@@ -87,52 +87,26 @@ static __always_inline bool runtime_exec(const struct fng_cg_profile *prof, stru
 }
 
 /*
+ * fsops.bpf.c: the verdict on the path in the per-CPU file record
+ * (file_scratch); see path_verdict(). A global function: what it does after
+ * a judgement is verified once, not once for every way a caller got there.
+ */
+extern int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mode_lsm, __u32 flags,
+			__u32 ruleset);
+
+/*
  * The verdict on an access @need (FNG_PERM_*) by @op to the path in @e
- * (@len bytes, FNG_PATH_* @pflags), for the profile @prof: 0 when allowed,
- * else the action, with the record sent (or counted as rate limited or
- * dropped). The tail of every file judgement.
+ * (the per-CPU file record: @len bytes, FNG_PATH_* @pflags), for the
+ * profile @prof: 0 when allowed, else the action, with the record sent (or
+ * counted as rate limited or dropped). The tail of every file judgement.
  */
 static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u64 cgid,
 					 struct fng_file_event *e, __u32 len, __u8 pflags,
 					 __u8 need, __u32 flags, __u8 op, __u8 hook, bool lsm)
 {
-	struct fng_cg_stats *st;
-	bool admit, ok;
-
-	/* Through the record and back: the verifier forgets how each caller's
-	 * path got its length and flags, and checks what follows once, not once
-	 * per way there (16 ways in fsop_name()). */
-	e->path_len = len;
-	e->path_flags = pflags;
-	len = *(volatile __u16 *)&e->path_len;
-	pflags = *(volatile __u8 *)&e->path_flags;
-	e->ruleset = prof->ruleset;
-	/* A cut name is looked up without its NUL: only prefix rules can hold it. */
-	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_UNRESOLVED)) &&
-	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
-			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, need);
-	if (ok)
-		return 0;
-
-	e->action = verdict(prof->mode, lsm);
-	st = rate_admit(cgid, &admit);
-	if (admit) {
-		fill_hdr(&e->hdr, FNG_EV_FILE, 0, cgid);
-		fill_proc(&e->proc);
-		e->flags = flags;
-		e->mode = prof->mode;
-		e->hook = hook;
-		e->access = need;
-		e->path_flags = pflags;
-		e->op = op;
-		e->pad2 = 0;
-		e->path_len = len;
-		if (len > FNG_PATH_MAX) /* it is not; the verifier needs telling */
-			len = FNG_PATH_MAX;
-		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
-		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
-	}
-	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+	return file_verdict(cgid, (len & 0xffff) | (__u32)pflags << 16 | (__u32)need << 24,
+			    op | (__u32)hook << 8 | (__u32)prof->mode << 16 | (__u32)lsm << 24,
+			    flags, prof->ruleset);
 }
 
 /*
@@ -182,11 +156,11 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 
 /* The last argument of fsops.bpf.c's global functions: the operation and how it is judged. */
 #define INFO(op, hook)	 ((op) | (hook) << 8)
-#define INFO_OP(i)	 ((i) & 0xff)
+#define INFO_OP(i)	 ((i)&0xff)
 #define INFO_HOOK(i)	 (((i) >> 8) & 0xff)
-#define INFO_LSM	 (1u << 16)
 #define INFO_UNRESOLVED	 (1u << 17) /* the name is a symlink the call follows */
 #define INFO_KERNEL_NAME (1u << 18) /* the name is the kernel's copy, not user memory */
+#define INFO_TAINT	 (1u << 19) /* the new name of a forbidden link or rename: remember it */
 
 /* fsops.bpf.c: judge @op on the path (@dfd, @name) names; see there. */
 extern int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags);
@@ -217,8 +191,8 @@ extern int name_dots(__u32 which, __u32 from, __u32 n);
  * returns 0 when there is nothing to judge (a bad fd or pointer: the call
  * fails).
  */
-static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
-					  enum scratch which, char *out, __u8 *pflags)
+static __always_inline __u32 path_of_name(long dfd, const char *name, bool user, enum scratch which,
+					  char *out, __u8 *pflags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct path at;
@@ -272,6 +246,14 @@ static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
 		*pflags |= FNG_PATH_UNRESOLVED;
 	return pos + n;
 }
+
+/*
+ * fsops.bpf.c: path_of_name() as a global function (verified once, apart
+ * from its callers): the path (@dfd, @name) names, into the path of
+ * scratch record @which, read from user memory if @user. Returns its
+ * length | FNG_PATH_* flags << 16, or 0 when there is nothing to judge.
+ */
+extern int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which);
 
 /* Where an exec record's argv comes from. */
 enum argv_source {
@@ -355,8 +337,8 @@ static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u6
 
 	e->ruleset = prof->ruleset;
 	ok = !fileless &&
-	     !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL |
-			 FNG_PATH_UNRESOLVED)) &&
+	     !(pflags &
+	       (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL | FNG_PATH_UNRESOLVED)) &&
 	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
 			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, FNG_PERM_EXEC);
 	if (ok)

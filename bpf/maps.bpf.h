@@ -120,6 +120,31 @@ struct {
 	__type(value, struct fng_exec_event);
 } exec_scratch SEC(".maps") __weak;
 
+/*
+ * Without BPF-LSM a forbidden link or rename has been made by the time its
+ * caller dies: the name it gave the file is remembered here, and judged as
+ * forbidden for the cgroup from then on (path_verdict()), so that no other
+ * process of the function opens or changes the file under it. The agent
+ * removes a cgroup's names when the cgroup goes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fng_taint_key);
+	__type(value, __u8);
+} tainted SEC(".maps") __weak;
+
+/* Where a tainted key is built. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fng_taint_key);
+} taint_scratch SEC(".maps") __weak;
+
+/* Set once any name has been tainted: until then nothing looks names up. */
+__u32 taints_present __weak = 0;
+
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

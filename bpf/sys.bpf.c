@@ -27,7 +27,7 @@ enum sys_call {
 	SYS_MOUNT,
 	SYS_FSMOUNT,
 	SYS_MOVE_MOUNT,
-	SYS_UMOUNT2,
+	SYS_UMOUNT,
 	SYS_PIVOT_ROOT,
 	SYS_PTRACE,
 	SYS_BPF,
@@ -44,19 +44,45 @@ enum sys_call {
 static __always_inline void sys_name(struct fng_syscall_event *e, __u32 call)
 {
 	switch (call) {
-	case SYS_MOUNT: NAME("mount"); break;
-	case SYS_FSMOUNT: NAME("fsmount"); break;
-	case SYS_MOVE_MOUNT: NAME("move_mount"); break;
-	case SYS_UMOUNT2: NAME("umount"); break;
-	case SYS_PIVOT_ROOT: NAME("pivot_root"); break;
-	case SYS_PTRACE: NAME("ptrace"); break;
-	case SYS_BPF: NAME("bpf"); break;
-	case SYS_INIT_MODULE: NAME("init_module"); break;
-	case SYS_FINIT_MODULE: NAME("finit_module"); break;
-	case SYS_KEXEC_LOAD: NAME("kexec_load"); break;
-	case SYS_KEXEC_FILE_LOAD: NAME("kexec_file_load"); break;
-	case SYS_UNSHARE: NAME("unshare"); break;
-	case SYS_SETNS: NAME("setns"); break;
+	case SYS_MOUNT:
+		NAME("mount");
+		break;
+	case SYS_FSMOUNT:
+		NAME("fsmount");
+		break;
+	case SYS_MOVE_MOUNT:
+		NAME("move_mount");
+		break;
+	case SYS_UMOUNT:
+		NAME("umount");
+		break;
+	case SYS_PIVOT_ROOT:
+		NAME("pivot_root");
+		break;
+	case SYS_PTRACE:
+		NAME("ptrace");
+		break;
+	case SYS_BPF:
+		NAME("bpf");
+		break;
+	case SYS_INIT_MODULE:
+		NAME("init_module");
+		break;
+	case SYS_FINIT_MODULE:
+		NAME("finit_module");
+		break;
+	case SYS_KEXEC_LOAD:
+		NAME("kexec_load");
+		break;
+	case SYS_KEXEC_FILE_LOAD:
+		NAME("kexec_file_load");
+		break;
+	case SYS_UNSHARE:
+		NAME("unshare");
+		break;
+	case SYS_SETNS:
+		NAME("setns");
+		break;
 	}
 }
 
@@ -106,19 +132,19 @@ __noinline int sys_judge(__u32 call, __u32 bit)
 	return act;
 }
 
-#define SYS_ENTER(call, id, bit, cond)                                                        \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                           \
-	int sys_##call(struct trace_event_raw_sys_enter *ctx)                                 \
-	{                                                                                     \
-		if (cond)                                                                     \
-			sys_judge(id, bit);                                                   \
-		return 0;                                                                     \
+#define SYS_ENTER(call, id, bit, cond)                                                             \
+	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
+	int sys_##call(struct trace_event_raw_sys_enter *ctx)                                      \
+	{                                                                                          \
+		if (cond)                                                                          \
+			sys_judge(id, bit);                                                        \
+		return 0;                                                                          \
 	}
 
 SYS_ENTER(mount, SYS_MOUNT, FNG_SYS_MOUNT, true)
 SYS_ENTER(fsmount, SYS_FSMOUNT, FNG_SYS_MOUNT, true)
 SYS_ENTER(move_mount, SYS_MOVE_MOUNT, FNG_SYS_MOUNT, true)
-SYS_ENTER(umount, SYS_UMOUNT2, FNG_SYS_UMOUNT, true)
+SYS_ENTER(umount, SYS_UMOUNT, FNG_SYS_UMOUNT, true)
 SYS_ENTER(pivot_root, SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT, true)
 SYS_ENTER(ptrace, SYS_PTRACE, FNG_SYS_PTRACE, ctx->args[0] != PTRACE_TRACEME)
 SYS_ENTER(bpf, SYS_BPF, FNG_SYS_BPF, true)

@@ -26,11 +26,13 @@
 #define AT_SYMLINK_FOLLOW 0x400
 #define URING_INFO(op)	  (INFO(op, FNG_HOOK_URING_SUBMIT) | INFO_KERNEL_NAME)
 #define NAME_OF(r, f)	  ((__u64)BPF_CORE_READ(r, f, name))
-/* No judgement by path could be made (the kernel's request layout is not the one known). */
+/* No judgement by path could be made: the kernel's request has no name as this
+ * build knows it (7.2 keeps names in another form), so the request stays a violation. */
 #define UNJUDGED	  0xff
 
 /* The request's opcode-specific part (io_uring's private struct @type). */
-#define REQ_CMD(req, type) ((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
+#define REQ_CMD(req, type)                                                                         \
+	((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
 
 /* Judge the file request @req (opcode @op) by path, as its syscall twin. */
 static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
@@ -51,28 +53,30 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT)) {
 		struct io_rename *r = REQ_CMD(req, io_rename);
 
-		if (!bpf_core_type_exists(struct io_rename))
+		if (!bpf_core_field_exists(struct io_rename, oldpath) ||
+		    !bpf_core_field_exists(struct io_rename, newpath))
 			return UNJUDGED;
 		a = fsop_name(BPF_CORE_READ(r, old_dfd), NAME_OF(r, oldpath),
 			      URING_INFO(FNG_FOP_RENAME), 0);
 		b = fsop_name(BPF_CORE_READ(r, new_dfd), NAME_OF(r, newpath),
-			      URING_INFO(FNG_FOP_RENAME_TARGET), 0);
+			      URING_INFO(FNG_FOP_RENAME_TARGET) | (a ? INFO_TAINT : 0), 0);
 		return a ?: b;
 	}
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_UNLINKAT)) {
 		struct io_unlink *u = REQ_CMD(req, io_unlink);
 
-		if (!bpf_core_type_exists(struct io_unlink))
+		if (!bpf_core_field_exists(struct io_unlink, filename))
 			return UNJUDGED;
 		return fsop_name(BPF_CORE_READ(u, dfd), NAME_OF(u, filename),
-				 URING_INFO(BPF_CORE_READ(u, flags) & AT_REMOVEDIR ? FNG_FOP_RMDIR
-										  : FNG_FOP_UNLINK),
+				 URING_INFO(BPF_CORE_READ(u, flags) & AT_REMOVEDIR
+						    ? FNG_FOP_RMDIR
+						    : FNG_FOP_UNLINK),
 				 0);
 	}
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_MKDIRAT)) {
 		struct io_mkdir *m = REQ_CMD(req, io_mkdir);
 
-		if (!bpf_core_type_exists(struct io_mkdir))
+		if (!bpf_core_field_exists(struct io_mkdir, filename))
 			return UNJUDGED;
 		return fsop_name(BPF_CORE_READ(m, dfd), NAME_OF(m, filename),
 				 URING_INFO(FNG_FOP_MKDIR), 0);
@@ -83,7 +87,8 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 		struct io_link *l = REQ_CMD(req, io_link);
 		bool sym = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SYMLINKAT);
 
-		if (!bpf_core_type_exists(struct io_link))
+		if (!bpf_core_field_exists(struct io_link, oldpath) ||
+		    !bpf_core_field_exists(struct io_link, newpath))
 			return UNJUDGED;
 		a = sym ? 0
 			: fsop_name(BPF_CORE_READ(l, old_dfd), NAME_OF(l, oldpath),
@@ -93,7 +98,9 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 						     : 0),
 				    0);
 		b = fsop_name(BPF_CORE_READ(l, new_dfd), NAME_OF(l, newpath),
-			      URING_INFO(sym ? FNG_FOP_SYMLINK : FNG_FOP_LINK_TARGET), 0);
+			      URING_INFO(sym ? FNG_FOP_SYMLINK : FNG_FOP_LINK_TARGET) |
+				      (a ? INFO_TAINT : 0),
+			      0);
 		return a ?: b;
 	}
 	return 0;

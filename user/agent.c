@@ -442,9 +442,30 @@ struct learn_fn {
 	bool refresh; /* learned something not yet in the maps */
 };
 
+/*
+ * Forget the names forbidden links and renames made in cgroup @id: it is
+ * gone, or under another profile, which judges those names afresh.
+ */
+static void untaint(struct agent *a, uint64_t id)
+{
+	int fd = loader__fd_tainted(a->ld);
+	struct fng_taint_key k, next;
+	bool first = true;
+
+	/* Delete behind the iteration: the current key stays until the next is known. */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		if (!first && k.cgroup_id == id)
+			bpf_map_delete_elem(fd, &k);
+		k = next;
+		first = false;
+	}
+	if (!first && k.cgroup_id == id)
+		bpf_map_delete_elem(fd, &k);
+}
+
 static int tracked__apply(struct agent *a, struct tracked *t)
 {
-	struct fng_cg_profile val;
+	struct fng_cg_profile val, old;
 
 	if (t->lf) {
 		val = compiled__cg_value(&t->lf->c, t->lf->mode);
@@ -457,6 +478,8 @@ static int tracked__apply(struct agent *a, struct tracked *t)
 	if (is_container(&t->fn))
 		val.flags |= FNG_CGF_CONTAINER;
 
+	if (!bpf_map_lookup_elem(a->fd_cg_profile, &t->id, &old) && old.ruleset != val.ruleset)
+		untaint(a, t->id);
 	if (bpf_map_update_elem(a->fd_cg_profile, &t->id, &val, BPF_ANY))
 		return -errno;
 	return 0;
@@ -649,6 +672,7 @@ static void untrack(struct agent *a, struct tracked *t)
 {
 	hmap__del(&a->cgroups, t->id);
 	bpf_map_delete_elem(a->fd_cg_profile, &t->id);
+	untaint(a, t->id);
 	emit_summary(a, &t, 1, false);
 	bpf_map_delete_elem(a->fd_cg_stats, &t->id);
 	gone_add(a, &t->fn, &t->vc);
@@ -1822,12 +1846,18 @@ static void copy_path(char *dst, size_t size, const char *src, size_t len)
 static const char *file_op_name(uint8_t op)
 {
 	static const char *const names[] = {
-		[FNG_FOP_OPEN] = "open",	   [FNG_FOP_RENAME] = "rename",
-		[FNG_FOP_RENAME_TARGET] = "rename_target", [FNG_FOP_LINK] = "link",
-		[FNG_FOP_LINK_TARGET] = "link_target",	   [FNG_FOP_UNLINK] = "unlink",
-		[FNG_FOP_SYMLINK] = "symlink",		   [FNG_FOP_MKDIR] = "mkdir",
-		[FNG_FOP_RMDIR] = "rmdir",		   [FNG_FOP_MKNOD] = "mknod",
-		[FNG_FOP_TRUNCATE] = "truncate",	   [FNG_FOP_CHMOD] = "chmod",
+		[FNG_FOP_OPEN] = "open",
+		[FNG_FOP_RENAME] = "rename",
+		[FNG_FOP_RENAME_TARGET] = "rename_target",
+		[FNG_FOP_LINK] = "link",
+		[FNG_FOP_LINK_TARGET] = "link_target",
+		[FNG_FOP_UNLINK] = "unlink",
+		[FNG_FOP_SYMLINK] = "symlink",
+		[FNG_FOP_MKDIR] = "mkdir",
+		[FNG_FOP_RMDIR] = "rmdir",
+		[FNG_FOP_MKNOD] = "mknod",
+		[FNG_FOP_TRUNCATE] = "truncate",
+		[FNG_FOP_CHMOD] = "chmod",
 		[FNG_FOP_CHOWN] = "chown",
 	};
 
@@ -1857,7 +1887,8 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 	emit_violation(a, &x);
 	/* A path the kernel could not name in full cannot be learned by name. */
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) &&
-	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE)))
+	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE |
+			       FNG_PATH_UNRESOLVED | FNG_PATH_TAINTED)))
 		learn_noted(a, lf, learnset__add_path(lf->ls, path, e->access, x.v.time_unix_nano));
 }
 
@@ -2322,7 +2353,8 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 	buf__printf(out,
 		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
-		    "bpf_no_stats=%llu bpf_no_signal=%llu cg_events_lost=%llu reloads=%llu "
+		    "bpf_no_stats=%llu bpf_no_signal=%llu bpf_taint_full=%llu cg_events_lost=%llu "
+		    "reloads=%llu "
 		    "rejected=%llu\n",
 		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
 		    (unsigned long long)a->n.killed, (unsigned long long)a->n.alerted,
@@ -2331,6 +2363,7 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    (unsigned long long)a->n.bad_events,
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
+		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_TAINT_FULL),
 		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
 		    (unsigned long long)a->n.rejected);
 	buf__printf(out,
@@ -2512,6 +2545,8 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 		    (const char *const[]){ "error", "signal_failed", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
 		    (const char *const[]){ "error", "no_stats", NULL });
+	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_TAINT_FULL),
+		    (const char *const[]){ "error", "taint_full", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", a->cg_lost_seen,
 		    (const char *const[]){ "error", "cgroup_event_lost", NULL });
 	prom_head(b, "fnguard_time_to_enforce_seconds", "histogram",

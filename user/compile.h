@@ -25,8 +25,8 @@ struct fng_path_entry {
 
 struct fng_compiled {
 	uint32_t ruleset;
-	uint8_t sections; /* FNG_SEC_* */
-	uint8_t allow;	  /* FNG_ALLOW_* */
+	uint8_t sections;  /* FNG_SEC_* */
+	uint8_t allow;	   /* FNG_ALLOW_* */
 	uint32_t syscalls; /* FNG_SYS_* */
 	size_t n_net;
 	struct fng_net_entry *net;

@@ -30,7 +30,6 @@
 /* Left-out paths and destinations named one by one in the YAML header; the rest are counted. */
 #define SHOW_LEFT_OUT 10
 
-
 struct stats {
 	uint64_t count; /* observations; 0 for what only came from a merged profile */
 	uint64_t first; /* CLOCK_REALTIME ns */

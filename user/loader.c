@@ -321,7 +321,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan[i].load = lsm_socket;
 		else if (p == sk->progs.lsm_bprm_check)
 			plan[i].load = lsm_exec;
-		else if (p == sk->progs.exec_sched)
+		else if (p == sk->progs.exec_sched || p == sk->progs.exec_script)
 			plan[i].load = !lsm_exec;
 		else if (p == sk->progs.uring_submit)
 			plan[i].load = uring;
@@ -533,6 +533,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			{ .prog = sk->progs.file_creat_x, .link = &sk->links.file_creat_x },
 			{ .prog = sk->progs.file_byhandle_x, .link = &sk->links.file_byhandle_x },
 			{ .prog = sk->progs.exec_sched, .link = &sk->links.exec_sched },
+			{ .prog = sk->progs.exec_script, .link = &sk->links.exec_script },
 			{ .prog = sk->progs.lsm_file_open, .link = &sk->links.lsm_file_open },
 			{ .prog = sk->progs.lsm_bprm_check, .link = &sk->links.lsm_bprm_check },
 			{ .prog = sk->progs.uring_submit, .link = &sk->links.uring_submit },
@@ -553,9 +554,9 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			for (size_t k = 0; k < ARRAY_SIZE(fixed) && !listed; k++)
 				listed = fixed[k].prog == p;
 			if (!listed)
-				plan[n_plan++] = (struct prog_plan){
-					.prog = p, .link = sk->skeleton->progs[i].link
-				};
+				plan[n_plan++] =
+					(struct prog_plan){ .prog = p,
+							    .link = sk->skeleton->progs[i].link };
 		}
 		plan_programs(l, plan, n_plan, opts->no_lsm);
 		err = fnguard_bpf__load(sk);
@@ -584,7 +585,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 						.prog = p->prog, .link = p->link, .group = p->group
 					};
 				else
-					pr_warn("%s is not attached: more lazy hooks than room", name);
+					pr_warn("%s is not attached: more lazy hooks than room",
+						name);
 				continue;
 			}
 			/* A link attaches beside any program already there (multi-attach). */
@@ -771,6 +773,11 @@ int loader__fd_cg_parent(const struct fng_loader *l)
 int loader__fd_path_rules(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.path_rules);
+}
+
+int loader__fd_tainted(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.tainted);
 }
 
 int loader__fd_events(const struct fng_loader *l)

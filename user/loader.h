@@ -91,6 +91,7 @@ int loader__fd_bpf_errs(const struct fng_loader *l);
 int loader__fd_path_rules(const struct fng_loader *l);
 int loader__fd_cg_parent(const struct fng_loader *l);
 int loader__fd_runtime_ns(const struct fng_loader *l);
+int loader__fd_tainted(const struct fng_loader *l);   /* names forbidden links and renames made */
 int loader__fd_events(const struct fng_loader *l);    /* violations ring buffer */
 int loader__fd_cg_events(const struct fng_loader *l); /* cgroup lifecycle ring buffer */
 

@@ -804,7 +804,21 @@ static void print_paths(const struct fng_compiled *c)
 	for (size_t i = 0; i < ARRAY_SIZE(secs); i++)
 		printf("  %s: %s\n", secs[i].name,
 		       c->sections & secs[i].sec ? "restricted" : "not restricted");
-	printf("  io_uring: %s\n", c->allow & FNG_ALLOW_IO_URING ? "allowed" : "judged");
+	{
+		size_t n = 0;
+
+		/* What spec.syscalls lets through; the rest are violations. */
+		printf("  syscalls allowed:");
+		for (size_t i = 0; i < fng_n_syscall_allows; i++) {
+			const struct fng_syscall_allow *s = &fng_syscall_allows[i];
+
+			if ((s->allow & c->allow) || (s->sys & c->syscalls)) {
+				printf(" %s", s->name);
+				n++;
+			}
+		}
+		printf("%s\n", n ? "" : " none");
+	}
 	printf("  path entries: %zu\n", c->n_path);
 	for (size_t i = 0; i < c->n_path; i++) {
 		const struct fng_path_entry *e = &c->path[i];

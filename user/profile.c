@@ -71,7 +71,7 @@ const struct fng_syscall_allow fng_syscall_allows[] = {
 	{ "ptrace", 0, FNG_SYS_PTRACE, NULL },
 	{ "setns", 0, FNG_SYS_SETNS, NULL },
 	{ "umount", 0, FNG_SYS_UMOUNT, NULL },
-	{ "unshare", 0, FNG_SYS_UNSHARE, NULL },
+	{ "unshare", 0, FNG_SYS_UNSHARE, "clone(CLONE_NEWNS) clone(CLONE_NEWUSER)" },
 };
 const size_t fng_n_syscall_allows = ARRAY_SIZE(fng_syscall_allows);
 

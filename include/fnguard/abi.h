@@ -81,6 +81,19 @@
 #define FNG_SYS_UNSHARE	    (1u << 7) /* of a mount or user namespace */
 #define FNG_SYS_SETNS	    (1u << 8) /* into a mount or user namespace, or any (nstype 0) */
 
+/*
+ * tainted key: a name a forbidden link or rename gave a file in cgroup
+ * cgroup_id, which the function may then neither open nor change (only
+ * without BPF-LSM, where such a call completes before its caller dies).
+ * path is zero-filled after the name; longer names are cut.
+ */
+struct fng_taint_key {
+	__u64 cgroup_id;
+	char path[FNG_PATH_KEY_MAX];
+	__u32 pad;
+};
+_Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_taint_key ABI");
+
 /* What a cgroup is (fng_cg_profile.flags). */
 #define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
 
@@ -97,6 +110,8 @@
 /* Without BPF-LSM: a name from the call's arguments that the kernel alone could resolve
  * ("." or "..", a symlink to follow): not judged by name. */
 #define FNG_PATH_UNRESOLVED  (1u << 4)
+/* Without BPF-LSM: a name a forbidden link or rename gave a file (see tainted in maps.bpf.h). */
+#define FNG_PATH_TAINTED     (1u << 5)
 
 /* Protocol bits in a port range (fng_port_range.protos). */
 #define FNG_PROTO_TCP	 (1u << 0)
@@ -149,6 +164,7 @@
 #define FNG_ERR_CG_EVENT_LOST 0 /* cgroup lifecycle event lost: cg_events full */
 #define FNG_ERR_NO_STATS      1 /* violation in a cgroup that has no cg_stats entry */
 #define FNG_ERR_NO_SIGNAL     2 /* bpf_send_signal() failed: a process that should die lives */
+#define FNG_ERR_TAINT_FULL    3 /* a forbidden new name could not be remembered: tainted is full */
 #define FNG_ERR_MAX	      4
 
 /* cg_profile value: what the agent installed for one cgroup. */
@@ -281,7 +297,7 @@ struct fng_file_event {
 	__u8 access;	 /* FNG_PERM_READ and/or FNG_PERM_WRITE: what the open asked for */
 	__u8 path_flags; /* FNG_PATH_* */
 	__u8 op;	 /* FNG_FOP_* */
-	__u16 path_len; /* bytes of path, NUL included */
+	__u16 path_len;	 /* bytes of path, NUL included */
 	__u32 pad2;
 	__u32 key_prefixlen;
 	__u32 ruleset;		       /* rule set in force when the program decided */
@@ -301,8 +317,8 @@ struct fng_exec_event {
 	__u8 fileless;	 /* memfd or deleted executable */
 	__u8 path_flags; /* FNG_PATH_* */
 	__u8 op;	 /* FNG_FOP_SCRIPT for a script; 0 for the program the kernel runs */
-	__u16 path_len; /* bytes of path, NUL included */
-	__u16 argv_len; /* bytes of argv: NUL-terminated strings back to back */
+	__u16 path_len;	 /* bytes of path, NUL included */
+	__u16 argv_len;	 /* bytes of argv: NUL-terminated strings back to back */
 	__u16 pad3;
 	__u32 pad2;
 	__u32 key_prefixlen;

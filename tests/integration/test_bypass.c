@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <liburing.h>
 #include <linux/bpf.h>
 #include <sched.h>
@@ -42,12 +43,12 @@
 #include "harness.h"
 
 static struct fng_env E;
-static char D[512];	     /* <dir>/d: the function's files */
+static char D[512];	       /* <dir>/d: the function's files */
 static char sh_real[PATH_MAX]; /* /bin/sh, resolved */
 static char ld_real[PATH_MAX]; /* the dynamic loader, resolved */
 static char ld_path[PATH_MAX]; /* the dynamic loader as programs name it */
-static bool lsm_path;	     /* namespace changes judged by BPF-LSM (EPERM) */
-static bool lsm_open;	     /* opens and execs judged by BPF-LSM */
+static bool lsm_path;	       /* namespace changes judged by BPF-LSM (EPERM) */
+static bool lsm_open;	       /* opens and execs judged by BPF-LSM */
 
 #define PATHF(buf, fmt, ...) snprintf(buf, sizeof(buf), fmt, __VA_ARGS__)
 
@@ -165,6 +166,19 @@ static int a_unshare_user(void *arg)
 	return ret(unshare(CLONE_NEWUSER));
 }
 
+/* A new namespace through clone() rather than unshare(): @arg the CLONE_NEW* flag. */
+static int a_clone_ns(void *arg)
+{
+	long child = syscall(SYS_clone, (long)(intptr_t)arg | SIGCHLD, 0, NULL, NULL, 0);
+	int st;
+
+	if (child == 0)
+		_exit(0);
+	if (child < 0)
+		return errno;
+	return waitpid((pid_t)child, &st, 0) == child && WIFEXITED(st) ? 0 : 100;
+}
+
 static int a_setns(void *arg)
 {
 	int fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -174,10 +188,9 @@ static int a_setns(void *arg)
 
 static int a_bpf(void *arg)
 {
-	union bpf_attr attr = { .map_type = BPF_MAP_TYPE_ARRAY,
-				.key_size = 4,
-				.value_size = 4,
-				.max_entries = 1 };
+	union bpf_attr attr = {
+		.map_type = BPF_MAP_TYPE_ARRAY, .key_size = 4, .value_size = 4, .max_entries = 1
+	};
 	long fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
 
 	return fd < 0 ? errno : 0;
@@ -304,18 +317,23 @@ static int a_loader(void *arg)
 
 /* ---- the table ---- */
 
-enum kind { K_FILE, K_SYSCALL, K_EXEC, K_URING };
+enum kind {
+	K_FILE,
+	K_SYSCALL,
+	K_EXEC,
+	K_URING
+};
 
 struct attack {
 	const char *name;
-	const char *cg;	     /* cgroup (profile) it runs in */
+	const char *cg; /* cgroup (profile) it runs in */
 	int (*fn)(void *);
 	void *arg;
 	enum kind kind;
-	const char *what;    /* FILE: operation; SYSCALL: name */
-	const char *rel;     /* FILE/EXEC: path below D (or absolute when it starts with '/') */
-	bool lsm_judged;     /* with BPF-LSM in force, stopped by EPERM (else by SIGKILL) */
-	pid_t pid;	     /* the last run's */
+	const char *what; /* FILE: operation; SYSCALL: name */
+	const char *rel;  /* FILE/EXEC: path below D (or absolute when it starts with '/') */
+	bool lsm_judged;  /* with BPF-LSM in force, stopped by EPERM (else by SIGKILL) */
+	pid_t pid;	  /* the last run's */
 };
 
 /* Set from the agent's status: which attacks LSM answers with EPERM. */
@@ -334,6 +352,10 @@ static struct attack attacks[] = {
 	{ "chown", "/fn", a_chown, NULL, K_FILE, "chown", "ro/a.txt", true, 0 },
 	{ "unshare_mount_ns", "/fn", a_unshare, NULL, K_SYSCALL, "unshare", NULL, false, 0 },
 	{ "unshare_user_ns", "/fn", a_unshare_user, NULL, K_SYSCALL, "unshare", NULL, false, 0 },
+	{ "clone_mount_ns", "/fn", a_clone_ns, (void *)(intptr_t)CLONE_NEWNS, K_SYSCALL,
+	  "clone(CLONE_NEWNS)", NULL, false, 0 },
+	{ "clone_user_ns", "/fn", a_clone_ns, (void *)(intptr_t)CLONE_NEWUSER, K_SYSCALL,
+	  "clone(CLONE_NEWUSER)", NULL, false, 0 },
 	{ "setns", "/fn", a_setns, NULL, K_SYSCALL, "setns", NULL, false, 0 },
 	{ "bpf", "/fn", a_bpf, NULL, K_SYSCALL, "bpf", NULL, false, 0 },
 	{ "ptrace", "/fn", a_ptrace, NULL, K_SYSCALL, "ptrace", NULL, false, 0 },
@@ -353,31 +375,33 @@ static struct attack attacks[] = {
 /* The tree every attack starts from (restored after each, since some succeed). */
 static int reset_tree(void)
 {
-	return run_cmd(true,
-		       "cd %s && rm -rf ro out secret mnt && mkdir -p ro/empty out secret mnt && "
-		       "echo secret > secret/s.txt && echo a > ro/a.txt && "
-		       "for f in victim victim2 victim3; do echo v > ro/$f.txt; done && "
-		       "echo mine > out/mine && "
-		       "printf '#!/bin/sh\\nexit 0\\n' > ro/script.sh && cp ro/script.sh ro/other.sh && "
-		       "chmod 755 ro/script.sh ro/other.sh",
-		       D);
+	return run_cmd(
+		true,
+		"cd %s && rm -rf ro out secret mnt && mkdir -p ro/empty out secret mnt && "
+		"echo secret > secret/s.txt && echo a > ro/a.txt && "
+		"for f in victim victim2 victim3; do echo v > ro/$f.txt; done && "
+		"echo mine > out/mine && "
+		"printf '#!/bin/sh\\nexit 0\\n' > ro/script.sh && cp ro/script.sh ro/other.sh && "
+		"chmod 755 ro/script.sh ro/other.sh",
+		D);
 }
 
 /*
  * /fn: reads ro/ and out/, writes out/, runs /usr/bin/true and ro/script.sh
  * (not its interpreter), allows no system-level call. /fnun: the same files,
  * but allows unshare and io_uring, and runs /bin/sh but not ro/other.sh.
- * /fnmnt: allows unshare and mount. With @open, every one of them allows
- * everything the attacks do.
+ * /fnmnt: allows unshare and mount. /fntaint: as /fn. With @open, every
+ * one of them allows everything the attacks do.
  */
 static int write_profiles(const char *mode, bool open)
 {
-	static const char *const names[] = { "fn", "fnun", "fnmnt" };
-	static const char *const syscalls[] = { "[]", "[unshare, io_uring]", "[unshare, mount]" };
+	static const char *const names[] = { "fn", "fnun", "fnmnt", "fntaint" };
+	static const char *const syscalls[] = { "[]", "[unshare, io_uring]", "[unshare, mount]",
+						"[]" };
 	char buf[PATH_MAX * 8], exec[PATH_MAX * 4];
 	int err = 0;
 
-	for (int i = 0; i < 3 && !err; i++) {
+	for (int i = 0; i < 4 && !err; i++) {
 		if (open)
 			PATHF(exec, "[\"/usr/bin/true\", \"%s\", \"%s\", \"%s/ro/**\"]", sh_real,
 			      ld_real, D);
@@ -398,8 +422,8 @@ static int write_profiles(const char *mode, bool open)
 			 "    write: [\"%s/%s\"]\n"
 			 "  exec: %s\n"
 			 "  syscalls: %s\n",
-			 names[i], E.cg_base, names[i], mode, open ? "" : D, open ? "/**" : "/ro/**", D, D,
-			 open ? "**" : "out/**", exec,
+			 names[i], E.cg_base, names[i], mode, open ? "" : D,
+			 open ? "/**" : "/ro/**", D, D, open ? "**" : "out/**", exec,
 			 open ? "[unshare, setns, bpf, ptrace, mount, umount, pivot_root, io_uring]"
 			      : syscalls[i]);
 		snprintf(exec, sizeof(exec), "%s.yaml", names[i]);
@@ -469,11 +493,10 @@ static void show_records(json_t *arr, pid_t pid)
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(arr, i, r)
-		if (jint(r, "violation.process.pid") == pid)
-			printf("#   recorded: %s %s %s %s %s\n", jstr(r, "violation.kind"),
-			       jstr(r, "violation.action"), jstr(r, "violation.file.operation"),
-			       jstr(r, "violation.file.path"), jstr(r, "violation.syscall.name"));
+	json_array_foreach(arr, i, r) if (jint(r, "violation.process.pid") == pid)
+		printf("#   recorded: %s %s %s %s %s\n", jstr(r, "violation.kind"),
+		       jstr(r, "violation.action"), jstr(r, "violation.file.operation"),
+		       jstr(r, "violation.file.path"), jstr(r, "violation.syscall.name"));
 }
 
 /* Is @a answered with EPERM here (else with SIGKILL)? */
@@ -541,10 +564,67 @@ static void test_enforce_stops_and_records(void)
 		if (!ASSERT_TRUE(found, what))
 			show_records(arr, a->pid);
 		if (found)
-			ASSERT_STREQ(jstr(found, "violation.mechanism"),
-				     eperm ? "LSM" : "SIGNAL", "mechanism");
+			ASSERT_STREQ(jstr(found, "violation.mechanism"), eperm ? "LSM" : "SIGNAL",
+				     "mechanism");
 		json_decref(arr);
 	}
+}
+
+static int a_read_link(void *arg)
+{
+	char p[PATH_MAX], buf[64];
+	int fd;
+
+	PATHF(p, "%s/out/l", D);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	return read(fd, buf, sizeof(buf)) > 0 ? 0 : 101;
+}
+
+static bool is_tainted_read(json_t *rec, void *arg)
+{
+	char p[PATH_MAX];
+
+	PATHF(p, "%s/out/l", D);
+	return jint(rec, "violation.process.pid") == *(pid_t *)arg &&
+	       !strcmp(jstr(rec, "violation.file.operation"), "open") &&
+	       !strcmp(jstr(rec, "violation.file.path"), p);
+}
+
+/*
+ * Without BPF-LSM the forbidden link of the secret into out/ is made before
+ * its caller dies. The name it made is then forbidden to the whole
+ * function: another process cannot read the secret through it, although
+ * out/ is readable. (With BPF-LSM the link is never made.)
+ */
+static void test_forbidden_name_unusable(void)
+{
+	char p[PATH_MAX];
+	json_t *arr, *found = NULL;
+	pid_t pid;
+	int st;
+
+	PATHF(p, "%s/out/l", D);
+	if (!ASSERT_OK(reset_tree(), "tree"))
+		return;
+	st = env__run_in_cgroup_status(&E, "/fntaint", "fn-bypass", a_link, NULL, &pid);
+	if (lsm_path) {
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == EPERM, "link: EPERM");
+		ASSERT_TRUE(access(p, F_OK) && errno == ENOENT, "and not made");
+		return;
+	}
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "link: killed");
+	ASSERT_OK(access(p, F_OK), "the call completed before its caller died");
+	st = env__run_in_cgroup_status(&E, "/fntaint", "fn-bypass", a_read_link, NULL, &pid);
+	ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+		    "another process reading the secret through the new name: killed");
+	arr = env__wait_record(&E, is_tainted_read, &pid, 5000, &found);
+	ASSERT_TRUE(found, "recorded: open of the new name");
+	json_decref(arr);
+	/* The same read from an unprofiled process works: the link is real. */
+	st = env__run_in_cgroup_status(&E, "/other", "fn-bypass", a_read_link, NULL, &pid);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unprofiled: readable");
 }
 
 static void test_audit_allows_and_records(void)
@@ -598,8 +678,7 @@ static void test_allowing_profile_lets_through(void)
 		size_t k;
 		json_t *r;
 
-		json_array_foreach(recs, k, r)
-			seen |= matches(r, &w);
+		json_array_foreach(recs, k, r) seen |= matches(r, &w);
 		snprintf(what, sizeof(what), "allowed: %s not recorded", attacks[i].name);
 		ASSERT_FALSE(seen, what);
 	}
@@ -611,6 +690,7 @@ static const struct test_case tests[] = {
 	{ "attacks_work_without_agent", test_attacks_work_without_agent },
 	{ "agent_reports_mechanisms", test_start_agent },
 	{ "enforce_stops_and_records", test_enforce_stops_and_records },
+	{ "forbidden_new_name_unusable", test_forbidden_name_unusable },
 	{ "audit_allows_and_records", test_audit_allows_and_records },
 	{ "allowing_profile_lets_through", test_allowing_profile_lets_through },
 };
@@ -630,7 +710,8 @@ int main(void)
 		snprintf(ld_path, sizeof(ld_path), "/lib/ld-linux-aarch64.so.1");
 	if (!realpath("/bin/sh", sh_real) || !realpath(ld_path, ld_real) || mkdir(D, 0755) ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/fnun", NULL) ||
-	    env__cgroup_create(&E, "/fnmnt", NULL)) {
+	    env__cgroup_create(&E, "/fnmnt", NULL) || env__cgroup_create(&E, "/fntaint", NULL) ||
+	    env__cgroup_create(&E, "/other", NULL)) {
 		printf("1..%d\n", n);
 		for (int i = 0; i < n; i++)
 			printf("not ok %d - %s # setup failed\n", i + 1, tests[i].name);

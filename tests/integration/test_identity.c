@@ -69,9 +69,10 @@ static void check_function(const char *kind, const char *container_id, const cha
 		json_t *r;
 
 		json_array_foreach(arr, i, r)
-			printf("#   recorded: %s %s %s %s %s\n", jstr(r, "violation.kind"), jstr(r, "violation.process.comm"),
-			       jstr(r, "violation.function.containerId"), jstr(r, "violation.action"),
-			       jstr(r, "violation.syscall.name"));
+			printf("#   recorded: %s %s %s %s %s\n", jstr(r, "violation.kind"),
+			       jstr(r, "violation.process.comm"),
+			       jstr(r, "violation.function.containerId"),
+			       jstr(r, "violation.action"), jstr(r, "violation.syscall.name"));
 	}
 	if (ASSERT_TRUE(found, "violation record of the container")) {
 		ASSERT_STREQ(jstr(found, "violation.function.platform"), platform, "platform");

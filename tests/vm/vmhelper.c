@@ -102,7 +102,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc >= 4 && (!strcmp(argv[1], "link") || !strcmp(argv[1], "rename"))) {
-		int r = !strcmp(argv[1], "link") ? link(argv[2], argv[3]) : rename(argv[2], argv[3]);
+		int r = !strcmp(argv[1], "link") ? link(argv[2], argv[3])
+						 : rename(argv[2], argv[3]);
 
 		printf("%s\n", r == 0 ? "ok" : errname(errno));
 		fflush(stdout);
@@ -123,6 +124,7 @@ int main(int argc, char **argv)
 		outb((unsigned char)atoi(argv[2]), 0xf4);
 		return 0;
 	}
-	fprintf(stderr, "usage: vmhelper connect|open|exec|socket|link|rename|unshare|listen|true|outb ...\n");
+	fprintf(stderr,
+		"usage: vmhelper connect|open|exec|socket|link|rename|unshare|listen|true|outb ...\n");
 	return 2;
 }
