@@ -123,6 +123,9 @@ static __always_inline struct fng_taint_key *taint_key(__u64 cgid, const char *p
 	k->cgroup_id = cgid;
 	if (len > FNG_PATH_KEY_MAX)
 		len = FNG_PATH_KEY_MAX;
+	/* The same number, in a form the 6.1 verifier can bound (the key has room). */
+	barrier_var(len);
+	len &= 255;
 	bpf_probe_read_kernel(k->path, len, path);
 	return k;
 }
