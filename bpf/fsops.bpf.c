@@ -8,10 +8,11 @@
  *
  * With BPF-LSM the path_* hooks see the kernel's own lookup (symlinks
  * followed, every name resolved) and a violation fails with EPERM. Without
- * it the syscall entry tracepoints judge the call's arguments: the
- * directory resolved from the kernel's fd or working directory, the name
- * as given ("." and ".." refused, symlinks inside the name not followed),
- * and a violation kills the caller before the call returns to it.
+ * it the syscall exit tracepoints judge a call that worked by its
+ * arguments: the directory resolved from the kernel's fd or working
+ * directory, the name as given ("." and ".." refused, symlinks inside the
+ * name not followed), and a violation kills the caller before the call
+ * returns to it.
  *
  * The judging lives in global functions (fsop_kernel(), fsop_name(),
  * name_dots(), file_verdict()), which the verifier checks once per program,
@@ -373,59 +374,72 @@ int lsm_path_rename(__u64 *ctx)
 	return lsm_ret(a ?: b);
 }
 
-/* ---- syscall entry, without BPF-LSM ---- */
+/* ---- syscall exit, without BPF-LSM ---- */
 
-static __always_inline int enter_ret(int act)
+/*
+ * Judged when the call returns, from its arguments (still in the task's
+ * registers): a call that failed changed nothing (mkdir of a directory that
+ * exists, as "mkdir -p" does, is no violation), and one that worked cannot
+ * be undone by killing its caller any earlier.
+ */
+static __always_inline int exit_ret(int act)
 {
 	if (act == FNG_ACT_KILLED)
 		kill_current();
 	return 0;
 }
 
-#define ENTER_INFO(op) INFO(op, FNG_HOOK_FSOP_ENTER)
-#define A(i)	       ((__s64)ctx->args[i])
-#define CWD	       ((__s64)AT_FDCWD)
+/* The call's argument @i (PT_REGS_PARMn_SYSCALL) from its registers. */
+#define A(i)	      ((__s64)PT_REGS_PARM##i##_SYSCALL(regs))
+#define CWD	      ((__s64)AT_FDCWD)
+#define EXIT_INFO(op) INFO(op, FNG_HOOK_FSOP_EXIT)
+#define EXIT_REGS                                                                                  \
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());     \
+	if (ctx->ret < 0)                                                                          \
+	return 0
 
 /* One name, in (@dfd, @name) */
-#define ENTER_ONE(call, dfd, name, op)                                                             \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
-	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                     \
+#define EXIT_ONE(call, dfd, name, op)                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
+	int fsop_##call(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
-		return enter_ret(fsop_name(dfd, name, ENTER_INFO(op), 0));                         \
+		EXIT_REGS;                                                                         \
+		return exit_ret(fsop_name(dfd, name, EXIT_INFO(op), 0));                           \
 	}
 
-/* A source and a target */
-#define ENTER_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                                 \
-	SEC("tracepoint/syscalls/sys_enter_" #call)                                                \
-	int fsop_##call(struct trace_event_raw_sys_enter *ctx)                                     \
+/* A file and the name it gets: a name a forbidden call gave it is remembered (INFO_TAINT). */
+#define EXIT_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                                  \
+	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
+	int fsop_##call(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
-		int a = fsop_name(dfd1, name1, ENTER_INFO(op1) | (info1), 0);                      \
-		int b = fsop_name(dfd2, name2, ENTER_INFO(op2) | (a ? INFO_TAINT : 0), 0);         \
-		return enter_ret(a ?: b);                                                          \
+		EXIT_REGS;                                                                         \
+		int a = fsop_name(dfd1, name1, EXIT_INFO(op1) | (info1), 0);                       \
+		int b = fsop_name(dfd2, name2, EXIT_INFO(op2) | (a ? INFO_TAINT : 0), 0);          \
+		return exit_ret(a ?: b);                                                           \
 	}
 
-ENTER_TWO(rename, CWD, A(0), FNG_FOP_RENAME, CWD, A(1), FNG_FOP_RENAME_TARGET, 0)
-ENTER_TWO(renameat, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGET, 0)
-ENTER_TWO(renameat2, A(0), A(1), FNG_FOP_RENAME, A(2), A(3), FNG_FOP_RENAME_TARGET, 0)
-ENTER_TWO(link, CWD, A(0), FNG_FOP_LINK, CWD, A(1), FNG_FOP_LINK_TARGET, 0)
+EXIT_TWO(rename, CWD, A(1), FNG_FOP_RENAME, CWD, A(2), FNG_FOP_RENAME_TARGET, 0)
+EXIT_TWO(renameat, A(1), A(2), FNG_FOP_RENAME, A(3), A(4), FNG_FOP_RENAME_TARGET, 0)
+EXIT_TWO(renameat2, A(1), A(2), FNG_FOP_RENAME, A(3), A(4), FNG_FOP_RENAME_TARGET, 0)
+EXIT_TWO(link, CWD, A(1), FNG_FOP_LINK, CWD, A(2), FNG_FOP_LINK_TARGET, 0)
 /* linkat(AT_SYMLINK_FOLLOW) links what a symlink points to: a lookup only the kernel does. */
-ENTER_TWO(linkat, A(0), A(1), FNG_FOP_LINK, A(2), A(3), FNG_FOP_LINK_TARGET,
-	  (A(4) & AT_SYMLINK_FOLLOW) ? INFO_UNRESOLVED : 0)
-ENTER_ONE(unlink, CWD, A(0), FNG_FOP_UNLINK)
-ENTER_ONE(unlinkat, A(0), A(1), (A(2) & AT_REMOVEDIR) ? FNG_FOP_RMDIR : FNG_FOP_UNLINK)
-ENTER_ONE(rmdir, CWD, A(0), FNG_FOP_RMDIR)
-ENTER_ONE(mkdir, CWD, A(0), FNG_FOP_MKDIR)
-ENTER_ONE(mkdirat, A(0), A(1), FNG_FOP_MKDIR)
-ENTER_ONE(mknod, CWD, A(0), FNG_FOP_MKNOD)
-ENTER_ONE(mknodat, A(0), A(1), FNG_FOP_MKNOD)
-ENTER_ONE(symlink, CWD, A(1), FNG_FOP_SYMLINK)
-ENTER_ONE(symlinkat, A(1), A(2), FNG_FOP_SYMLINK)
-ENTER_ONE(truncate, CWD, A(0), FNG_FOP_TRUNCATE)
-ENTER_ONE(chmod, CWD, A(0), FNG_FOP_CHMOD)
-ENTER_ONE(fchmod, A(0), 0, FNG_FOP_CHMOD)
-ENTER_ONE(fchmodat, A(0), A(1), FNG_FOP_CHMOD)
-ENTER_ONE(chown, CWD, A(0), FNG_FOP_CHOWN)
-ENTER_ONE(lchown, CWD, A(0), FNG_FOP_CHOWN)
-ENTER_ONE(fchown, A(0), 0, FNG_FOP_CHOWN)
-ENTER_ONE(fchmodat2, A(0), A(1), FNG_FOP_CHMOD)
-ENTER_ONE(fchownat, A(0), A(1), FNG_FOP_CHOWN)
+EXIT_TWO(linkat, A(1), A(2), FNG_FOP_LINK, A(3), A(4), FNG_FOP_LINK_TARGET,
+	 (A(5) & AT_SYMLINK_FOLLOW) ? INFO_UNRESOLVED : 0)
+EXIT_ONE(unlink, CWD, A(1), FNG_FOP_UNLINK)
+EXIT_ONE(unlinkat, A(1), A(2), (A(3) & AT_REMOVEDIR) ? FNG_FOP_RMDIR : FNG_FOP_UNLINK)
+EXIT_ONE(rmdir, CWD, A(1), FNG_FOP_RMDIR)
+EXIT_ONE(mkdir, CWD, A(1), FNG_FOP_MKDIR)
+EXIT_ONE(mkdirat, A(1), A(2), FNG_FOP_MKDIR)
+EXIT_ONE(mknod, CWD, A(1), FNG_FOP_MKNOD)
+EXIT_ONE(mknodat, A(1), A(2), FNG_FOP_MKNOD)
+EXIT_ONE(symlink, CWD, A(2), FNG_FOP_SYMLINK)
+EXIT_ONE(symlinkat, A(2), A(3), FNG_FOP_SYMLINK)
+EXIT_ONE(truncate, CWD, A(1), FNG_FOP_TRUNCATE)
+EXIT_ONE(chmod, CWD, A(1), FNG_FOP_CHMOD)
+EXIT_ONE(fchmod, A(1), 0, FNG_FOP_CHMOD)
+EXIT_ONE(fchmodat, A(1), A(2), FNG_FOP_CHMOD)
+EXIT_ONE(chown, CWD, A(1), FNG_FOP_CHOWN)
+EXIT_ONE(lchown, CWD, A(1), FNG_FOP_CHOWN)
+EXIT_ONE(fchown, A(1), 0, FNG_FOP_CHOWN)
+EXIT_ONE(fchmodat2, A(1), A(2), FNG_FOP_CHMOD)
+EXIT_ONE(fchownat, A(1), A(2), FNG_FOP_CHOWN)

@@ -137,7 +137,7 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_HOOK_SOCK_CREATE  10 /* cgroup/sock_create */
 #define FNG_HOOK_LSM_SOCKET   11 /* lsm/socket_create */
 #define FNG_HOOK_FORK	      12 /* sched_process_fork */
-#define FNG_HOOK_FSOP_ENTER   13 /* syscall entry tracepoint of a namespace-changing file call */
+#define FNG_HOOK_FSOP_EXIT    13 /* syscall exit tracepoint of a namespace-changing file call */
 #define FNG_HOOK_LSM_PATH     14 /* lsm/path_* */
 #define FNG_HOOK_SYSCALL      15 /* syscall entry tracepoint of a system-level call */
 

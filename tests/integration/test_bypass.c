@@ -570,6 +570,40 @@ static void test_enforce_stops_and_records(void)
 	}
 }
 
+/* mkdir of a directory that exists (what "mkdir -p" does), where the function may not write */
+static int a_mkdir_existing(void *arg)
+{
+	char p[PATH_MAX];
+
+	PATHF(p, "%s/ro/empty", D);
+	return ret(mkdir(p, 0755));
+}
+
+static bool is_pid(json_t *rec, void *arg)
+{
+	return jint(rec, "violation.process.pid") == *(pid_t *)arg;
+}
+
+/* A call that failed changed nothing: it is not a violation (with or without BPF-LSM). */
+static void test_failed_call_changes_nothing(void)
+{
+	json_t *arr, *found = NULL;
+	pid_t pid;
+	int st;
+
+	if (!ASSERT_OK(reset_tree(), "tree"))
+		return;
+	st = env__run_in_cgroup_status(&E, "/fn", "fn-bypass", a_mkdir_existing, NULL, &pid);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == EEXIST,
+		    "mkdir of an existing directory: EEXIST, and the process lives");
+	/* Records reach the sink within its flush interval. */
+	sleep(2);
+	arr = env__wait_record(&E, is_pid, &pid, 0, &found);
+	ASSERT_TRUE(arr, "records readable");
+	ASSERT_FALSE(found, "not recorded");
+	json_decref(arr);
+}
+
 static int a_read_link(void *arg)
 {
 	char p[PATH_MAX], buf[64];
@@ -691,6 +725,7 @@ static const struct test_case tests[] = {
 	{ "agent_reports_mechanisms", test_start_agent },
 	{ "enforce_stops_and_records", test_enforce_stops_and_records },
 	{ "forbidden_new_name_unusable", test_forbidden_name_unusable },
+	{ "failed_call_changes_nothing", test_failed_call_changes_nothing },
 	{ "audit_allows_and_records", test_audit_allows_and_records },
 	{ "allowing_profile_lets_through", test_allowing_profile_lets_through },
 };
