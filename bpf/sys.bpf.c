@@ -6,10 +6,13 @@
  * kexec_file_load, unshare and setns of a mount or user namespace. Each is
  * a violation unless the profile names it in spec.syscalls.
  *
- * The syscall entry tracepoints see every one of them on every kernel
- * (BPF-LSM has no hook for unshare or setns): in enforce mode the caller is
- * killed before the call returns to it. The container runtime's own calls
- * while it sets a container up are not the function's.
+ * Where BPF-LSM works, its hooks answer most of them with EPERM (sb_mount,
+ * move_mount, sb_umount, sb_pivotroot, ptrace_access_check, bpf,
+ * kernel_load_data and kernel_read_file for modules and kexec images).
+ * The syscall entry tracepoints see the rest (unshare, setns, fsmount, which
+ * have no hook), and all of them where BPF-LSM does not work: in enforce
+ * mode the caller is killed before the call returns to it. The container
+ * runtime's own calls while it sets a container up are not the function's.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -18,9 +21,12 @@
 
 #include "judge.bpf.h"
 
-#define CLONE_NEWNS    0x00020000
-#define CLONE_NEWUSER  0x10000000
-#define PTRACE_TRACEME 0
+#define EPERM		   1
+#define CLONE_NEWNS	   0x00020000
+#define CLONE_NEWUSER	   0x10000000
+#define PTRACE_TRACEME	   0
+/* include/linux/ptrace.h: an attach (ptrace, process_vm_writev), not a look at /proc */
+#define PTRACE_MODE_ATTACH 0x02
 
 /* Record names, by call (the profile allows them by the FNG_SYS_* name: see profile.c). */
 enum sys_call {
@@ -87,10 +93,11 @@ static __always_inline void sys_name(struct fng_syscall_event *e, __u32 call)
 }
 
 /*
- * Judge @call, allowed by the profile bit @bit. A global function: verified
- * once per program. Returns the action (FNG_ACT_*) or 0.
+ * Judge @call, allowed by the profile bit @bit, from a BPF-LSM hook (@lsm:
+ * the caller answers EPERM) or a tracepoint (killed here). A global
+ * function: verified once per program. Returns the action (FNG_ACT_*) or 0.
  */
-__noinline int sys_judge(__u32 call, __u32 bit)
+__noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
 {
 	struct fng_cg_profile *p, prof;
 	struct fng_syscall_event *e;
@@ -105,7 +112,7 @@ __noinline int sys_judge(__u32 call, __u32 bit)
 	prof = *p;
 	if (runtime_task(&prof))
 		return 0;
-	act = verdict(prof.mode, false);
+	act = verdict(prof.mode, lsm);
 	st = rate_admit(cgid, &admit);
 	if (admit) {
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -137,7 +144,7 @@ __noinline int sys_judge(__u32 call, __u32 bit)
 	int sys_##call(struct trace_event_raw_sys_enter *ctx)                                      \
 	{                                                                                          \
 		if (cond)                                                                          \
-			sys_judge(id, bit);                                                        \
+			sys_judge(id, bit, false);                                                 \
 		return 0;                                                                          \
 	}
 
@@ -155,3 +162,70 @@ SYS_ENTER(kexec_file_load, SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD, true)
 SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, ctx->args[0] & (CLONE_NEWNS | CLONE_NEWUSER))
 SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS,
 	  (__u32)ctx->args[1] == 0 || (ctx->args[1] & (CLONE_NEWNS | CLONE_NEWUSER)))
+
+/* ---- BPF-LSM: the same calls, answered with EPERM ---- */
+
+static __always_inline int lsm_sys(__u32 call, __u32 bit)
+{
+	return sys_judge(call, bit, true) == FNG_ACT_DENIED ? -EPERM : 0;
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(lsm_sb_mount)
+{
+	return lsm_sys(SYS_MOUNT, FNG_SYS_MOUNT);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(lsm_move_mount)
+{
+	return lsm_sys(SYS_MOVE_MOUNT, FNG_SYS_MOUNT);
+}
+
+SEC("lsm/sb_umount")
+int BPF_PROG(lsm_sb_umount)
+{
+	return lsm_sys(SYS_UMOUNT, FNG_SYS_UMOUNT);
+}
+
+SEC("lsm/sb_pivotroot")
+int BPF_PROG(lsm_sb_pivotroot)
+{
+	return lsm_sys(SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT);
+}
+
+/* Not called for the caller's own threads; a read of another's /proc entry is no attach. */
+SEC("lsm/ptrace_access_check")
+int BPF_PROG(lsm_ptrace_access_check, struct task_struct *child, unsigned int mode)
+{
+	return mode & PTRACE_MODE_ATTACH ? lsm_sys(SYS_PTRACE, FNG_SYS_PTRACE) : 0;
+}
+
+SEC("lsm/bpf")
+int BPF_PROG(lsm_bpf)
+{
+	return lsm_sys(SYS_BPF, FNG_SYS_BPF);
+}
+
+/* init_module and kexec_load: their image from user memory. */
+SEC("lsm/kernel_load_data")
+int BPF_PROG(lsm_kernel_load_data, enum kernel_load_data_id id)
+{
+	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE))
+		return lsm_sys(SYS_INIT_MODULE, FNG_SYS_INIT_MODULE);
+	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_KEXEC_IMAGE))
+		return lsm_sys(SYS_KEXEC_LOAD, FNG_SYS_KEXEC_LOAD);
+	return 0;
+}
+
+/* finit_module and kexec_file_load: their image from a file (firmware is not judged). */
+SEC("lsm/kernel_read_file")
+int BPF_PROG(lsm_kernel_read_file, struct file *file, enum kernel_read_file_id id)
+{
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
+		return lsm_sys(SYS_FINIT_MODULE, FNG_SYS_INIT_MODULE);
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_IMAGE) ||
+	    id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_INITRAMFS))
+		return lsm_sys(SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD);
+	return 0;
+}

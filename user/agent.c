@@ -1974,7 +1974,7 @@ static void handle_syscall(struct agent *a, const struct fng_syscall_event *e)
 	struct vrec x;
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
-		   FNGUARD__V1__KIND__SYSCALL, FNGUARD__V1__MECHANISM__SIGNAL);
+		   FNGUARD__V1__KIND__SYSCALL, FNGUARD__V1__MECHANISM__LSM);
 	copy_path(name, sizeof(name), e->name, sizeof(e->name));
 	sc.name = name;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_SYSCALL;

@@ -243,6 +243,37 @@ struct prog_plan {
 	enum fng_hook_group group;
 };
 
+/*
+ * System-level calls BPF-LSM can answer with EPERM (sys.bpf.c): the
+ * tracepoint program each LSM program replaces where it loads.
+ */
+static const struct {
+	const char *tp_prog, *lsm_prog;
+} sys_lsm[] = {
+	{ "sys_mount", "lsm_sb_mount" },
+	{ "sys_move_mount", "lsm_move_mount" },
+	{ "sys_umount", "lsm_sb_umount" },
+	{ "sys_pivot_root", "lsm_sb_pivotroot" },
+	{ "sys_ptrace", "lsm_ptrace_access_check" },
+	{ "sys_bpf", "lsm_bpf" },
+	{ "sys_init_module", "lsm_kernel_load_data" },
+	{ "sys_kexec_load", "lsm_kernel_load_data" },
+	{ "sys_finit_module", "lsm_kernel_read_file" },
+	{ "sys_kexec_file_load", "lsm_kernel_read_file" },
+};
+
+/* Does the kernel have the LSM hook the "lsm/<hook>" program @p attaches to? */
+static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
+{
+	const char *sec = bpf_program__section_name(p);
+	char name[128];
+
+	if (strncmp(sec, "lsm/", 4))
+		return false;
+	snprintf(name, sizeof(name), "bpf_lsm_%s", sec + 4);
+	return btf_has(vmlinux, name, BTF_KIND_FUNC);
+}
+
 /* The tracepoint a "tracepoint/syscalls/<name>" program attaches to exists here. */
 static bool syscall_tp_exists(struct bpf_program *p)
 {
@@ -269,7 +300,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers;
+	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers, lsm_sys_any = false;
+	bool lsm_sys[ARRAY_SIZE(sys_lsm)] = { false };
 	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
 						"sys_exit_openat2", "sys_exit_creat",
 						"sys_exit_open_by_handle_at" };
@@ -336,6 +368,13 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan[i].group = FNG_HOOKS_FILES;
 		}
 		/* Families of programs planned by name (fsops.bpf.c, sys.bpf.c). */
+		for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
+			if (!strcmp(bpf_program__name(p), sys_lsm[k].lsm_prog)) {
+				plan[i].load =
+					task_helpers && lsm_file && lsm_hook_exists(vmlinux, p);
+				lsm_sys[k] = plan[i].load;
+				lsm_sys_any |= plan[i].load;
+			}
 		if (!strncmp(bpf_program__name(p), "lsm_path_", 9)) {
 			plan[i].load = lsm_path;
 		} else if (!strncmp(bpf_program__name(p), "fsop_", 5)) {
@@ -349,6 +388,14 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		}
 		bpf_program__set_autoload(p, plan[i].load);
 	}
+	/* A call BPF-LSM answers needs no tracepoint (the LSM programs are planned above). */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
+			if (lsm_sys[k] &&
+			    !strcmp(bpf_program__name(plan[i].prog), sys_lsm[k].tp_prog)) {
+				plan[i].load = false;
+				bpf_program__set_autoload(plan[i].prog, false);
+			}
 
 	add_point(l, "egress.connect4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect4");
 	add_point(l, "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect6");
@@ -368,6 +415,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		add_point(l, "exec", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__NONE, why);
+		add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__NONE, why);
 		btf__free(vmlinux);
 		return;
 	}
@@ -394,8 +442,15 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	else
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE,
 			  "no io_uring_submit_req tracepoint in this kernel");
-	add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
-		  "tracepoint/syscalls/sys_enter_{mount,ptrace,bpf,unshare,setns,...}");
+	if (lsm_sys_any)
+		add_point(l, "syscall", FNGUARD__V1__MECHANISM__LSM,
+			  "lsm/{sb_mount,move_mount,sb_umount,sb_pivotroot,ptrace_access_check,bpf,"
+			  "kernel_load_data,kernel_read_file} (fsmount: tracepoint)");
+	else
+		add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_enter_{mount,umount,pivot_root,ptrace,bpf,...}");
+	add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
+		  "tracepoint/syscalls/sys_enter_{unshare,setns}, tp_btf/sched_process_fork");
 	btf__free(vmlinux);
 }
 

@@ -49,6 +49,7 @@ static char ld_real[PATH_MAX]; /* the dynamic loader, resolved */
 static char ld_path[PATH_MAX]; /* the dynamic loader as programs name it */
 static bool lsm_path;	       /* namespace changes judged by BPF-LSM (EPERM) */
 static bool lsm_open;	       /* opens and execs judged by BPF-LSM */
+static bool lsm_sys;	       /* mount, ptrace, bpf, ... judged by BPF-LSM */
 
 #define PATHF(buf, fmt, ...) snprintf(buf, sizeof(buf), fmt, __VA_ARGS__)
 
@@ -357,11 +358,11 @@ static struct attack attacks[] = {
 	{ "clone_user_ns", "/fn", a_clone_ns, (void *)(intptr_t)CLONE_NEWUSER, K_SYSCALL,
 	  "clone(CLONE_NEWUSER)", NULL, false, 0 },
 	{ "setns", "/fn", a_setns, NULL, K_SYSCALL, "setns", NULL, false, 0 },
-	{ "bpf", "/fn", a_bpf, NULL, K_SYSCALL, "bpf", NULL, false, 0 },
-	{ "ptrace", "/fn", a_ptrace, NULL, K_SYSCALL, "ptrace", NULL, false, 0 },
-	{ "mount", "/fnun", a_mount, NULL, K_SYSCALL, "mount", NULL, false, 0 },
-	{ "umount", "/fnmnt", a_umount, NULL, K_SYSCALL, "umount", NULL, false, 0 },
-	{ "pivot_root", "/fnmnt", a_pivot_root, NULL, K_SYSCALL, "pivot_root", NULL, false, 0 },
+	{ "bpf", "/fn", a_bpf, NULL, K_SYSCALL, "bpf", NULL, true, 0 },
+	{ "ptrace", "/fn", a_ptrace, NULL, K_SYSCALL, "ptrace", NULL, true, 0 },
+	{ "mount", "/fnun", a_mount, NULL, K_SYSCALL, "mount", NULL, true, 0 },
+	{ "umount", "/fnmnt", a_umount, NULL, K_SYSCALL, "umount", NULL, true, 0 },
+	{ "pivot_root", "/fnmnt", a_pivot_root, NULL, K_SYSCALL, "pivot_root", NULL, true, 0 },
 	{ "sqpoll_open", "/fn", a_sqpoll_open, NULL, K_URING, "OPENAT", "secret/s.txt", true, 0 },
 	{ "uring_link", "/fnun", a_uring_link, NULL, K_FILE, "link", "secret/s.txt", true, 0 },
 	{ "script_interpreter", "/fn", a_script, "script.sh", K_EXEC, NULL, sh_real, true, 0 },
@@ -504,7 +505,7 @@ static bool eperm_here(const struct attack *a)
 {
 	if (!a->lsm_judged)
 		return false;
-	return a->kind == K_FILE ? lsm_path : lsm_open;
+	return a->kind == K_FILE ? lsm_path : a->kind == K_SYSCALL ? lsm_sys : lsm_open;
 }
 
 static void test_attacks_work_without_agent(void)
@@ -536,10 +537,14 @@ static void test_start_agent(void)
 	line = st ? strstr(st, "file.open ") : NULL;
 	if (ASSERT_TRUE(line, "status lists file.open"))
 		lsm_open = strstr(line, "LSM") && strstr(line, "LSM") < strchr(line, '\n');
-	ASSERT_TRUE(st && strstr(st, "syscall "), "status lists syscall");
-	printf("# namespace changes: %s; opens and execs: %s\n",
+	line = st ? strstr(st, "syscall ") : NULL;
+	if (ASSERT_TRUE(line, "status lists syscall"))
+		lsm_sys = strstr(line, "LSM") && strstr(line, "LSM") < strchr(line, '\n');
+	ASSERT_TRUE(st && strstr(st, "syscall.namespace "), "status lists syscall.namespace");
+	printf("# namespace changes: %s; opens and execs: %s; system-level calls: %s\n",
 	       lsm_path ? "BPF-LSM" : "tracepoints + SIGKILL",
-	       lsm_open ? "BPF-LSM" : "tracepoints + SIGKILL");
+	       lsm_open ? "BPF-LSM" : "tracepoints + SIGKILL",
+	       lsm_sys ? "BPF-LSM" : "tracepoints + SIGKILL");
 	free(st);
 }
 

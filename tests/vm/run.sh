@@ -145,7 +145,7 @@ boot() { # kernel, suite, lsm list, label
 	# the table: kernel, lsm on/off, then the mechanism per point
 	local row
 	row="| $(echo "$info" | awk '{print $2}') | $([ "$lsm" = "$LSM_ON" ] && echo yes || echo no) |"
-	for p in egress.connect4 socket.raw socket.packet file.open file.namespace exec io_uring syscall; do
+	for p in egress.connect4 socket.raw socket.packet file.open file.namespace exec io_uring syscall syscall.namespace; do
 		row="$row $(grep -o 'VMMECH .*' "$log.txt" | awk -v p="$p" '$2 == p {print $3}' | head -1) |"
 	done
 	echo "$row" >> "$WORK/compat.rows"
@@ -174,8 +174,8 @@ for suite in $SUITES; do
 	echo "# $suite: $(($(date +%s) - t0)) s"
 done
 {
-	echo "| kernel | bpf in LSM list | egress | raw socket | packet socket | file open | file namespace | exec | io_uring | system calls |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| kernel | bpf in LSM list | egress | raw socket | packet socket | file open | file namespace | exec | io_uring | system calls | namespaces |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$WORK/compat.rows"
 } > "$WORK/compat.md"
 sed 's/^/# /' "$WORK/compat.md"

@@ -112,8 +112,8 @@ fi
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
 if [ $egress_only = 1 ]; then
-	for t in open_denied exec_denied link_denied rename_denied unshare_denied record_FILE \
-		record_EXEC record_link record_SYSCALL; do
+	for t in open_denied exec_denied link_denied rename_denied unshare_denied bpf_denied \
+		record_FILE record_EXEC record_link record_SYSCALL; do
 		result $t skip "files and exec are not enforced on this kernel (the agent reports NONE)"
 	done
 elif [ $lsm_on = 1 ]; then
@@ -132,6 +132,11 @@ if [ $egress_only = 0 ]; then
 	expect rename_allowed "ok alive status 0" /vmhelper rename /out/mine /out/mine2
 	# no BPF-LSM hook sees unshare: the syscall tracepoint, everywhere
 	expect unshare_denied_killed "status 137" /vmhelper unshare
+	if [ $lsm_on = 1 ]; then
+		expect bpf_denied_eperm "EPERM status 1" /vmhelper bpf
+	else
+		expect bpf_denied_killed "status 137" /vmhelper bpf
+	fi
 fi
 
 sleep 1
@@ -155,6 +160,10 @@ if [ $egress_only = 0 ]; then
 	grep '"kind":"SYSCALL"' /events.json | grep -q '"name":"unshare"' &&
 		result record_SYSCALL_unshare pass "" ||
 		result record_SYSCALL_unshare fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
+	grep '"kind":"SYSCALL"' /events.json | grep '"name":"bpf"' |
+		grep -q "\"mechanism\":\"$want_mech\"" &&
+		result "record_SYSCALL_bpf_${want_mech}" pass "" ||
+		result "record_SYSCALL_bpf_${want_mech}" fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
 	grep -q '"/out/mine' /events.json && result allowed_rename_not_recorded fail "" ||
 		result allowed_rename_not_recorded pass ""
 fi

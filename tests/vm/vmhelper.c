@@ -11,6 +11,7 @@
  *   vmhelper link OLD NEW        hard link: "ok" or the errno name, then "alive"
  *   vmhelper rename OLD NEW      the same for rename
  *   vmhelper unshare             unshare(CLONE_NEWNS): "ok" or the errno name
+ *   vmhelper bpf                 create a BPF array map: "ok" or the errno name
  *   vmhelper listen ADDR PORT    accept connections forever
  *   vmhelper true                exit 0
  *   vmhelper outb CODE           write CODE to port 0xf4 (qemu exits)
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/io.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -116,6 +118,14 @@ int main(int argc, char **argv)
 		printf("%s\n", r == 0 ? "ok" : errname(errno));
 		return r == 0 ? 0 : 1;
 	}
+	if (argc >= 2 && !strcmp(argv[1], "bpf")) {
+		/* union bpf_attr for BPF_MAP_CREATE: type, key size, value size, entries */
+		unsigned int attr[32] = { 2 /* BPF_MAP_TYPE_ARRAY */, 4, 4, 1 };
+		long r = syscall(SYS_bpf, 0 /* BPF_MAP_CREATE */, attr, sizeof(attr));
+
+		printf("%s\n", r >= 0 ? "ok" : errname(errno));
+		return r >= 0 ? 0 : 1;
+	}
 	if (argc >= 2 && !strcmp(argv[1], "true"))
 		return 0;
 	if (argc >= 3 && !strcmp(argv[1], "outb")) {
@@ -125,6 +135,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr,
-		"usage: vmhelper connect|open|exec|socket|link|rename|unshare|listen|true|outb ...\n");
+		"usage: vmhelper connect|open|exec|socket|link|rename|unshare|bpf|listen|true|outb "
+		"...\n");
 	return 2;
 }
