@@ -104,8 +104,9 @@ static void help_agent_options(FILE *f)
 		"                              4M (default: tens of thousands of records)\n"
 		"      --summary-interval DUR  how often loss counts are exported while violations come\n"
 		"                              in (default 10s), and at stop\n"
-		"      --no-lsm                enforce file opens and exec with tracepoints and SIGKILL\n"
-		"                              even where BPF-LSM works\n"
+		"      --no-lsm                use the fallbacks (tracepoints and SIGKILL) for files,\n"
+		"                              exec, packet sockets and system calls even where\n"
+		"                              BPF-LSM works\n"
 		"      --learn-threshold N     names below a directory before a learned profile\n"
 		"                              generalises it to dir/** (default %d)\n",
 		FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
