@@ -138,14 +138,6 @@ int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct
 	return 0;
 }
 
-/* What a new process is a violation for (fork_judge()). */
-enum fork_violation {
-	FORK_OK,
-	FORK_FILES,   /* clone(CLONE_FILES) */
-	FORK_NEWNS,   /* clone(CLONE_NEWNS) */
-	FORK_NEWUSER, /* clone(CLONE_NEWUSER) */
-};
-
 /*
  * A new process that is a violation of its own:
  *
@@ -163,11 +155,10 @@ enum fork_violation {
 static __always_inline void fork_judge(struct task_struct *parent, struct task_struct *child)
 {
 	struct fng_cg_profile prof, *p;
-	struct fng_syscall_event e;
-	enum fork_violation v = FORK_OK;
-	struct fng_cg_stats *st;
-	bool admit, newns, newuser;
+	bool newns, newuser;
+	__u32 call;
 	__u64 cgid;
+	__u8 act;
 
 	newns = child->nsproxy->mnt_ns != parent->nsproxy->mnt_ns;
 	newuser = child->cred->user_ns != parent->cred->user_ns;
@@ -181,35 +172,18 @@ static __always_inline void fork_judge(struct task_struct *parent, struct task_s
 	if (files_by_signal && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) &&
 	    !(prof.allow & FNG_ALLOW_CLONE_FILES) && child->files == parent->files &&
 	    child->tgid != parent->tgid)
-		v = FORK_FILES;
+		call = SYS_CLONE_FILES;
 	else if (newns && !(prof.syscalls & FNG_SYS_UNSHARE))
-		v = FORK_NEWNS;
+		call = SYS_CLONE_NEWNS;
 	else if (newuser && !(prof.syscalls & FNG_SYS_UNSHARE))
-		v = FORK_NEWUSER;
-	if (v == FORK_OK || runtime_task(&prof))
+		call = SYS_CLONE_NEWUSER;
+	else
 		return;
-	st = rate_admit(cgid, &admit);
-	if (admit) {
-		/* Rare: built on the stack and copied in, as judge.bpf.h's records are. */
-		__builtin_memset(&e, 0, sizeof(e));
-		fill_hdr(&e.hdr, FNG_EV_SYSCALL, sizeof(e), cgid);
-		fill_proc(&e.proc);
-		e.ruleset = prof.ruleset;
-		e.mode = prof.mode;
-		e.action = prof.mode == FNG_MODE_ENFORCE ? FNG_ACT_KILLED : FNG_ACT_ALERTED;
-		e.hook = FNG_HOOK_FORK;
-		if (v == FORK_FILES)
-			__builtin_memcpy(e.name, "clone(CLONE_FILES)",
-					 sizeof("clone(CLONE_FILES)"));
-		else if (v == FORK_NEWNS)
-			__builtin_memcpy(e.name, "clone(CLONE_NEWNS)",
-					 sizeof("clone(CLONE_NEWNS)"));
-		else
-			__builtin_memcpy(e.name, "clone(CLONE_NEWUSER)",
-					 sizeof("clone(CLONE_NEWUSER)"));
-		submit_copy(st, &e, sizeof(e));
-	}
-	if (prof.mode == FNG_MODE_ENFORCE)
+	if (runtime_task(&prof))
+		return;
+	act = verdict(prof.mode, false);
+	sys_report(&prof, cgid, call, act, FNG_HOOK_FORK);
+	if (act == FNG_ACT_KILLED)
 		kill_current();
 }
 

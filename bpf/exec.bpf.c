@@ -24,18 +24,14 @@
  */
 __noinline int script_judge(__u64 filename, __u64 file)
 {
-	struct fng_cg_profile *p, prof;
+	struct fng_cg_profile prof;
 	struct fng_exec_event *e;
-	__u32 key = 0, len;
+	__u32 len;
 	__u64 cgid;
 	__u8 pflags;
 
-	p = current_profile(&cgid, false);
-	if (!p || !(p->sections & FNG_SEC_EXEC))
-		return 0;
-	prof = *p;
-	e = bpf_map_lookup_elem(&exec_scratch, &key);
-	if (!e || runtime_exec(&prof, (struct file *)file))
+	e = exec_scope((struct file *)file, &prof, &cgid, false);
+	if (!e)
 		return 0;
 	len = name_path(AT_FDCWD, filename, false, SCRATCH_EXEC);
 	if (!len)

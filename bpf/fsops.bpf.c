@@ -30,6 +30,11 @@
 #define AT_SYMLINK_FOLLOW 0x400
 #define AT_REMOVEDIR	  0x200
 
+/* Bytes of a name from a call's arguments that are judged; longer ones are cut. */
+#define ARG_NAME_MAX 1024
+/* Where in a record's path buffer such a name may start (so that it fits). */
+#define ARG_NAME_AT  2048
+
 /* What the operation needs (FNG_PERM_*) of what the profile restricts; 0: nothing to judge. */
 static __always_inline __u8 fsop_need(const struct fng_cg_profile *prof, __u8 op)
 {
@@ -83,6 +88,11 @@ static int dots_step(__u32 i, void *arg)
  */
 #define ARG_NAME_SHORT 256
 
+/*
+ * Does the name at path[@from] of scratch record @which (@n bytes with its
+ * NUL) have a "." or ".." component? A global function: its loop is
+ * verified once, not once for every state its callers reach it in.
+ */
 __noinline int name_dots(__u32 which, __u32 from, __u32 n)
 {
 	struct dots_scan s = { .from = from, .n = n };
@@ -142,6 +152,74 @@ static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len)
 		return;
 	}
 	taints_present = 1;
+}
+
+/*
+ * The path a call names with (@dfd, @name), for the hooks that see only the
+ * call's arguments (without BPF-LSM): the directory comes from the kernel (the fd's file, the task's working
+ * directory), the name from the call, read from user memory (@user) or
+ * from the kernel's copy. A "." or ".." component makes the path
+ * FNG_PATH_UNRESOLVED; symlinks inside the name are not followed (only the
+ * LSM hooks see the kernel's own lookup). @name NULL stands for the file of
+ * @dfd itself (fchmod, AT_EMPTY_PATH). Into @out, the path of scratch
+ * record @which, as path_resolve_at();
+ * returns 0 when there is nothing to judge (a bad fd or pointer: the call
+ * fails).
+ */
+static __always_inline __u32 path_of_name(long dfd, const char *name, bool user, enum scratch which,
+					  char *out, __u8 *pflags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct path at;
+	__u32 len, pos;
+	long n;
+	char c0 = 0;
+
+	*pflags = 0;
+	if (name) {
+		n = user ? bpf_probe_read_user(&c0, 1, name) : bpf_probe_read_kernel(&c0, 1, name);
+		if (n)
+			return 0;
+	}
+	if (c0 == '/') {
+		pos = 0;
+	} else {
+		/* Both read into memory: the walk then starts from plain numbers
+		 * either way, and the verifier checks it once. */
+		if ((int)dfd == AT_FDCWD) {
+			bpf_probe_read_kernel(&at, sizeof(at), &task->fs->pwd);
+		} else {
+			struct file *f = (int)dfd < 0 ? NULL : fd_file(task, (int)dfd);
+
+			if (!f)
+				return 0;
+			bpf_core_read(&at, sizeof(at), &f->f_path);
+		}
+		len = path_resolve_at(at.mnt, at.dentry, out, pflags);
+		if (!c0)
+			return len; /* the directory's (the fd's) own file */
+		pos = len - 1;
+		if (pos > 1)
+			out[pos++ & (FNG_PATH_MAX - 1)] = '/';
+	}
+	if (pos >= ARG_NAME_AT) {
+		*pflags |= FNG_PATH_DEEP;
+		out[ARG_NAME_AT] = '\0';
+		return ARG_NAME_AT + 1;
+	}
+	/* The compiler knows pos < ARG_NAME_AT and would drop the mask; the 6.1
+	 * verifier does not know it of the register it reaches the call in. */
+	barrier_var(pos);
+	pos &= ARG_NAME_AT - 1;
+	n = user ? bpf_probe_read_user_str(out + pos, ARG_NAME_MAX, name)
+		 : bpf_probe_read_kernel_str(out + pos, ARG_NAME_MAX, name);
+	if (n <= 0)
+		return 0;
+	if (n == ARG_NAME_MAX)
+		*pflags |= FNG_PATH_TRUNCATED;
+	if (name_dots(which, pos, n))
+		*pflags |= FNG_PATH_UNRESOLVED;
+	return pos + n;
 }
 
 __noinline int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which)
@@ -322,45 +400,58 @@ static __always_inline __u64 arg(__u64 *ctx, int i)
 }
 
 #define LSM_INFO(op) INFO(op, FNG_HOOK_LSM_PATH)
+#define NO_ARG	     -1
 
-static __always_inline int lsm_ret(int act)
+/* Does the current task have a profile? Everyone else pays this one lookup, and no more. */
+static __always_inline bool profiled(void)
 {
-	return act == FNG_ACT_DENIED ? -EPERM : 0;
+	__u64 cgid;
+
+	return current_profile(&cgid, true);
 }
 
+/*
+ * Judge @op on the path in the hook's arguments @dir (a struct path) and
+ * @dentry (a name in it; NO_ARG: @dir itself), and @op2 on @dir2/@dentry2
+ * when @op2 is set (link and rename: both ends). EPERM or 0.
+ */
+static __always_inline int lsm_fsop(__u64 *ctx, int dir, int dentry, __u8 op, int dir2, int dentry2,
+				    __u8 op2)
+{
+	int a, b = 0;
+
+	if (!profiled())
+		return 0;
+	a = fsop_kernel(arg(ctx, dir), dentry == NO_ARG ? 0 : arg(ctx, dentry), LSM_INFO(op));
+	if (op2)
+		b = fsop_kernel(arg(ctx, dir2), arg(ctx, dentry2), LSM_INFO(op2));
+	return (a ?: b) == FNG_ACT_DENIED ? -EPERM : 0;
+}
+
+/* A hook judging one path: (@dir, @dentry) as in lsm_fsop(). */
+#define LSM_HOOK(hook, dir, dentry, op)                                                            \
+	SEC("lsm/" #hook)                                                                          \
+	int lsm_##hook(__u64 *ctx)                                                                 \
+	{                                                                                          \
+		return lsm_fsop(ctx, dir, dentry, op, 0, 0, 0);                                    \
+	}
+
 /* (const struct path *dir, struct dentry *dentry, ...): the name in the directory. */
-#define LSM_DIR_HOOK(hook, op)                                                                     \
-	SEC("lsm/" #hook)                                                                          \
-	int lsm_##hook(__u64 *ctx)                                                                 \
-	{                                                                                          \
-		return lsm_ret(fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(op)));               \
-	}
-
+LSM_HOOK(path_unlink, 0, 1, FNG_FOP_UNLINK)
+LSM_HOOK(path_mkdir, 0, 1, FNG_FOP_MKDIR)
+LSM_HOOK(path_rmdir, 0, 1, FNG_FOP_RMDIR)
+LSM_HOOK(path_mknod, 0, 1, FNG_FOP_MKNOD)
+LSM_HOOK(path_symlink, 0, 1, FNG_FOP_SYMLINK)
 /* (const struct path *path, ...): the file itself. */
-#define LSM_PATH_HOOK(hook, op)                                                                    \
-	SEC("lsm/" #hook)                                                                          \
-	int lsm_##hook(__u64 *ctx)                                                                 \
-	{                                                                                          \
-		return lsm_ret(fsop_kernel(arg(ctx, 0), 0, LSM_INFO(op)));                         \
-	}
-
-LSM_DIR_HOOK(path_unlink, FNG_FOP_UNLINK)
-LSM_DIR_HOOK(path_mkdir, FNG_FOP_MKDIR)
-LSM_DIR_HOOK(path_rmdir, FNG_FOP_RMDIR)
-LSM_DIR_HOOK(path_mknod, FNG_FOP_MKNOD)
-LSM_DIR_HOOK(path_symlink, FNG_FOP_SYMLINK)
-LSM_PATH_HOOK(path_truncate, FNG_FOP_TRUNCATE)
-LSM_PATH_HOOK(path_chmod, FNG_FOP_CHMOD)
-LSM_PATH_HOOK(path_chown, FNG_FOP_CHOWN)
+LSM_HOOK(path_truncate, 0, NO_ARG, FNG_FOP_TRUNCATE)
+LSM_HOOK(path_chmod, 0, NO_ARG, FNG_FOP_CHMOD)
+LSM_HOOK(path_chown, 0, NO_ARG, FNG_FOP_CHOWN)
 
 /* (struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry) */
 SEC("lsm/path_link")
 int lsm_path_link(__u64 *ctx)
 {
-	int a = fsop_kernel(arg(ctx, 1), arg(ctx, 0), LSM_INFO(FNG_FOP_LINK));
-	int b = fsop_kernel(arg(ctx, 1), arg(ctx, 2), LSM_INFO(FNG_FOP_LINK_TARGET));
-
-	return lsm_ret(a ?: b);
+	return lsm_fsop(ctx, 1, 0, FNG_FOP_LINK, 1, 2, FNG_FOP_LINK_TARGET);
 }
 
 /* (const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
@@ -368,10 +459,7 @@ int lsm_path_link(__u64 *ctx)
 SEC("lsm/path_rename")
 int lsm_path_rename(__u64 *ctx)
 {
-	int a = fsop_kernel(arg(ctx, 0), arg(ctx, 1), LSM_INFO(FNG_FOP_RENAME));
-	int b = fsop_kernel(arg(ctx, 2), arg(ctx, 3), LSM_INFO(FNG_FOP_RENAME_TARGET));
-
-	return lsm_ret(a ?: b);
+	return lsm_fsop(ctx, 0, 1, FNG_FOP_RENAME, 2, 3, FNG_FOP_RENAME_TARGET);
 }
 
 /* ---- syscall exit, without BPF-LSM ---- */
@@ -393,10 +481,12 @@ static __always_inline int exit_ret(int act)
 #define A(i)	      ((__s64)PT_REGS_PARM##i##_SYSCALL(regs))
 #define CWD	      ((__s64)AT_FDCWD)
 #define EXIT_INFO(op) INFO(op, FNG_HOOK_FSOP_EXIT)
+/* A call that worked, by a profiled task: only then are its registers read. */
 #define EXIT_REGS                                                                                  \
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());     \
-	if (ctx->ret < 0)                                                                          \
-	return 0
+	struct pt_regs *regs;                                                                      \
+	if (ctx->ret < 0 || !profiled())                                                           \
+		return 0;                                                                          \
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf())
 
 /* One name, in (@dfd, @name) */
 #define EXIT_ONE(call, dfd, name, op)                                                              \

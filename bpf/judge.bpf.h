@@ -148,11 +148,7 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	return path_verdict(&prof, cgid, e, len, pflags, need, flags, FNG_FOP_OPEN, hook, lsm);
 }
 
-/* Bytes of a name from a call's arguments that are judged; longer ones are cut. */
-#define ARG_NAME_MAX 1024
-/* Where in a record's path buffer such a name may start (so that it fits). */
-#define ARG_NAME_AT  2048
-#define AT_FDCWD     -100
+#define AT_FDCWD -100
 
 /* The last argument of fsops.bpf.c's global functions: the operation and how it is judged. */
 #define INFO(op, hook)	 ((op) | (hook) << 8)
@@ -165,87 +161,11 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 /* fsops.bpf.c: judge @op on the path (@dfd, @name) names; see there. */
 extern int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags);
 
-/* The per-CPU records path_of_name() writes into. */
+/* The per-CPU records name_path() writes into. */
 enum scratch {
 	SCRATCH_FILE, /* file_scratch */
 	SCRATCH_EXEC, /* exec_scratch */
 };
-
-/*
- * Does the name at path[@from] of scratch record @which (@n bytes with its
- * NUL) have a "." or ".." component? A global function in fsops.bpf.c: its
- * loop is verified once, not once for every state its callers reach it in.
- */
-extern int name_dots(__u32 which, __u32 from, __u32 n);
-
-/*
- * The path a call names with (@dfd, @name), for the hooks that run before
- * the kernel has looked it up (syscall entry without BPF-LSM): the
- * directory comes from the kernel (the fd's file, the task's working
- * directory), the name from the call, read from user memory (@user) or
- * from the kernel's copy. A "." or ".." component makes the path
- * FNG_PATH_UNRESOLVED; symlinks inside the name are not followed (only the
- * LSM hooks see the kernel's own lookup). @name NULL stands for the file of
- * @dfd itself (fchmod, AT_EMPTY_PATH). Into @out, the path of scratch
- * record @which, as path_resolve_at();
- * returns 0 when there is nothing to judge (a bad fd or pointer: the call
- * fails).
- */
-static __always_inline __u32 path_of_name(long dfd, const char *name, bool user, enum scratch which,
-					  char *out, __u8 *pflags)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct path at;
-	__u32 len, pos;
-	long n;
-	char c0 = 0;
-
-	*pflags = 0;
-	if (name) {
-		n = user ? bpf_probe_read_user(&c0, 1, name) : bpf_probe_read_kernel(&c0, 1, name);
-		if (n)
-			return 0;
-	}
-	if (c0 == '/') {
-		pos = 0;
-	} else {
-		/* Both read into memory: the walk then starts from plain numbers
-		 * either way, and the verifier checks it once. */
-		if ((int)dfd == AT_FDCWD) {
-			bpf_probe_read_kernel(&at, sizeof(at), &task->fs->pwd);
-		} else {
-			struct file *f = (int)dfd < 0 ? NULL : fd_file(task, (int)dfd);
-
-			if (!f)
-				return 0;
-			bpf_core_read(&at, sizeof(at), &f->f_path);
-		}
-		len = path_resolve_at(at.mnt, at.dentry, out, pflags);
-		if (!c0)
-			return len; /* the directory's (the fd's) own file */
-		pos = len - 1;
-		if (pos > 1)
-			out[pos++ & (FNG_PATH_MAX - 1)] = '/';
-	}
-	if (pos >= ARG_NAME_AT) {
-		*pflags |= FNG_PATH_DEEP;
-		out[ARG_NAME_AT] = '\0';
-		return ARG_NAME_AT + 1;
-	}
-	/* The compiler knows pos < ARG_NAME_AT and would drop the mask; the 6.1
-	 * verifier does not know it of the register it reaches the call in. */
-	barrier_var(pos);
-	pos &= ARG_NAME_AT - 1;
-	n = user ? bpf_probe_read_user_str(out + pos, ARG_NAME_MAX, name)
-		 : bpf_probe_read_kernel_str(out + pos, ARG_NAME_MAX, name);
-	if (n <= 0)
-		return 0;
-	if (n == ARG_NAME_MAX)
-		*pflags |= FNG_PATH_TRUNCATED;
-	if (name_dots(which, pos, n))
-		*pflags |= FNG_PATH_UNRESOLVED;
-	return pos + n;
-}
 
 /*
  * fsops.bpf.c: path_of_name() as a global function (verified once, apart
@@ -254,6 +174,109 @@ static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
  * length | FNG_PATH_* flags << 16, or 0 when there is nothing to judge.
  */
 extern int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which);
+
+/* The calls a SYSCALL record names (fng_syscall_event.name, by sys_name()). */
+enum sys_call {
+	SYS_MOUNT,
+	SYS_FSMOUNT,
+	SYS_MOVE_MOUNT,
+	SYS_UMOUNT,
+	SYS_PIVOT_ROOT,
+	SYS_PTRACE,
+	SYS_BPF,
+	SYS_INIT_MODULE,
+	SYS_FINIT_MODULE,
+	SYS_KEXEC_LOAD,
+	SYS_KEXEC_FILE_LOAD,
+	SYS_UNSHARE,
+	SYS_SETNS,
+	SYS_CLONE_FILES,
+	SYS_CLONE_NEWNS,
+	SYS_CLONE_NEWUSER,
+};
+
+#define SYS_NAME(s) __builtin_memcpy(name, s, sizeof(s))
+
+/* The name of @call, NUL-terminated, into @name (FNG_SYSCALL_NAME_MAX bytes, zeroed). */
+static __always_inline void sys_name(char *name, __u32 call)
+{
+	switch (call) {
+	case SYS_MOUNT:
+		SYS_NAME("mount");
+		break;
+	case SYS_FSMOUNT:
+		SYS_NAME("fsmount");
+		break;
+	case SYS_MOVE_MOUNT:
+		SYS_NAME("move_mount");
+		break;
+	case SYS_UMOUNT:
+		SYS_NAME("umount");
+		break;
+	case SYS_PIVOT_ROOT:
+		SYS_NAME("pivot_root");
+		break;
+	case SYS_PTRACE:
+		SYS_NAME("ptrace");
+		break;
+	case SYS_BPF:
+		SYS_NAME("bpf");
+		break;
+	case SYS_INIT_MODULE:
+		SYS_NAME("init_module");
+		break;
+	case SYS_FINIT_MODULE:
+		SYS_NAME("finit_module");
+		break;
+	case SYS_KEXEC_LOAD:
+		SYS_NAME("kexec_load");
+		break;
+	case SYS_KEXEC_FILE_LOAD:
+		SYS_NAME("kexec_file_load");
+		break;
+	case SYS_UNSHARE:
+		SYS_NAME("unshare");
+		break;
+	case SYS_SETNS:
+		SYS_NAME("setns");
+		break;
+	case SYS_CLONE_FILES:
+		SYS_NAME("clone(CLONE_FILES)");
+		break;
+	case SYS_CLONE_NEWNS:
+		SYS_NAME("clone(CLONE_NEWNS)");
+		break;
+	case SYS_CLONE_NEWUSER:
+		SYS_NAME("clone(CLONE_NEWUSER)");
+		break;
+	}
+}
+
+/*
+ * Send the SYSCALL record of @call, which the profile @prof of cgroup @cgid
+ * answered with @act from @hook (or count it as rate limited or dropped).
+ * Small and rare: built on the stack and copied in.
+ */
+static __always_inline void sys_report(const struct fng_cg_profile *prof, __u64 cgid, __u32 call,
+				       __u8 act, __u8 hook)
+{
+	struct fng_syscall_event e;
+	struct fng_cg_stats *st;
+	bool admit;
+
+	st = rate_admit(cgid, &admit);
+	if (!admit)
+		return;
+	__builtin_memset(&e, 0, sizeof(e));
+	fill_hdr(&e.hdr, FNG_EV_SYSCALL, sizeof(e), cgid);
+	fill_proc(&e.proc);
+	e.ruleset = prof->ruleset;
+	e.action = act;
+	e.mode = prof->mode;
+	e.hook = hook;
+	sys_name(e.name, call);
+	submit_copy(st, &e, sizeof(e));
+}
 
 /* Where an exec record's argv comes from. */
 enum argv_source {
@@ -368,23 +391,37 @@ static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u6
  * deleted file) never matches a rule by name. Returns 0 or the action, as
  * file_judge().
  */
+/*
+ * Is an exec of @file by the current task to be judged? Then the record to
+ * build (per-CPU), with *@prof and *@cgid filled; NULL when its profile
+ * does not restrict exec (or it has none), or the exec is still the
+ * runtime's.
+ */
+static __always_inline struct fng_exec_event *
+exec_scope(struct file *file, struct fng_cg_profile *prof, __u64 *cgid, bool lsm)
+{
+	struct fng_cg_profile *p = current_profile(cgid, lsm);
+	__u32 key = 0;
+
+	if (!p || !(p->sections & FNG_SEC_EXEC))
+		return NULL;
+	*prof = *p;
+	if (runtime_exec(prof, file))
+		return NULL;
+	return bpf_map_lookup_elem(&exec_scratch, &key);
+}
+
 static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv, __u8 hook,
 				       bool lsm)
 {
-	struct fng_cg_profile *p, prof;
+	struct fng_cg_profile prof;
 	struct fng_exec_event *e;
-	__u32 key = 0, len;
+	__u32 len;
 	__u64 cgid;
 	__u8 pflags;
 
-	p = current_profile(&cgid, lsm);
-	if (!p || !(p->sections & FNG_SEC_EXEC))
-		return 0;
-	prof = *p;
-	e = bpf_map_lookup_elem(&exec_scratch, &key);
+	e = exec_scope(file, &prof, &cgid, lsm);
 	if (!e)
-		return 0;
-	if (runtime_exec(&prof, file))
 		return 0;
 	len = path_resolve(file, e->path, &pflags);
 	return exec_verdict(&prof, cgid, e, len, pflags, file_is_fileless(file), 0, argv, hook,

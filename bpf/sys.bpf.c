@@ -28,70 +28,6 @@
 /* include/linux/ptrace.h: an attach (ptrace, process_vm_writev), not a look at /proc */
 #define PTRACE_MODE_ATTACH 0x02
 
-/* Record names, by call (the profile allows them by the FNG_SYS_* name: see profile.c). */
-enum sys_call {
-	SYS_MOUNT,
-	SYS_FSMOUNT,
-	SYS_MOVE_MOUNT,
-	SYS_UMOUNT,
-	SYS_PIVOT_ROOT,
-	SYS_PTRACE,
-	SYS_BPF,
-	SYS_INIT_MODULE,
-	SYS_FINIT_MODULE,
-	SYS_KEXEC_LOAD,
-	SYS_KEXEC_FILE_LOAD,
-	SYS_UNSHARE,
-	SYS_SETNS,
-};
-
-#define NAME(s) __builtin_memcpy(e->name, s, sizeof(s))
-
-static __always_inline void sys_name(struct fng_syscall_event *e, __u32 call)
-{
-	switch (call) {
-	case SYS_MOUNT:
-		NAME("mount");
-		break;
-	case SYS_FSMOUNT:
-		NAME("fsmount");
-		break;
-	case SYS_MOVE_MOUNT:
-		NAME("move_mount");
-		break;
-	case SYS_UMOUNT:
-		NAME("umount");
-		break;
-	case SYS_PIVOT_ROOT:
-		NAME("pivot_root");
-		break;
-	case SYS_PTRACE:
-		NAME("ptrace");
-		break;
-	case SYS_BPF:
-		NAME("bpf");
-		break;
-	case SYS_INIT_MODULE:
-		NAME("init_module");
-		break;
-	case SYS_FINIT_MODULE:
-		NAME("finit_module");
-		break;
-	case SYS_KEXEC_LOAD:
-		NAME("kexec_load");
-		break;
-	case SYS_KEXEC_FILE_LOAD:
-		NAME("kexec_file_load");
-		break;
-	case SYS_UNSHARE:
-		NAME("unshare");
-		break;
-	case SYS_SETNS:
-		NAME("setns");
-		break;
-	}
-}
-
 /*
  * Judge @call, allowed by the profile bit @bit, from a BPF-LSM hook (@lsm:
  * the caller answers EPERM) or a tracepoint (killed here). A global
@@ -100,11 +36,8 @@ static __always_inline void sys_name(struct fng_syscall_event *e, __u32 call)
 __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
 {
 	struct fng_cg_profile *p, prof;
-	struct fng_syscall_event *e;
-	struct fng_cg_stats *st;
 	__u64 cgid;
 	__u8 act;
-	bool admit;
 
 	p = current_profile(&cgid, true);
 	if (!p || (p->syscalls & bit))
@@ -113,27 +46,7 @@ __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
 	if (runtime_task(&prof))
 		return 0;
 	act = verdict(prof.mode, lsm);
-	st = rate_admit(cgid, &admit);
-	if (admit) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			if (st)
-				__sync_fetch_and_add(&st->dropped, 1);
-		} else {
-			__builtin_memset(e->name, 0, sizeof(e->name));
-			fill_hdr(&e->hdr, FNG_EV_SYSCALL, sizeof(*e), cgid);
-			fill_proc(&e->proc);
-			e->ruleset = prof.ruleset;
-			e->action = act;
-			e->mode = prof.mode;
-			e->hook = FNG_HOOK_SYSCALL;
-			e->pad = 0;
-			sys_name(e, call);
-			bpf_ringbuf_submit(e, 0);
-			if (st)
-				__sync_fetch_and_add(&st->emitted, 1);
-		}
-	}
+	sys_report(&prof, cgid, call, act, FNG_HOOK_SYSCALL);
 	if (act == FNG_ACT_KILLED)
 		kill_current();
 	return act;
