@@ -209,15 +209,21 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
  * Setup is over when the task execs a program of its own mount namespace
  * after leaving the one it was marked in: the container's program. The
  * runtime's own execs (in the host's namespace, or of a copy of its binary
- * outside any) keep the mark. Attached after exec_sched (loader.c), which
- * judges this exec first.
+ * outside any) keep the mark. In a cgroup that is no container's the mark
+ * has no use (runtime_task() ignores it there): a program of the task's
+ * own namespace ends it too, so that a service some manager moved into a
+ * new cgroup does not pass it to every process it forks. Attached after
+ * exec_sched (loader.c), which judges this exec first.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct setup_task *s = bpf_task_storage_get(&setup_tasks, p, 0, 0);
 
-	if (s && task_mnt_ns(p) != s->mnt_ns && file_in_task_mnt_ns(bprm->file))
+	if (!s || !file_in_task_mnt_ns(bprm->file))
+		return 0;
+	if (task_mnt_ns(p) != s->mnt_ns ||
+	    !container_cgroup(BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id)))
 		bpf_task_storage_delete(&setup_tasks, p);
 	return 0;
 }
