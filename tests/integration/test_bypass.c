@@ -752,11 +752,8 @@ int main(void)
 	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/fnun", NULL) ||
 	    env__cgroup_create(&E, "/fnmnt", NULL) || env__cgroup_create(&E, "/fntaint", NULL) ||
 	    env__cgroup_create(&E, "/other", NULL)) {
-		printf("1..%d\n", n);
-		for (int i = 0; i < n; i++)
-			printf("not ok %d - %s # setup failed\n", i + 1, tests[i].name);
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, NULL);
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

@@ -442,9 +442,10 @@ int main(void)
 	if (pc == MAP_FAILED || env__private_net() ||
 	    run_cmd(true, "echo s > %s && echo a > %s", secret, allowed) ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__write_profile(&E, "p.yaml", yaml)) {
-		printf("Bail out! setup: %s\n", strerror(errno));
+		int err = errno;
+
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, strerror(err));
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

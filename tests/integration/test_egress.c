@@ -684,12 +684,8 @@ int main(void)
 	    env__cgroup_create(&E, "/other", NULL) ||
 	    env__write_profile(&E, "egress.yaml", profile_text("enforce", NULL)) ||
 	    env__start_agent(&E, extra)) {
-		printf("# setup failed\n");
-		printf("1..%d\n", n);
-		for (int i = 0; i < n; i++)
-			printf("not ok %d - %s # setup failed\n", i + 1, tests[i].name);
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, NULL);
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

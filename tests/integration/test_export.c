@@ -885,9 +885,10 @@ int main(void)
 	if (shared == MAP_FAILED || env__private_net() || env__cgroup_create(&E, "/fn-a", NULL) ||
 	    env__cgroup_create(&E, "/fn-b", NULL) || env__cgroup_create(&E, "/fn-flood", NULL) ||
 	    env__write_profile(&E, "p.yaml", yaml)) {
-		printf("Bail out! setup: %s\n", strerror(errno));
+		int err = errno;
+
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, strerror(err));
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

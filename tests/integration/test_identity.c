@@ -463,11 +463,8 @@ int main(void)
 			  "11111111-2222-3333-4444-555555555555", OPENFAAS_NS) ||
 	    start_sandbox(&kn_sandbox, "hello-00001-deployment-5f9c7d8d6-abcde",
 			  "22222222-3333-4444-5555-666666666666", "default")) {
-		printf("1..%d\n", n);
-		for (int i = 0; i < n; i++)
-			printf("not ok %d - %s # setup failed\n", i + 1, tests[i].name);
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, NULL);
 	}
 	ctrd_up = run_cmd(true, "%s start %s", helper, ctrd) == 0 &&
 		  run_cmd(true, "%s image %s %s %s", helper, ctrd, rootfs, FAASD_IMAGE) == 0;

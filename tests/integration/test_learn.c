@@ -454,12 +454,8 @@ int main(void)
 		return test__skip_all(tests, n, "python3 or node is missing");
 	}
 	if (ret) {
-		printf("1..%d\n", n);
-		for (int i = 0; i < n; i++)
-			printf("not ok %d - %s # setup failed: %s\n", i + 1, tests[i].name,
-			       strerror(-ret));
 		env__cleanup(&E);
-		return 1;
+		return test__fail_all(tests, n, strerror(-ret));
 	}
 	printf("# python %s, node %s\n", H.python, H.node);
 	ret = test__run_all(tests, n);

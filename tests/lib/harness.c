@@ -92,6 +92,16 @@ int test__run_all(const struct test_case *tests, int n)
 	return failed ? 1 : 0;
 }
 
+int test__fail_all(const struct test_case *tests, int n, const char *why)
+{
+	printf("1..%d\n", n);
+	for (int i = 0; i < n; i++)
+		printf("not ok %d - %s # setup failed%s%s\n", i + 1, tests[i].name, why ? ": " : "",
+		       why ? why : "");
+	fflush(stdout);
+	return 1;
+}
+
 int test__skip_all(const struct test_case *tests, int n, const char *reason)
 {
 	printf("1..%d\n", n);

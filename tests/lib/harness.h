@@ -24,6 +24,8 @@ void test__skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int test__run_all(const struct test_case *tests, int n);
 /* Skip every test of the binary (no root, no cgroup v2, ...). */
 int test__skip_all(const struct test_case *tests, int n, const char *reason);
+/* Report every test as failed because setup failed (@why says how); returns 1. */
+int test__fail_all(const struct test_case *tests, int n, const char *why);
 
 bool assert__true(bool ok, const char *file, int line, const char *expr, const char *what);
 bool assert__eq(long long got, long long want, const char *file, int line, const char *what);
