@@ -8,7 +8,8 @@
  *   - system-level calls (unshare, setns, bpf, ptrace, mount, umount,
  *     pivot_root) as SYSCALL violations;
  *   - io_uring: an SQPOLL ring (its kernel thread does the open) charged to
- *     its owner; with io_uring allowed, its link judged like link();
+ *     its owner; with io_uring allowed, its link and rename judged like
+ *     link() and rename();
  *   - exec: a script judged by its interpreter and by itself, the dynamic
  *     loader run directly judged as the loader.
  *
@@ -280,7 +281,8 @@ static int a_sqpoll_open(void *arg)
 	return res < 0 ? -res : 0;
 }
 
-static int a_uring_link(void *arg)
+/* io_uring's twin of link() of the secret (@arg NULL) or of rename() of a read-only file. */
+static int a_uring_names(void *arg)
 {
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
@@ -288,12 +290,15 @@ static int a_uring_link(void *arg)
 	char from[PATH_MAX], to[PATH_MAX];
 	int res;
 
-	PATHF(from, "%s/secret/s.txt", D);
-	PATHF(to, "%s/out/ul", D);
+	PATHF(from, arg ? "%s/ro/victim.txt" : "%s/secret/s.txt", D);
+	PATHF(to, arg ? "%s/out/moved" : "%s/out/ul", D);
 	if (io_uring_queue_init(4, &ring, 0))
 		return 100;
 	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_linkat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
+	if (arg)
+		io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
+	else
+		io_uring_prep_linkat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
 	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
 		return 101;
 	res = cqe->res;
@@ -364,7 +369,9 @@ static struct attack attacks[] = {
 	{ "umount", "/fnmnt", a_umount, NULL, K_SYSCALL, "umount", NULL, true, 0 },
 	{ "pivot_root", "/fnmnt", a_pivot_root, NULL, K_SYSCALL, "pivot_root", NULL, true, 0 },
 	{ "sqpoll_open", "/fn", a_sqpoll_open, NULL, K_URING, "OPENAT", "secret/s.txt", true, 0 },
-	{ "uring_link", "/fnun", a_uring_link, NULL, K_FILE, "link", "secret/s.txt", true, 0 },
+	{ "uring_link", "/fnun", a_uring_names, NULL, K_FILE, "link", "secret/s.txt", true, 0 },
+	{ "uring_rename", "/fnun", a_uring_names, "rename", K_FILE, "rename", "ro/victim.txt", true,
+	  0 },
 	{ "script_interpreter", "/fn", a_script, "script.sh", K_EXEC, NULL, sh_real, true, 0 },
 	{ "script_itself", "/fnun", a_script, "other.sh", K_EXEC, NULL, "ro/other.sh", true, 0 },
 	{ "dynamic_loader", "/fn", a_loader, NULL, K_EXEC, NULL, ld_real, true, 0 },
