@@ -211,7 +211,7 @@ bench: all $(BENCH_BINS)
 	$(Q)FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
 
 # The node agent on a bare-metal or faasd host: binary, systemd unit, default
-# options, a learning profile; configuration already there is kept.
+# config, a learning profile; configuration already there is kept.
 PREFIX ?= /usr/local
 install: $(BUILD)/fnguard
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -220,8 +220,8 @@ install: $(BUILD)/fnguard
 		$(DESTDIR)$(PREFIX)/share/fnguard/examples $(DESTDIR)$(PREFIX)/share/doc/fnguard
 	$(Q)sed 's|/usr/local/bin/fnguard|$(PREFIX)/bin/fnguard|' deploy/systemd/fnguard.service \
 		> $(DESTDIR)/etc/systemd/system/fnguard.service
-	$(Q)test -e $(DESTDIR)/etc/default/fnguard || \
-		install -D -m 0644 deploy/systemd/fnguard.default $(DESTDIR)/etc/default/fnguard
+	$(Q)test -e $(DESTDIR)/etc/fnguard/config.yaml || \
+		install -m 0644 deploy/systemd/config.yaml $(DESTDIR)/etc/fnguard/config.yaml
 	$(Q)test -n "$$(ls -A $(DESTDIR)/etc/fnguard/profiles)" || \
 		install -m 0644 deploy/systemd/learn-faasd.yaml $(DESTDIR)/etc/fnguard/profiles/
 	$(Q)cp -r examples/profiles $(DESTDIR)$(PREFIX)/share/fnguard/examples/

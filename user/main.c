@@ -36,6 +36,8 @@
 #define DEFAULT_SUMMARY_NS (10 * 1000000000ull)
 
 static const char *prog = "fnguard";
+/* "FILE:LINE:COLUMN: KEY" while an option from a --config file is applied, for messages. */
+static const char *usage_where;
 
 static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int usage_error(const char *cmd, const char *fmt, ...)
@@ -43,6 +45,8 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 	va_list ap;
 
 	fprintf(stderr, "%s %s: ", prog, cmd);
+	if (usage_where)
+		fprintf(stderr, "%s: ", usage_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -65,6 +69,9 @@ static int opt_number(const char *cmd, const char *opt, const char *arg, long lo
 static void help_agent_options(FILE *f)
 {
 	fprintf(f,
+		"  -c, --config FILE           options from a YAML file, one key per long option\n"
+		"                              (export: [stdout, file:/x], no-lsm: true); options on\n"
+		"                              the command line win (default: none)\n"
 		"  -p, --profiles DIR          profiles directory, reloaded on change and on SIGHUP\n"
 		"                              (default %s)\n"
 		"  -m, --mode MODE             enforce|audit|learn for every profile, overriding theirs\n"
@@ -192,6 +199,108 @@ enum {
 	OPT_SINCE,
 };
 
+/* Options that may be given more than once, and so take a list in a --config file. */
+static const char *const list_opts[] = { "export", "function-namespace", NULL };
+
+/* The arguments `run` and `learn` parse once a --config file is read. */
+struct run_args {
+	int argc;
+	char **argv;  /* argv[0], the options of the file, the rest of the command line */
+	int ncfg;     /* how many came from the file: argv[1..ncfg] */
+	char **owned; /* [ncfg]: those arguments, "--name=value" */
+	char **where; /* [ncfg]: their places, "FILE:LINE:COLUMN: name" */
+	struct fng_config cfg;
+};
+
+static void run_args__free(struct run_args *a)
+{
+	for (int i = 0; i < a->ncfg; i++) {
+		free(a->owned[i]);
+		free(a->where[i]);
+	}
+	free(a->owned);
+	free(a->where);
+	free(a->argv);
+	config__free(&a->cfg);
+}
+
+/* The place in the config file of the option whose value is @arg; NULL if it is not from there. */
+static const char *run_args__where(const struct run_args *a, const char *arg)
+{
+	for (int i = 0; arg && i < a->ncfg; i++)
+		if (arg > a->owned[i] && arg < a->owned[i] + strlen(a->owned[i]) + 1)
+			return a->where[i];
+	return NULL;
+}
+
+/*
+ * Read the --config file of @argv, if one is named, and put its options
+ * before the command line's as "--name=value", in file order, so that the
+ * command line has the last word. Returns EXIT_OK or an exit code.
+ */
+static int run_args__init(struct run_args *a, const char *cmd, int argc, char **argv,
+			  const struct option *longopts)
+{
+	struct option opts[64];
+	const char *path = NULL;
+	struct fng_diag diag;
+	size_t n = 0;
+	int err;
+
+	*a = (struct run_args){ 0 };
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
+			path = argv[i + 1];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (path) {
+		/* Every long option but these two may be a key. */
+		for (const struct option *o = longopts; o->name && n < ARRAY_SIZE(opts) - 1; o++)
+			if (strcmp(o->name, "config") && strcmp(o->name, "help"))
+				opts[n++] = *o;
+		opts[n] = (struct option){ 0 };
+		err = config_parse_file(path, opts, list_opts, &a->cfg, &diag);
+
+		if (err) {
+			char msg[1024];
+
+			diag_format(&diag, msg, sizeof(msg));
+			fprintf(stderr, "%s %s: --config: %s\n", prog, cmd, msg);
+			return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
+		}
+	}
+	a->argv = calloc((size_t)argc + a->cfg.n + 1, sizeof(*a->argv));
+	a->owned = calloc(a->cfg.n + 1, sizeof(*a->owned));
+	a->where = calloc(a->cfg.n + 1, sizeof(*a->where));
+	if (!a->argv || !a->owned || !a->where)
+		goto oom;
+	for (size_t i = 0; i < a->cfg.n; i++, a->ncfg++) {
+		const struct fng_config_opt *o = &a->cfg.v[i];
+
+		if ((o->value ? asprintf(&a->owned[i], "--%s=%s", o->name, o->value)
+			      : asprintf(&a->owned[i], "--%s", o->name)) < 0) {
+			a->owned[i] = NULL;
+			goto oom;
+		}
+		if (asprintf(&a->where[i], "%s:%u:%u: %s", path, o->pos.line, o->pos.column,
+			     o->name) < 0) {
+			a->where[i] = NULL;
+			a->ncfg++;
+			goto oom;
+		}
+		a->argv[i + 1] = a->owned[i];
+	}
+	a->argv[0] = argv[0];
+	for (int i = 1; i < argc; i++)
+		a->argv[a->ncfg + i] = argv[i];
+	a->argc = argc + a->ncfg;
+	return EXIT_OK;
+oom:
+	fprintf(stderr, "%s %s: out of memory\n", prog, cmd);
+	return EXIT_FAIL;
+}
+
 /* Remove a flat directory of files we made. */
 static void run_cmd_rm(const char *dir)
 {
@@ -240,6 +349,7 @@ static int run_agent(int argc, char **argv, bool learn)
 	const char *cmd = learn ? "learn" : "run";
 	char builtin_dir[64] = "";
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
 		{ "profiles", required_argument, NULL, 'p' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "export", required_argument, NULL, 'e' },
@@ -286,20 +396,29 @@ static int run_agent(int argc, char **argv, bool learn)
 		.learn_cmd = learn,
 		.export = FNG_EXPORT_OPTS_DEFAULT,
 	};
-	uint64_t u;
-	const char **exports = calloc((size_t)argc + 1, sizeof(*exports));
-	const char **fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
 	static const char *default_fn_namespaces[] = { FNG_DEFAULT_FN_NAMESPACE };
+	const char **exports = NULL, **fn_namespaces = NULL;
 	size_t n_exports = 0, n_fn_namespaces = 0;
+	/* The command line's lists replace the config file's. */
+	bool exports_cli = false, fn_namespaces_cli = false;
+	struct run_args args;
+	uint64_t u;
 	int c, ret;
 	long v;
 
+	ret = run_args__init(&args, cmd, argc, argv, longopts);
+	if (ret)
+		goto out;
+	argc = args.argc;
+	argv = args.argv;
+	exports = calloc((size_t)argc + 1, sizeof(*exports));
+	fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
 	if (!exports || !fn_namespaces) {
-		free(exports);
-		free(fn_namespaces);
-		return EXIT_FAIL;
+		ret = EXIT_FAIL;
+		goto out;
 	}
-	while ((c = getopt_long(argc, argv, "p:m:e:o:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:m:e:o:vh", longopts, NULL)) != -1) {
+		usage_where = run_args__where(&args, optarg);
 		if (!learn && (c == 'o' || c == OPT_LEARN_FOR || c == OPT_LEARN_STABLE)) {
 			ret = usage_error(cmd, "--out, --for and --until-stable belong to 'learn'");
 			goto out;
@@ -342,7 +461,13 @@ static int run_agent(int argc, char **argv, bool learn)
 				goto out;
 			}
 			break;
+		case 'c':
+			break; /* read by run_args__init() */
 		case 'e':
+			if (!usage_where && !exports_cli) {
+				exports_cli = true;
+				n_exports = 0;
+			}
 			exports[n_exports++] = optarg;
 			break;
 		case OPT_CGROUP_ROOT:
@@ -396,6 +521,10 @@ static int run_agent(int argc, char **argv, bool learn)
 			o.state_root = optarg;
 			break;
 		case OPT_FN_NAMESPACE:
+			if (!usage_where && !fn_namespaces_cli) {
+				fn_namespaces_cli = true;
+				n_fn_namespaces = 0;
+			}
 			fn_namespaces[n_fn_namespaces++] = optarg;
 			break;
 		case OPT_PENDING:
@@ -478,6 +607,7 @@ static int run_agent(int argc, char **argv, bool learn)
 			goto out;
 		}
 	}
+	usage_where = NULL;
 	if (optind < argc) {
 		ret = usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
 		goto out;
@@ -521,10 +651,12 @@ static int run_agent(int argc, char **argv, bool learn)
 	ret = agent_run(&o);
 	ret = ret == 0 ? EXIT_OK : ret == -ENOENT || ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 out:
+	usage_where = NULL;
 	if (builtin_dir[0])
 		run_cmd_rm(builtin_dir);
 	free(exports);
 	free(fn_namespaces);
+	run_args__free(&args);
 	return ret;
 }
 

@@ -1390,6 +1390,25 @@ cleanup:
 	return err;
 }
 
+/* Read @path for a parser: I/O errors return -errno, too large is bad input (-EINVAL). */
+static int read_input(const char *path, char **buf, size_t *len, struct fng_diag *diag)
+{
+	int err = read_file(path, FNG_PROFILE_MAX_FILE, buf, len);
+
+	if (!err)
+		return 0;
+	memset(diag, 0, sizeof(*diag));
+	strlcpy_ok(diag->file, path, sizeof(diag->file));
+	/* Too large is bad input, as it is for the buffer parsers, not an I/O failure. */
+	if (err == -EFBIG) {
+		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
+			 FNG_PROFILE_MAX_FILE);
+		return -EINVAL;
+	}
+	strlcpy_ok(diag->msg, strerror(-err), sizeof(diag->msg));
+	return err;
+}
+
 int profile_parse_file(const char *path, struct fng_profile_set *out, struct fng_diag *diag)
 {
 	struct fng_diag scratch;
@@ -1399,19 +1418,9 @@ int profile_parse_file(const char *path, struct fng_profile_set *out, struct fng
 
 	if (!diag)
 		diag = &scratch;
-	err = read_file(path, FNG_PROFILE_MAX_FILE, &buf, &len);
-	if (err) {
-		memset(diag, 0, sizeof(*diag));
-		strlcpy_ok(diag->file, path, sizeof(diag->file));
-		/* Too large is bad input, as it is for profile_parse_buf(), not an I/O failure. */
-		if (err == -EFBIG) {
-			snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
-				 FNG_PROFILE_MAX_FILE);
-			return -EINVAL;
-		}
-		strlcpy_ok(diag->msg, strerror(-err), sizeof(diag->msg));
+	err = read_input(path, &buf, &len, diag);
+	if (err)
 		return err;
-	}
 	err = profile_parse_buf(path, buf, len, out, diag);
 	free(buf);
 	return err;
@@ -1705,4 +1714,181 @@ const char *mode_name(int mode)
 		if (mode == mode_names[i].mode)
 			return mode_names[i].name;
 	return "unknown";
+}
+
+/* ---- agent configuration file (run --config) ---- */
+
+static const struct option *config_key(const struct option *opts, const char *name)
+{
+	for (; opts->name; opts++)
+		if (!strcmp(opts->name, name))
+			return opts;
+	return NULL;
+}
+
+static bool in_list(const char *const *names, const char *name)
+{
+	for (; names && *names; names++)
+		if (!strcmp(*names, name))
+			return true;
+	return false;
+}
+
+static int config_push(struct ctx *c, struct fng_config *cfg, const char *name, const char *value,
+		       const yaml_node_t *n)
+{
+	struct fng_config_opt *v = realloc(cfg->v, (cfg->n + 1) * sizeof(*v));
+
+	if (!v)
+		return oom(c);
+	cfg->v = v;
+	v += cfg->n;
+	*v = (struct fng_config_opt){ .pos = mark_pos(&n->start_mark) };
+	if (!(v->name = strdup(name)) || (value && !(v->value = strdup(value)))) {
+		free(v->name);
+		return oom(c);
+	}
+	cfg->n++;
+	return 0;
+}
+
+/* One key of the configuration mapping and its value. */
+static int config_pair(struct ctx *c, struct fng_config *cfg, const yaml_node_t *k,
+		       const yaml_node_t *v, const struct option *opts, const char *const *lists)
+{
+	const struct option *o;
+	const char *key, *s;
+	char q[QUOTE_BUF];
+	int err;
+
+	err = get_str(c, k, "an option name", false, &key);
+	if (err)
+		return err;
+	path_key(c, key);
+	o = config_key(opts, key);
+	if (!o)
+		return fail(c, k, "unknown option (the keys are the long options of --help)");
+	for (size_t i = 0; i < cfg->n; i++)
+		if (!strcmp(cfg->v[i].name, key))
+			return fail(c, k, "duplicate key (first given at line %u)",
+				    cfg->v[i].pos.line);
+	if (o->has_arg == no_argument) {
+		err = get_str(c, v, "true or false", false, &s);
+		if (err)
+			return err;
+		if (!strcmp(s, "false"))
+			return 0;
+		if (strcmp(s, "true"))
+			return fail(c, v, "expected true or false, got %s", describe(q, v));
+		return config_push(c, cfg, key, NULL, k);
+	}
+	if (v->type == YAML_SEQUENCE_NODE && in_list(lists, key)) {
+		size_t i = 0;
+
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++, i++) {
+			const yaml_node_t *n = node_at(c, *it);
+			size_t old = path_index(c, i);
+
+			err = get_str(c, n, "a value", false, &s);
+			if (!err)
+				err = config_push(c, cfg, key, s, n);
+			if (err)
+				return err;
+			path_pop(c, old);
+		}
+		return 0;
+	}
+	err = get_str(c, v, in_list(lists, key) ? "a value or a list of values" : "a value", false,
+		      &s);
+	return err ? err : config_push(c, cfg, key, s, v);
+}
+
+int config_parse_buf(const char *name, const char *buf, size_t len, const struct option *opts,
+		     const char *const *lists, struct fng_config *out, struct fng_diag *diag)
+{
+	struct fng_config cfg = { 0 };
+	struct ctx c = { 0 };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	const yaml_node_t *root;
+	int err;
+
+	memset(diag, 0, sizeof(*diag));
+	name = nz(name);
+	strlcpy_ok(diag->file, name, sizeof(diag->file));
+	c.name = name;
+	c.buf = buf ? buf : "";
+	c.len = buf ? len : 0;
+	c.diag = diag;
+	if (len > FNG_PROFILE_MAX_FILE) {
+		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
+			 FNG_PROFILE_MAX_FILE);
+		return -EINVAL;
+	}
+	err = scan(&c);
+	if (err)
+		return err;
+	if (!yaml_parser_initialize(&parser))
+		return oom(&c);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)c.buf, c.len);
+	/* On failure libyaml has already freed the document. */
+	if (!yaml_parser_load(&parser, &doc)) {
+		err = yaml_fail(&c, &parser);
+		goto out_parser;
+	}
+	c.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	/* An empty file is a configuration that changes nothing. */
+	if (root && !is_null(root)) {
+		err = want(&c, root, YAML_MAPPING_NODE, "a mapping of option names to values");
+		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+		     !err && p < root->data.mapping.pairs.top; p++) {
+			err = config_pair(&c, &cfg, node_at(&c, p->key), node_at(&c, p->value),
+					  opts, lists);
+			path_pop(&c, 0);
+		}
+	}
+	yaml_document_delete(&doc);
+	if (!err && root) {
+		if (!yaml_parser_load(&parser, &doc)) {
+			err = yaml_fail(&c, &parser);
+		} else {
+			if (yaml_document_get_root_node(&doc))
+				err = fail_pos(&c, mark_pos(&doc.start_mark),
+					       "a configuration is one YAML document");
+			yaml_document_delete(&doc);
+		}
+	}
+out_parser:
+	yaml_parser_delete(&parser);
+	if (err)
+		config__free(&cfg);
+	else
+		*out = cfg;
+	return err;
+}
+
+int config_parse_file(const char *path, const struct option *opts, const char *const *lists,
+		      struct fng_config *out, struct fng_diag *diag)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int err = read_input(path, &buf, &len, diag);
+
+	if (err)
+		return err;
+	err = config_parse_buf(path, buf, len, opts, lists, out, diag);
+	free(buf);
+	return err;
+}
+
+void config__free(struct fng_config *cfg)
+{
+	for (size_t i = 0; i < cfg->n; i++) {
+		free(cfg->v[i].name);
+		free(cfg->v[i].value);
+	}
+	free(cfg->v);
+	*cfg = (struct fng_config){ 0 };
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * libFuzzer target for the profile parser: any bytes must either parse into
- * profiles that keep the invariants later stages rely on, or be rejected with
- * a diag and the set left empty. Never a crash, a leak or unbounded work.
+ * libFuzzer target for the profile parser and the agent configuration parser
+ * beside it (the same YAML walk): any bytes must either parse into profiles or
+ * options that keep the invariants later stages rely on, or be rejected with
+ * a diag and nothing kept. Never a crash, a leak or unbounded work.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -82,6 +83,37 @@ static void check_profile(const struct fng_profile *p)
 	check_paths(&p->exec);
 }
 
+/* The same bytes as a `run --config` file. */
+static void fuzz_config(const uint8_t *data, size_t size)
+{
+	static const struct option opts[] = {
+		{ "profiles", required_argument, NULL, 'p' },
+		{ "export", required_argument, NULL, 'e' },
+		{ "no-lsm", no_argument, NULL, 1 },
+		{ 0 },
+	};
+	static const char *const lists[] = { "export", NULL };
+	struct fng_config cfg = { 0 };
+	struct fng_diag diag;
+	size_t profiles = 0;
+	char line[1024];
+
+	if (config_parse_buf("fuzz.yaml", (const char *)data, size, opts, lists, &cfg, &diag)) {
+		check(cfg.n == 0 && cfg.v == NULL && diag.msg[0] != '\0');
+		diag_format(&diag, line, sizeof(line));
+		return;
+	}
+	for (size_t i = 0; i < cfg.n; i++) {
+		const struct fng_config_opt *o = &cfg.v[i];
+
+		check(o->pos.line > 0 && o->pos.column > 0);
+		check(!strcmp(o->name, "no-lsm") ? !o->value : o->value != NULL);
+		check(!strcmp(o->name, "no-lsm") || !strcmp(o->name, "export") ||
+		      (!strcmp(o->name, "profiles") && ++profiles == 1));
+	}
+	config__free(&cfg);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fng_profile_set set = { 0 };
@@ -89,6 +121,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char line[1024];
 	int err;
 
+	fuzz_config(data, size);
 	err = profile_parse_buf("fuzz.yaml", (const char *)data, size, &set, &diag);
 	if (err) {
 		/* All or nothing, and always a reason. */

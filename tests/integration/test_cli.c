@@ -266,6 +266,73 @@ static void test_mounts_missing_bpffs(void)
 	free(out);
 }
 
+/*
+ * run --config FILE: the file's options are the agent's (its profiles, pin
+ * dir, control socket, export list); an --export on the command line replaces
+ * the file's list; a bad file is refused with file:line:column and the key.
+ */
+static void test_config_file(void)
+{
+	char *out = NULL, cfg[PATH_MAX], text[1024];
+	bool ok;
+	int rc;
+
+	snprintf(text, sizeof(text),
+		 "# fnguard run --config\n"
+		 "profiles: examples/profiles\n"
+		 "pin-dir: /sys/fs/bpf/fngtest-config\n"
+		 "control: %s/config.sock\n"
+		 "export:\n  - file:%s/config-a.pb\n  - file:%s/config-b.pb\n"
+		 "summary-interval: 2s\n",
+		 E.dir, E.dir, E.dir);
+	snprintf(cfg, sizeof(cfg), "%s/agent.yaml", E.dir);
+	if (!ASSERT_OK(write_file("agent.yaml", text), "write config"))
+		return;
+	ASSERT_EQ(write_file("bad.yaml", "pin-dir: /x\nmetrics: [a]\n"), 0, "write bad config");
+	ASSERT_EQ(capture(&out, "%s run --config %s/bad.yaml", E.bin, E.dir), 2, "bad config");
+	ASSERT_TRUE(strstr(out, "bad.yaml:2:10: metrics: expected a value, got a list"),
+		    "names file:line:column and the key");
+	free(out);
+	ASSERT_EQ(write_file("bad.yaml", "summary-interval: 1h\nrate-limit: many\n"), 0,
+		  "write bad config");
+	ASSERT_EQ(capture(&out, "%s run -c %s/bad.yaml", E.bin, E.dir), 2, "bad value in config");
+	ASSERT_TRUE(strstr(out, "bad.yaml:2:13: rate-limit: --rate-limit \"many\""),
+		    "a bad value names its place in the file");
+	free(out);
+	if (!have_env) {
+		test__skip("the agent part needs root");
+		return;
+	}
+	/* Once with the file alone, once with an --export of the command line. */
+	for (int run = 0; run < 2; run++) {
+		char extra[PATH_MAX + 32] = "";
+
+		if (run)
+			snprintf(extra, sizeof(extra), "--export file:%s/config-c.pb", E.dir);
+		rc = capture(
+			&out,
+			"rm -f %s/config-*.pb; %s run --config %s %s & a=$!; "
+			"for i in $(seq 100); do %s status --control %s/config.sock >/dev/null 2>&1 && break; sleep 0.05; done; "
+			"%s status --control %s/config.sock; s=$?; kill $a; wait $a; "
+			"%s uninstall --pin-dir /sys/fs/bpf/fngtest-config; "
+			"for f in a b c; do %s events --source file:%s/config-$f.pb --kind agent "
+			"--format text 2>/dev/null | grep -q START && echo exported-$f; done; exit $s",
+			E.dir, E.bin, cfg, extra, E.bin, E.dir, E.bin, E.dir, E.bin, E.bin, E.dir);
+		ok = ASSERT_EQ(rc, 0, "the agent answers on the control socket of the file");
+		ok &= ASSERT_TRUE(strstr(out, "pin dir: /sys/fs/bpf/fngtest-config"),
+				  "pin dir of the file");
+		ok &= ASSERT_TRUE(strstr(out, "profiles dir: examples/profiles"),
+				  "profiles of the file");
+		ok &= ASSERT_EQ(!!strstr(out, "exported-a"), !run, "first file sink of the file");
+		ok &= ASSERT_EQ(!!strstr(out, "exported-b"), !run, "second file sink of the file");
+		ok &= ASSERT_EQ(!!strstr(out, "exported-c"), run,
+				"--export replaces the file's list");
+		if (!ok)
+			printf("#   %s\n", out);
+		free(out);
+	}
+}
+
 static const struct test_case tests[] = {
 	{ "profile_check_bad_input_exit_2", test_profile_check_bad_input },
 	{ "profile_check_duplicate_name", test_profile_check_duplicate_name },
@@ -274,6 +341,7 @@ static const struct test_case tests[] = {
 	{ "help_everywhere", test_help_everywhere },
 	{ "exit_codes", test_exit_codes },
 	{ "mounts_missing_bpffs", test_mounts_missing_bpffs },
+	{ "config_file", test_config_file },
 };
 
 int main(void)

@@ -401,8 +401,13 @@ static void test_systemd_unit_and_install(void)
 	ASSERT_TRUE(!stat(out, &st) && (st.st_mode & 0111), "binary installed");
 	snprintf(out, sizeof(out), "%s/etc/systemd/system/fnguard.service", root);
 	ASSERT_OK(stat(out, &st), "unit installed");
-	snprintf(out, sizeof(out), "%s/etc/default/fnguard", root);
-	ASSERT_OK(stat(out, &st), "default options installed");
+	snprintf(out, sizeof(out), "%s/etc/fnguard/config.yaml", root);
+	ASSERT_OK(stat(out, &st), "default config installed");
+	/* The installed config is one the agent takes: its bad-value path stops at --mode. */
+	ASSERT_EQ(run_cmd(true,
+			  "%s run --config %s --mode none 2>&1 | grep -q -- '--mode \"none\"'",
+			  real_bin, out),
+		  0, "installed config parses");
 	ASSERT_EQ(run_cmd(true, "%s profile check %s/etc/fnguard/profiles", real_bin, root), 0,
 		  "installed profiles check");
 	snprintf(out, sizeof(out), "%s/usr/local/share/fnguard/examples/profiles/checkout.yaml",

@@ -882,6 +882,97 @@ static void test_parse_file_io_error_returns_errno(void **state)
 	assert_int_equal(set.n, 0);
 }
 
+/* ---- the agent configuration file ---- */
+
+static const struct option cfg_opts[] = {
+	{ "profiles", required_argument, NULL, 'p' },
+	{ "export", required_argument, NULL, 'e' },
+	{ "no-lsm", no_argument, NULL, 1 },
+	{ "pin-dir", required_argument, NULL, 2 },
+	{ 0 },
+};
+static const char *const cfg_lists[] = { "export", NULL };
+
+static int parse_config(const char *yaml, struct fng_config *cfg)
+{
+	struct fng_diag d;
+	int err = config_parse_buf("c.yaml", yaml, strlen(yaml), cfg_opts, cfg_lists, cfg, &d);
+
+	if (err)
+		print_error("%s:%u:%u: %s: %s\n", d.file, d.pos.line, d.pos.column, d.field, d.msg);
+	return err;
+}
+
+static void test_config_gives_options_in_file_order(void **state)
+{
+	struct fng_config cfg = { 0 };
+
+	(void)state;
+	assert_int_equal(parse_config("# agent\npin-dir: /sys/fs/bpf/x\n"
+				      "export: [stdout, 'file:/var/log/a b.pb']\n"
+				      "no-lsm: true\nprofiles: 10\n",
+				      &cfg),
+			 0);
+	assert_int_equal(cfg.n, 5);
+	assert_string_equal(cfg.v[0].name, "pin-dir");
+	assert_string_equal(cfg.v[0].value, "/sys/fs/bpf/x");
+	assert_int_equal(cfg.v[0].pos.line, 2);
+	assert_int_equal(cfg.v[0].pos.column, 10);
+	assert_string_equal(cfg.v[1].name, "export");
+	assert_string_equal(cfg.v[1].value, "stdout");
+	assert_string_equal(cfg.v[2].value, "file:/var/log/a b.pb");
+	assert_int_equal(cfg.v[2].pos.line, 3);
+	assert_string_equal(cfg.v[3].name, "no-lsm");
+	assert_null(cfg.v[3].value);
+	assert_string_equal(cfg.v[4].value, "10");
+	config__free(&cfg);
+	assert_int_equal(cfg.n, 0);
+
+	/* A flag set to false gives nothing; an empty file is no options. */
+	assert_int_equal(parse_config("no-lsm: false\n", &cfg), 0);
+	assert_int_equal(cfg.n, 0);
+	assert_int_equal(parse_config("# nothing\n", &cfg), 0);
+	assert_int_equal(cfg.n, 0);
+	config__free(&cfg);
+}
+
+static void check_config_error(const char *yaml, unsigned line, unsigned col, const char *field,
+			       const char *msg)
+{
+	struct fng_config cfg = { 0 };
+	struct fng_diag d;
+
+	assert_int_equal(
+		config_parse_buf("c.yaml", yaml, strlen(yaml), cfg_opts, cfg_lists, &cfg, &d),
+		-EINVAL);
+	assert_string_equal(d.file, "c.yaml");
+	assert_int_equal(d.pos.line, line);
+	assert_int_equal(d.pos.column, col);
+	assert_string_equal(d.field, field);
+	assert_contains(d.msg, msg);
+	assert_int_equal(cfg.n, 0);
+	assert_null(cfg.v);
+}
+
+static void test_config_bad_input_names_place_and_key(void **state)
+{
+	(void)state;
+	check_config_error("pin-dir: /x\nmetrics: :9464\n", 2, 1, "metrics", "unknown option");
+	check_config_error("pin-dir: /x\npin-dir: /y\n", 2, 1, "pin-dir",
+			   "duplicate key (first given at line 1)");
+	check_config_error("no-lsm: yes please\n", 1, 9, "no-lsm", "expected true or false");
+	check_config_error("pin-dir: [a, b]\n", 1, 10, "pin-dir", "expected a value, got a list");
+	check_config_error("export: [stdout, {a: b}]\n", 1, 18, "export[1]",
+			   "expected a value, got a mapping");
+	check_config_error("export: {a: b}\n", 1, 9, "export",
+			   "expected a value or a list of values");
+	check_config_error("- pin-dir\n", 1, 1, "", "expected a mapping of option names");
+	check_config_error("pin-dir: /x\n---\nprofiles: /y\n", 2, 1, "",
+			   "a configuration is one YAML document");
+	check_config_error("pin-dir: *a\n", 1, 10, "pin-dir", "aliases");
+	check_config_error("pin-dir: [\n", 2, 1, "", "invalid YAML");
+}
+
 static void test_diag_format_leaves_out_unset_parts(void **state)
 {
 	struct fng_diag d = { .file = "a.yaml",
@@ -1017,6 +1108,8 @@ int main(void)
 		cmocka_unit_test(test_selector_empty_and_null_mean_not_given),
 		cmocka_unit_test(test_parse_file_reads_and_names_the_file),
 		cmocka_unit_test(test_parse_file_io_error_returns_errno),
+		cmocka_unit_test(test_config_gives_options_in_file_order),
+		cmocka_unit_test(test_config_bad_input_names_place_and_key),
 		cmocka_unit_test(test_diag_format_leaves_out_unset_parts),
 		cmocka_unit_test(test_mode_names_round_trip),
 		cmocka_unit_test(test_splice_moves_and_find_looks_up),
