@@ -37,7 +37,8 @@ static __always_inline bool ports_allow(const struct fng_net_val *val, __u16 por
 }
 
 static __always_inline void report(__u64 cgid, const struct fng_cg_profile *prof,
-				   const struct fng_net_key *key, __u16 port, __u8 proto, __u8 hook)
+				   const struct fng_net_key *key, __u16 port, __u8 proto, __u8 hook,
+				   __u8 action)
 {
 	struct fng_egress_event *e;
 	struct fng_cg_stats *st;
@@ -56,7 +57,7 @@ static __always_inline void report(__u64 cgid, const struct fng_cg_profile *prof
 	fill_proc(&e->proc);
 	e->ruleset = prof->ruleset;
 	e->mode = prof->mode;
-	e->action = prof->mode == FNG_MODE_ENFORCE ? FNG_ACT_DENIED : FNG_ACT_ALERTED;
+	e->action = action;
 	e->family = key->family;
 	e->protos = proto;
 	e->port = port;
@@ -108,7 +109,7 @@ static __always_inline int egress_judge(struct bpf_sock_addr *ctx, __u32 ip4, co
 	val = bpf_map_lookup_elem(&net_rules, &key);
 	if (val && ports_allow(val, port, proto))
 		return 1;
-	report(cgid, &prof, &key, port, proto, hook);
+	report(cgid, &prof, &key, port, proto, hook, verdict(prof.mode, true));
 	return prof.mode == FNG_MODE_ENFORCE ? 0 : 1;
 }
 
@@ -156,13 +157,16 @@ int net_sendmsg6(struct bpf_sock_addr *ctx)
  * Socket creation: raw IP and packet sockets go around the connect and
  * sendmsg hooks (they have no port and can forge any packet), so a function
  * whose profile restricts egress may create them only when an egress rule
- * names them (protocol: raw or packet). True: allowed.
+ * names them (protocol: raw or packet). True: allowed. @kill: the caller is
+ * a tracepoint, which cannot refuse the call: enforce kills instead.
  */
-static __always_inline bool socket_judge(__u32 family, __u8 proto, __u8 need, __u8 hook, bool lsm)
+static __always_inline bool socket_judge(__u32 family, __u8 proto, __u8 need, __u8 hook, bool lsm,
+					 bool kill)
 {
 	struct fng_cg_profile prof, *p;
 	struct fng_net_key key;
 	__u64 cgid;
+	__u8 act;
 
 	p = current_profile(&cgid, lsm);
 	if (!p || !(p->sections & FNG_SEC_EGRESS))
@@ -172,8 +176,11 @@ static __always_inline bool socket_judge(__u32 family, __u8 proto, __u8 need, __
 		return true;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.family = family == AF_INET ? FNG_FAMILY_V4 : family == AF_INET6 ? FNG_FAMILY_V6 : 0;
-	report(cgid, &prof, &key, 0, proto, hook);
-	return prof.mode != FNG_MODE_ENFORCE;
+	act = verdict(prof.mode, !kill);
+	report(cgid, &prof, &key, 0, proto, hook, act);
+	if (act == FNG_ACT_KILLED)
+		kill_current();
+	return act == FNG_ACT_ALERTED;
 }
 
 /* Raw IP sockets (the hook runs for AF_INET and AF_INET6 only). 0 fails socket() with EPERM. */
@@ -182,19 +189,34 @@ int net_sock_create(struct bpf_sock *sk)
 {
 	if (sk->type != SOCK_RAW)
 		return 1;
-	return socket_judge(sk->family, FNG_PROTO_RAW, FNG_ALLOW_RAW, FNG_HOOK_SOCK_CREATE, false);
+	return socket_judge(sk->family, FNG_PROTO_RAW, FNG_ALLOW_RAW, FNG_HOOK_SOCK_CREATE, false,
+			    false);
 }
 
-/*
- * Packet sockets: no cgroup hook sees their creation, so they are judged
- * where BPF-LSM works, and not at all elsewhere (the agent reports NONE).
- */
+/* Packet sockets: no cgroup hook sees their creation. Where BPF-LSM works: EPERM. */
 SEC("lsm/socket_create")
 int BPF_PROG(lsm_socket_create, int family, int type, int protocol, int kern, int ret)
 {
 	if (ret || kern || family != AF_PACKET)
 		return ret;
-	return socket_judge(family, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, FNG_HOOK_LSM_SOCKET, true)
+	return socket_judge(family, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, FNG_HOOK_LSM_SOCKET, true,
+			    false)
 		       ? 0
 		       : -1 /* -EPERM */;
+}
+
+/*
+ * Packet sockets elsewhere: the entry of socket(2). The call still makes the
+ * socket, but its caller is killed before the call returns, so no user code
+ * of the process holds the fd (a file table shared with another process is
+ * a violation of its own in enforce mode: cgroup.bpf.c). Every other family
+ * costs the comparison.
+ */
+SEC("tracepoint/syscalls/sys_enter_socket")
+int net_socket_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if ((__u32)ctx->args[0] == AF_PACKET)
+		socket_judge(AF_PACKET, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, FNG_HOOK_SOCKET_TP,
+			     false, true);
+	return 0;
 }

@@ -8,7 +8,8 @@
  * restricts egress. Where the profile allows io_uring, its file requests
  * are judged by path like their syscall twins (the kernel's copy of the
  * name, taken from the request's directory fd); its connects and sockets
- * meet the cgroup hooks like any other. Where BPF-LSM is in force its hooks
+ * meet the cgroup hooks like any other, but for packet sockets, which no
+ * cgroup hook sees: unless the profile names them, they stay violations. Where BPF-LSM is in force its hooks
  * judge all of these like any other open or rename.
  *
  * Requests an SQPOLL ring submits run in its kernel thread, which is a
@@ -22,6 +23,7 @@
 
 #include "judge.bpf.h"
 
+#define AF_PACKET	  17
 #define AT_REMOVEDIR	  0x200
 #define AT_SYMLINK_FOLLOW 0x400
 #define URING_INFO(op)	  (INFO(op, FNG_HOOK_URING_SUBMIT) | INFO_KERNEL_NAME)
@@ -106,6 +108,17 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 	return 0;
 }
 
+/*
+ * The address family of an IORING_OP_SOCKET request; AF_PACKET when this
+ * kernel keeps it where this build cannot read it (fail closed).
+ */
+static __always_inline int uring_socket_domain(struct io_kiocb *req)
+{
+	if (!bpf_core_field_exists(req->cmd) || !bpf_core_field_exists(struct io_socket, domain))
+		return AF_PACKET;
+	return BPF_CORE_READ(REQ_CMD(req, io_socket), domain);
+}
+
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(uring_submit, struct io_kiocb *req)
 {
@@ -132,6 +145,10 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 	      op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SOCKET);
 	files = (open || names) && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE));
 	if (prof.allow & FNG_ALLOW_IO_URING) {
+		if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SOCKET) &&
+		    (prof.sections & FNG_SEC_EGRESS) && !(prof.allow & FNG_ALLOW_PACKET) &&
+		    uring_socket_domain(req) == AF_PACKET)
+			goto violation; /* no cgroup hook sees packet sockets */
 		if (!files)
 			return 0;
 		act = uring_judge_path(req, op);
@@ -145,6 +162,7 @@ int BPF_PROG(uring_submit, struct io_kiocb *req)
 		return 0;
 	}
 
+violation:
 	act = verdict(prof.mode, false);
 	st = rate_admit(cgid, &admit);
 	if (admit) {

@@ -1807,7 +1807,9 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 	struct vrec x;
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
-		   FNGUARD__V1__KIND__EGRESS, FNGUARD__V1__MECHANISM__CGROUP_HOOK);
+		   FNGUARD__V1__KIND__EGRESS,
+		   e->hook == FNG_HOOK_LSM_SOCKET ? FNGUARD__V1__MECHANISM__LSM
+						  : FNGUARD__V1__MECHANISM__CGROUP_HOOK);
 	if (e->protos == FNG_PROTO_RAW || e->protos == FNG_PROTO_PACKET)
 		addr[0] = '\0'; /* judged at socket creation: no destination yet */
 	else if (e->family == FNG_FAMILY_V4)

@@ -300,7 +300,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers, lsm_sys_any = false;
+	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers, packet_tp,
+		lsm_sys_any = false;
 	bool lsm_sys[ARRAY_SIZE(sys_lsm)] = { false };
 	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
 						"sys_exit_openat2", "sys_exit_creat",
@@ -340,11 +341,18 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		lsm_file = lsm_exec = lsm_socket = lsm_path = uring = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 	}
+	/* As the other lazy tracepoints: 5.10 cannot pin a tracepoint's link. */
+	packet_tp =
+		task_helpers && !lsm_socket && tracepoint_exists("syscalls", "sys_enter_socket");
 
 	for (size_t i = 0; i < n; i++) {
 		struct bpf_program *p = plan[i].prog;
 
-		if (!task_helpers)
+		if (p == sk->progs.net_socket_enter) {
+			plan[i].load = packet_tp;
+			plan[i].lazy = true;
+			plan[i].group = FNG_HOOKS_PROFILES;
+		} else if (!task_helpers)
 			plan[i].load = plan[i].cgroup || p == sk->progs.cg_mkdir ||
 				       p == sk->progs.cg_rmdir;
 		else if (p == sk->progs.lsm_file_open)
@@ -404,9 +412,15 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "socket.raw", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sock_create");
 	if (lsm_socket)
 		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__LSM, "lsm/socket_create");
+	else if (packet_tp)
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_enter_socket");
 	else
 		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__NONE,
-			  "no hook sees packet sockets created without BPF-LSM");
+			  task_helpers ? "no hook sees packet sockets here (no BPF-LSM, no socket "
+					 "tracepoint)"
+				       : "no hook sees packet sockets here: no BPF-LSM, and the "
+					 "socket() fallback needs 5.15");
 	if (!task_helpers) {
 		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
 
@@ -704,7 +718,7 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 {
 	static const char *const what[] = {
 		[FNG_HOOKS_FILES] = "file tracepoints (opens and namespace changes)",
-		[FNG_HOOKS_PROFILES] = "system-level call tracepoints",
+		[FNG_HOOKS_PROFILES] = "system-level call and packet socket tracepoints",
 	};
 	static const char *const why[][2] = {
 		[FNG_HOOKS_FILES] = { "no profile restricts files", "a profile restricts files" },

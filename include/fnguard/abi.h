@@ -140,6 +140,7 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_HOOK_FSOP_EXIT    13 /* syscall exit tracepoint of a namespace-changing file call */
 #define FNG_HOOK_LSM_PATH     14 /* lsm/path_* */
 #define FNG_HOOK_SYSCALL      15 /* syscall entry tracepoint of a system-level call */
+#define FNG_HOOK_SOCKET_TP    16 /* sys_enter_socket (packet sockets without BPF-LSM) */
 
 /*
  * What a file record is about (fng_file_event.op). Every operation but the

@@ -9,7 +9,7 @@
  *     pivot_root) as SYSCALL violations;
  *   - io_uring: an SQPOLL ring (its kernel thread does the open) charged to
  *     its owner; with io_uring allowed, its link and rename judged like
- *     link() and rename();
+ *     link() and rename(), and its packet socket refused like socket();
  *   - exec: a script judged by its interpreter and by itself, the dynamic
  *     loader run directly judged as the loader.
  *
@@ -306,6 +306,27 @@ static int a_uring_names(void *arg)
 	return res < 0 ? -res : 0;
 }
 
+/* A packet socket made by io_uring (IORING_OP_SOCKET): no cgroup hook sees it. */
+static int a_uring_packet_socket(void *arg)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int res;
+
+	if (io_uring_queue_init(4, &ring, 0))
+		return 100;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_socket(sqe, 17 /* AF_PACKET */, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */, 0);
+	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
+		return 101;
+	res = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	if (res >= 0)
+		close(res);
+	return res < 0 ? -res : 0;
+}
+
 static int a_script(void *arg)
 {
 	char p[PATH_MAX];
@@ -372,6 +393,8 @@ static struct attack attacks[] = {
 	{ "uring_link", "/fnun", a_uring_names, NULL, K_FILE, "link", "secret/s.txt", true, 0 },
 	{ "uring_rename", "/fnun", a_uring_names, "rename", K_FILE, "rename", "ro/victim.txt", true,
 	  0 },
+	{ "uring_packet_socket", "/fnun", a_uring_packet_socket, NULL, K_URING, "SOCKET", NULL,
+	  true, 0 },
 	{ "script_interpreter", "/fn", a_script, "script.sh", K_EXEC, NULL, sh_real, true, 0 },
 	{ "script_itself", "/fnun", a_script, "other.sh", K_EXEC, NULL, "ro/other.sh", true, 0 },
 	{ "dynamic_loader", "/fn", a_loader, NULL, K_EXEC, NULL, ld_real, true, 0 },
@@ -396,7 +419,7 @@ static int reset_tree(void)
 
 /*
  * /fn: reads ro/ and out/, writes out/, runs /usr/bin/true and ro/script.sh
- * (not its interpreter), allows no system-level call. /fnun: the same files,
+ * (not its interpreter), allows no system-level call and no egress. /fnun: the same files,
  * but allows unshare and io_uring, and runs /bin/sh but not ro/other.sh.
  * /fnmnt: allows unshare and mount. /fntaint: as /fn. With @open, every
  * one of them allows everything the attacks do.
@@ -429,9 +452,11 @@ static int write_profiles(const char *mode, bool open)
 			 "    read: [\"%s%s\", \"%s/out/**\"]\n"
 			 "    write: [\"%s/%s\"]\n"
 			 "  exec: %s\n"
+			 "  egress: %s\n"
 			 "  syscalls: %s\n",
 			 names[i], E.cg_base, names[i], mode, open ? "" : D,
 			 open ? "/**" : "/ro/**", D, D, open ? "**" : "out/**", exec,
+			 open ? "[{protocol: packet}]" : "[]",
 			 open ? "[unshare, setns, bpf, ptrace, mount, umount, pivot_root, io_uring]"
 			      : syscalls[i]);
 		snprintf(exec, sizeof(exec), "%s.yaml", names[i]);
@@ -485,7 +510,11 @@ static bool matches(json_t *rec, void *arg)
 		return !strcmp(jstr(rec, "violation.kind"), "EXEC") &&
 		       !strcmp(jstr(rec, "violation.exec.path"), p);
 	case K_URING:
-		/* With BPF-LSM the open meets lsm/file_open: a FILE record. */
+		/* With BPF-LSM the open meets lsm/file_open (a FILE record), the
+		 * socket lsm/socket_create (EGRESS, PACKET). */
+		if (lsm_open && !a->rel)
+			return !strcmp(jstr(rec, "violation.kind"), "EGRESS") &&
+			       !strcmp(jstr(rec, "violation.egress.protocol"), "PACKET");
 		if (lsm_open)
 			return !strcmp(jstr(rec, "violation.kind"), "FILE") &&
 			       !strcmp(jstr(rec, "violation.file.path"), p);

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fng_test.h"
@@ -506,6 +508,9 @@ static void test_uninstall(void)
 		  0, "nothing enforces after uninstall");
 }
 
+/* Set (shared with the test) by a function process once socket() has returned a socket to it. */
+static volatile int *got_socket;
+
 /* socket(family, type, protocol) from a function process: 0 or errno. */
 static int do_socket(void *arg)
 {
@@ -514,8 +519,28 @@ static int do_socket(void *arg)
 
 	if (fd < 0)
 		return errno;
+	if (got_socket)
+		*got_socket = 1;
 	close(fd);
 	return 0;
+}
+
+/*
+ * A packet socket from a function in enforce mode: EPERM (BPF-LSM) or killed
+ * before socket() returns (the tracepoint). Its pid in *@pid.
+ */
+static void packet_refused(bool lsm, const int *packet, pid_t *pid, const char *what)
+{
+	int st;
+
+	*got_socket = 0;
+	st = env__run_in_cgroup_status(&E, "/fn", "fn-pkt", do_socket, (void *)packet, pid);
+	if (lsm) {
+		ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == EPERM, what);
+	} else {
+		ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, what);
+		ASSERT_EQ(*got_socket, 0, "killed before socket() returned to it");
+	}
 }
 
 static bool is_socket_violation(json_t *rec, void *arg)
@@ -539,6 +564,10 @@ static void test_raw_and_packet_sockets(void)
 	json_t *arr, *found = NULL;
 	pid_t pid;
 
+	got_socket = mmap(NULL, sizeof(*got_socket), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (!ASSERT_TRUE(got_socket != MAP_FAILED, "shared page"))
+		return;
 	/* The attack works without a profile. */
 	ASSERT_EQ(env__run_in_cgroup(&E, "/other", "raw", do_socket, (void *)raw4, NULL), 0,
 		  "an unprofiled process creates a raw socket");
@@ -560,26 +589,30 @@ static void test_raw_and_packet_sockets(void)
 	json_decref(arr);
 	ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-raw", do_socket, (void *)raw6, NULL), EPERM,
 		  "raw IPv6 socket refused");
-	/* Packet sockets: judged by lsm/socket_create where BPF-LSM works (the kernel
-	 * matrix proves it); here the agent must say it cannot judge them. */
+	/* Packet sockets: lsm/socket_create where BPF-LSM works (EPERM; the kernel
+	 * matrix proves it), else the socket() tracepoint (SIGKILL). */
 	st = env__status(&E);
 	line = st ? strstr(st, "socket.packet") : NULL;
 	packet_lsm = line && strstr(line, " LSM ") && strstr(line, " LSM ") < strchr(line, '\n');
-	if (packet_lsm) {
-		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-pkt", do_socket, (void *)packet, &pid),
-			  EPERM, "packet socket refused");
-		w.pid = pid;
-		w.kind = "PACKET";
-		found = NULL;
-		arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
-		ASSERT_TRUE(found, "recorded: PACKET");
-		json_decref(arr);
-	} else {
-		ASSERT_TRUE(line && strstr(line, " NONE ") &&
-				    strstr(line, " NONE ") < strchr(line, '\n'),
-			    "without BPF-LSM the agent reports packet sockets as not judged");
-	}
+	ASSERT_TRUE(packet_lsm || (line && strstr(line, " SIGNAL ") &&
+				   strstr(line, " SIGNAL ") < strchr(line, '\n')),
+		    "status: packet sockets judged by LSM or SIGNAL");
 	free(st);
+	packet_refused(packet_lsm, packet, &pid, "packet socket refused");
+	ASSERT_EQ(env__run_in_cgroup(&E, "/other", "pkt", do_socket, (void *)packet, NULL), 0,
+		  "an unprofiled process still creates one");
+	w.pid = pid;
+	w.kind = "PACKET";
+	found = NULL;
+	arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
+	ASSERT_TRUE(found &&
+			    !strcmp(jstr(found, "violation.action"),
+				    packet_lsm ? "DENIED" : "KILLED") &&
+			    !strcmp(jstr(found, "violation.mechanism"),
+				    packet_lsm ? "LSM" : "SIGNAL") &&
+			    !strcmp(jstr(found, "violation.kind"), "EGRESS"),
+		    "recorded: EGRESS, PACKET, DENIED by LSM or KILLED by SIGNAL");
+	json_decref(arr);
 	ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-udp", do_socket, (void *)udp, NULL), 0,
 		  "a UDP socket is no concern of sock_create");
 
@@ -590,10 +623,7 @@ static void test_raw_and_packet_sockets(void)
 			"reloaded")) {
 		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-raw", do_socket, (void *)raw4, NULL), 0,
 			  "raw allowed by the profile");
-		if (packet_lsm)
-			ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-pkt", do_socket, (void *)packet,
-						     NULL),
-				  EPERM, "packet still refused");
+		packet_refused(packet_lsm, packet, &pid, "packet still refused");
 	}
 	/* Audit: let through and recorded. */
 	if (ASSERT_OK(env__write_profile(&E, "egress.yaml", profile_text("audit", NULL)),
@@ -609,9 +639,27 @@ static void test_raw_and_packet_sockets(void)
 		ASSERT_TRUE(found && !strcmp(jstr(found, "violation.action"), "ALERTED"),
 			    "and recorded as ALERTED");
 		json_decref(arr);
+		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-pkt", do_socket, (void *)packet, &pid),
+			  0, "audit: the packet socket is created");
+		w.pid = pid;
+		w.kind = "PACKET";
+		found = NULL;
+		arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
+		ASSERT_TRUE(found && !strcmp(jstr(found, "violation.action"), "ALERTED"),
+			    "and recorded as ALERTED");
+		json_decref(arr);
 	}
+	/* A rule naming packet lets packet sockets through. */
+	snprintf(text, sizeof(text), "%s    - protocol: packet\n", profile_text("enforce", NULL));
+	if (ASSERT_OK(env__write_profile(&E, "egress.yaml", text), "profile allowing packet") &&
+	    ASSERT_TRUE(env__wait_status(&E, "egress-test mode=enforce generation=4", 5000),
+			"reloaded"))
+		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-pkt", do_socket, (void *)packet, NULL),
+			  0, "packet allowed by the profile");
 	ASSERT_EQ(env__stop_agent(&E, SIGTERM), 0, "agent stops");
 	ASSERT_EQ(run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir), 0, "uninstall");
+	munmap((void *)got_socket, sizeof(*got_socket));
+	got_socket = NULL;
 }
 
 static const struct test_case tests[] = {
