@@ -1306,6 +1306,24 @@ static int set_push(struct fng_profile_set *set, size_t *cap, struct fng_profile
 	return 0;
 }
 
+/* Start a parse of @buf as file @name: the context, the size limit and the event scan. */
+static int ctx_begin(struct ctx *c, const char *name, const char *buf, size_t len,
+		     struct fng_diag *diag)
+{
+	memset(diag, 0, sizeof(*diag));
+	name = nz(name);
+	strlcpy_ok(diag->file, name, sizeof(diag->file));
+	*c = (struct ctx){
+		.name = name, .buf = buf ? buf : "", .len = buf ? len : 0, .diag = diag
+	};
+	if (len > FNG_PROFILE_MAX_FILE) {
+		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
+			 FNG_PROFILE_MAX_FILE);
+		return -EINVAL;
+	}
+	return scan(c);
+}
+
 int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_profile_set *out,
 		      struct fng_diag *diag)
 {
@@ -1321,19 +1339,7 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 
 	if (!diag)
 		diag = &scratch;
-	memset(diag, 0, sizeof(*diag));
-	name = nz(name);
-	strlcpy_ok(diag->file, name, sizeof(diag->file));
-	c.name = name;
-	c.buf = buf ? buf : "";
-	c.len = buf ? len : 0;
-	c.diag = diag;
-	if (len > FNG_PROFILE_MAX_FILE) {
-		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
-			 FNG_PROFILE_MAX_FILE);
-		return -EINVAL;
-	}
-	err = scan(&c);
+	err = ctx_begin(&c, name, buf, len, diag);
 	if (err)
 		goto cleanup;
 	if (!yaml_parser_initialize(&parser)) {
@@ -1359,7 +1365,7 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 			c.doc = &doc;
 			path_pop(&c, 0);
 			p = calloc(1, sizeof(*p));
-			if (!p || !(p->file = strdup(name))) {
+			if (!p || !(p->file = strdup(c.name))) {
 				err = oom(&c);
 				goto cleanup;
 			}
@@ -1814,19 +1820,7 @@ int config_parse_buf(const char *name, const char *buf, size_t len, const struct
 	const yaml_node_t *root;
 	int err;
 
-	memset(diag, 0, sizeof(*diag));
-	name = nz(name);
-	strlcpy_ok(diag->file, name, sizeof(diag->file));
-	c.name = name;
-	c.buf = buf ? buf : "";
-	c.len = buf ? len : 0;
-	c.diag = diag;
-	if (len > FNG_PROFILE_MAX_FILE) {
-		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
-			 FNG_PROFILE_MAX_FILE);
-		return -EINVAL;
-	}
-	err = scan(&c);
+	err = ctx_begin(&c, name, buf, len, diag);
 	if (err)
 		return err;
 	if (!yaml_parser_initialize(&parser))

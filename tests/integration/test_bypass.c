@@ -259,26 +259,33 @@ static int a_pivot_root(void *arg)
 	return r ?: ret((int)syscall(SYS_pivot_root, ".", "."));
 }
 
+/* Submit the one request prepared on @ring and wait for it: 0 when it worked, else an errno. */
+static int uring_status(struct io_uring *ring)
+{
+	struct io_uring_cqe *cqe;
+	int res;
+
+	if (io_uring_submit(ring) != 1 || io_uring_wait_cqe(ring, &cqe))
+		return 101;
+	res = cqe->res;
+	io_uring_cqe_seen(ring, cqe);
+	if (res > 0)
+		close(res); /* the new fd of an open or a socket */
+	return res < 0 ? -res : 0;
+}
+
 /* An SQPOLL ring: the kernel thread, not this process, submits the open. */
 static int a_sqpoll_open(void *arg)
 {
 	struct io_uring_params prm = { .flags = IORING_SETUP_SQPOLL, .sq_thread_idle = 2000 };
 	struct io_uring ring;
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	char p[PATH_MAX];
-	int res;
 
 	PATHF(p, "%s/secret/s.txt", D);
 	if (io_uring_queue_init_params(4, &ring, &prm))
 		return 100;
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_openat(sqe, AT_FDCWD, p, O_RDONLY, 0);
-	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
-		return 101;
-	res = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	return res < 0 ? -res : 0;
+	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, p, O_RDONLY, 0);
+	return uring_status(&ring);
 }
 
 /* io_uring's twin of link() of the secret (@arg NULL) or of rename() of a read-only file. */
@@ -286,9 +293,7 @@ static int a_uring_names(void *arg)
 {
 	struct io_uring ring;
 	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
 	char from[PATH_MAX], to[PATH_MAX];
-	int res;
 
 	PATHF(from, arg ? "%s/ro/victim.txt" : "%s/secret/s.txt", D);
 	PATHF(to, arg ? "%s/out/moved" : "%s/out/ul", D);
@@ -299,32 +304,19 @@ static int a_uring_names(void *arg)
 		io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
 	else
 		io_uring_prep_linkat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
-	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
-		return 101;
-	res = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	return res < 0 ? -res : 0;
+	return uring_status(&ring);
 }
 
 /* A packet socket made by io_uring (IORING_OP_SOCKET): no cgroup hook sees it. */
 static int a_uring_packet_socket(void *arg)
 {
 	struct io_uring ring;
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	int res;
 
 	if (io_uring_queue_init(4, &ring, 0))
 		return 100;
-	sqe = io_uring_get_sqe(&ring);
-	io_uring_prep_socket(sqe, 17 /* AF_PACKET */, SOCK_RAW, 0x0300 /* htons(ETH_P_ALL) */, 0);
-	if (io_uring_submit(&ring) != 1 || io_uring_wait_cqe(&ring, &cqe))
-		return 101;
-	res = cqe->res;
-	io_uring_cqe_seen(&ring, cqe);
-	if (res >= 0)
-		close(res);
-	return res < 0 ? -res : 0;
+	io_uring_prep_socket(io_uring_get_sqe(&ring), 17 /* AF_PACKET */, SOCK_RAW,
+			     0x0300 /* htons(ETH_P_ALL) */, 0);
+	return uring_status(&ring);
 }
 
 static int a_script(void *arg)

@@ -551,6 +551,20 @@ static bool is_socket_violation(json_t *rec, void *arg)
 	       !strcmp(jstr(rec, "violation.egress.protocol"), w->kind);
 }
 
+/* In audit mode, socket(@args) from a function works and is recorded (protocol @kind) as ALERTED. */
+static void audit_socket(const int *args, const char *kind, const char *what)
+{
+	struct want w = { 0, NULL, 0, kind };
+	json_t *arr, *found = NULL;
+	pid_t pid;
+
+	ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-sock", do_socket, (void *)args, &pid), 0, what);
+	w.pid = pid;
+	arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
+	ASSERT_TRUE(found && !strcmp(jstr(found, "violation.action"), "ALERTED"), what);
+	json_decref(arr);
+}
+
 /* Raw IP and packet sockets are refused at creation unless an egress rule names them. */
 static void test_raw_and_packet_sockets(void)
 {
@@ -630,24 +644,9 @@ static void test_raw_and_packet_sockets(void)
 		      "audit profile") &&
 	    ASSERT_TRUE(env__wait_status(&E, "egress-test mode=audit generation=3", 5000),
 			"reloaded")) {
-		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-raw", do_socket, (void *)raw4, &pid), 0,
-			  "audit: the raw socket is created");
-		w.pid = pid;
-		w.kind = "RAW";
-		found = NULL;
-		arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
-		ASSERT_TRUE(found && !strcmp(jstr(found, "violation.action"), "ALERTED"),
-			    "and recorded as ALERTED");
-		json_decref(arr);
-		ASSERT_EQ(env__run_in_cgroup(&E, "/fn", "fn-pkt", do_socket, (void *)packet, &pid),
-			  0, "audit: the packet socket is created");
-		w.pid = pid;
-		w.kind = "PACKET";
-		found = NULL;
-		arr = env__wait_record(&E, is_socket_violation, &w, 5000, &found);
-		ASSERT_TRUE(found && !strcmp(jstr(found, "violation.action"), "ALERTED"),
-			    "and recorded as ALERTED");
-		json_decref(arr);
+		audit_socket(raw4, "RAW", "audit: the raw socket is created, recorded as ALERTED");
+		audit_socket(packet, "PACKET",
+			     "audit: the packet socket is created, recorded as ALERTED");
 	}
 	/* A rule naming packet lets packet sockets through. */
 	snprintf(text, sizeof(text), "%s    - protocol: packet\n", profile_text("enforce", NULL));

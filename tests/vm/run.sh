@@ -114,10 +114,14 @@ boot() { # kernel, suite, lsm list, label
 		rc=$?
 		tr -d '\r' < "$log" > "$log.txt"
 		[ $rc -eq 33 ] && break
-		grep -qE 'BUG:|Oops|general protection|double fault' "$log.txt" || break
+		# (also: init itself faulting before the suite began, as 6.12 under
+		# TCG once did with a general protection fault in busybox sh)
+		grep -qE 'BUG:|Oops|general protection|double fault' "$log.txt" ||
+			{ grep -q 'Attempted to kill init! exitcode=0x0000000b' "$log.txt" &&
+				! grep -q VMRESULT "$log.txt"; } || break
 		sed -n '/Call Trace/,/end trace/p' "$log.txt" | grep -qi bpf && break
 		echo "# $label: the guest kernel crashed outside BPF (boot $attempt):" \
-			"$(grep -m1 -oE '(BUG|Oops|general protection|double fault)[^[]*' "$log.txt")" \
+			"$(grep -m1 -oE '(BUG|Oops|general protection|double fault|Attempted to kill init)[^[]*' "$log.txt")" \
 			"$(grep -m1 -oE 'Workqueue: .*|Comm: [^ ]*' "$log.txt")"
 	done
 	if [ $rc -ne 33 ]; then
