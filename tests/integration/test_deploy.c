@@ -419,6 +419,12 @@ static void test_systemd_unit_and_install(void)
 	ASSERT_EQ(run_cmd(true, "sed -n '/^FROM debian:bookworm-slim/,$p' "
 				"deploy/container/Dockerfile | grep -Eq 'gcc|clang|make |llvm'"),
 		  1, "no compiler in the runtime image");
+	/* Every shared library the agent loads comes with the runtime stage's packages. */
+	ASSERT_EQ(run_cmd(false,
+			  "o=$(tests/deploy/image-libs.sh %s deploy/container/Dockerfile 2>&1); "
+			  "r=$?; echo \"$o\" | sed 's/^/# /'; exit $r",
+			  real_bin),
+		  0, "the runtime image has every library the agent loads");
 }
 
 static const struct test_case tests[] = {
