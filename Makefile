@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #
-# One entry point: make deps | all | test | demo | bench | fuzz | format-check | clean
+# One entry point: make deps | all | test | demo | bench | fuzz | image | format-check | clean
 # Outputs go to $(BUILD). V=1 shows the commands.
 
 BUILD ?= build
@@ -26,7 +26,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
 	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
 	runc containerd python3 nodejs libmicrohttpd-dev curl systemd \
-	qemu-system-x86 busybox-static cpio
+	qemu-system-x86 busybox-static cpio mmdebstrap umoci
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
@@ -66,7 +66,7 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra 
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)/vmlinux -MMD -MP
 
 .PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean install \
-	vmtest
+	vmtest image
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/fnguard $(HELPER_BINS)
@@ -203,6 +203,11 @@ test: all unit integration fuzz
 # The kernel matrix under qemu (tests/vm/run.sh); `make test` runs it too.
 vmtest: all
 	$(Q)BUILD=$(BUILD) tests/vm/run.sh
+
+# The agent's OCI image from deploy/container/Dockerfile, built without a container
+# engine (deploy/container/build.sh): $(BUILD)/image/fnguard-$(VERSION).oci.tar.
+image: $(BUILD)/.deps
+	$(Q)deploy/container/build.sh -o $(BUILD)/image -t $(VERSION)
 
 demo: all
 	$(Q)BUILD=$(BUILD) examples/demo/run.sh

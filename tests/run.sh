@@ -73,6 +73,11 @@ for f in "$BUILD"/tests/fuzz/fuzz_*; do
 	rm -rf "$work"
 done
 
+# The container image, built from the Dockerfile out of Debian's repositories and run.
+if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null && command -v umoci >/dev/null; then
+	run "deploy/image" tests/deploy/image.sh
+fi
+
 # The kernel matrix: other kernels (and BPF-LSM) under qemu, where qemu is there
 # (make deps installs it); downloads are cached in tests/vm/cache.
 if [ "$(id -u)" = 0 ] && command -v qemu-system-x86_64 >/dev/null; then
