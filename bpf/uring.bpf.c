@@ -27,14 +27,50 @@
 #define AT_REMOVEDIR	  0x200
 #define AT_SYMLINK_FOLLOW 0x400
 #define URING_INFO(op)	  (INFO(op, FNG_HOOK_URING_SUBMIT) | INFO_KERNEL_NAME)
-#define NAME_OF(r, f)	  ((__u64)BPF_CORE_READ(r, f, name))
-/* No judgement by path could be made: the kernel's request has no name as this
- * build knows it (7.2 keeps names in another form), so the request stays a violation. */
+/* No judgement by path could be made: the kernel's request has no name in a
+ * form this build knows, so the request stays a violation. */
 #define UNJUDGED	  0xff
 
 /* The request's opcode-specific part (io_uring's private struct @type). */
 #define REQ_CMD(req, type)                                                                         \
 	((struct type *)((void *)(req) + bpf_core_field_offset(struct io_kiocb, cmd)))
+
+/*
+ * Where a request keeps a name. Until 7.1 a field is a struct filename *;
+ * 7.2 wraps it in a struct delayed_filename (the name is copied at prepare
+ * time, its audit part completed later). These flavours of io_uring's
+ * private structs let CO-RE find whichever form the kernel has.
+ */
+struct delayed_filename___fng {
+	struct filename *__incomplete_filename;
+} __attribute__((preserve_access_index));
+struct io_open___dn {
+	struct delayed_filename___fng filename;
+} __attribute__((preserve_access_index));
+struct io_rename___dn {
+	struct delayed_filename___fng oldpath;
+	struct delayed_filename___fng newpath;
+} __attribute__((preserve_access_index));
+struct io_unlink___dn {
+	struct delayed_filename___fng filename;
+} __attribute__((preserve_access_index));
+struct io_mkdir___dn {
+	struct delayed_filename___fng filename;
+} __attribute__((preserve_access_index));
+struct io_link___dn {
+	struct delayed_filename___fng oldpath;
+	struct delayed_filename___fng newpath;
+} __attribute__((preserve_access_index));
+
+/* Does request type @type keep its name @f in a form known here? */
+#define HAS_NAME(type, f)                                                                          \
+	(bpf_core_field_exists(struct type, f) || bpf_core_field_exists(struct type##___dn, f))
+/* The kernel address of the name @f of request @req (of type @type); 0 when not known. */
+#define NAME_OF(req, type, f)                                                                      \
+	(bpf_core_field_exists(struct type, f) ? (__u64)BPF_CORE_READ(REQ_CMD(req, type), f, name) \
+	 : bpf_core_field_exists(struct type##___dn, f)                                            \
+		 ? (__u64)BPF_CORE_READ(REQ_CMD(req, type##___dn), f.__incomplete_filename, name)  \
+		 : 0)
 
 /* Judge the file request @req (opcode @op) by path, as its syscall twin. */
 static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
@@ -47,29 +83,28 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 	    op == bpf_core_enum_value(enum io_uring_op, IORING_OP_OPENAT2)) {
 		struct io_open *o = REQ_CMD(req, io_open);
 
-		if (!bpf_core_field_exists(struct io_open, filename))
+		if (!HAS_NAME(io_open, filename))
 			return UNJUDGED;
-		return fsop_name(BPF_CORE_READ(o, dfd), NAME_OF(o, filename),
+		return fsop_name(BPF_CORE_READ(o, dfd), NAME_OF(req, io_open, filename),
 				 URING_INFO(FNG_FOP_OPEN), BPF_CORE_READ(o, how.flags));
 	}
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT)) {
 		struct io_rename *r = REQ_CMD(req, io_rename);
 
-		if (!bpf_core_field_exists(struct io_rename, oldpath) ||
-		    !bpf_core_field_exists(struct io_rename, newpath))
+		if (!HAS_NAME(io_rename, oldpath) || !HAS_NAME(io_rename, newpath))
 			return UNJUDGED;
-		a = fsop_name(BPF_CORE_READ(r, old_dfd), NAME_OF(r, oldpath),
+		a = fsop_name(BPF_CORE_READ(r, old_dfd), NAME_OF(req, io_rename, oldpath),
 			      URING_INFO(FNG_FOP_RENAME), 0);
-		b = fsop_name(BPF_CORE_READ(r, new_dfd), NAME_OF(r, newpath),
+		b = fsop_name(BPF_CORE_READ(r, new_dfd), NAME_OF(req, io_rename, newpath),
 			      URING_INFO(FNG_FOP_RENAME_TARGET) | (a ? INFO_TAINT : 0), 0);
 		return a ?: b;
 	}
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_UNLINKAT)) {
 		struct io_unlink *u = REQ_CMD(req, io_unlink);
 
-		if (!bpf_core_field_exists(struct io_unlink, filename))
+		if (!HAS_NAME(io_unlink, filename))
 			return UNJUDGED;
-		return fsop_name(BPF_CORE_READ(u, dfd), NAME_OF(u, filename),
+		return fsop_name(BPF_CORE_READ(u, dfd), NAME_OF(req, io_unlink, filename),
 				 URING_INFO(BPF_CORE_READ(u, flags) & AT_REMOVEDIR
 						    ? FNG_FOP_RMDIR
 						    : FNG_FOP_UNLINK),
@@ -78,9 +113,9 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_MKDIRAT)) {
 		struct io_mkdir *m = REQ_CMD(req, io_mkdir);
 
-		if (!bpf_core_field_exists(struct io_mkdir, filename))
+		if (!HAS_NAME(io_mkdir, filename))
 			return UNJUDGED;
-		return fsop_name(BPF_CORE_READ(m, dfd), NAME_OF(m, filename),
+		return fsop_name(BPF_CORE_READ(m, dfd), NAME_OF(req, io_mkdir, filename),
 				 URING_INFO(FNG_FOP_MKDIR), 0);
 	}
 	/* SYMLINKAT and LINKAT share io_link: oldpath is the target text of a symlink. */
@@ -89,17 +124,16 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 		struct io_link *l = REQ_CMD(req, io_link);
 		bool sym = op == bpf_core_enum_value(enum io_uring_op, IORING_OP_SYMLINKAT);
 
-		if (!bpf_core_field_exists(struct io_link, oldpath) ||
-		    !bpf_core_field_exists(struct io_link, newpath))
+		if (!HAS_NAME(io_link, oldpath) || !HAS_NAME(io_link, newpath))
 			return UNJUDGED;
 		a = sym ? 0
-			: fsop_name(BPF_CORE_READ(l, old_dfd), NAME_OF(l, oldpath),
+			: fsop_name(BPF_CORE_READ(l, old_dfd), NAME_OF(req, io_link, oldpath),
 				    URING_INFO(FNG_FOP_LINK) |
 					    (BPF_CORE_READ(l, flags) & AT_SYMLINK_FOLLOW
 						     ? INFO_UNRESOLVED
 						     : 0),
 				    0);
-		b = fsop_name(BPF_CORE_READ(l, new_dfd), NAME_OF(l, newpath),
+		b = fsop_name(BPF_CORE_READ(l, new_dfd), NAME_OF(req, io_link, newpath),
 			      URING_INFO(sym ? FNG_FOP_SYMLINK : FNG_FOP_LINK_TARGET) |
 				      (a ? INFO_TAINT : 0),
 			      0);
@@ -181,13 +215,11 @@ violation:
 			e->path_len = 0;
 			e->pad = 0;
 			e->pad2 = 0;
-			/* The request's own path (prepared in the kernel, not resolved). */
-			/* io_open is io_uring's private type: its filename field is not
-			 * there on every kernel (7.2 has none), so it is looked up, not assumed. */
+			/* The request's own path (prepared in the kernel, not resolved),
+			 * in whichever form this kernel keeps it. */
 			if (open && bpf_core_field_exists(req->cmd) &&
-			    bpf_core_field_exists(struct io_open, filename)) {
-				struct io_open *o = REQ_CMD(req, io_open);
-				const char *name = BPF_CORE_READ(o, filename, name);
+			    HAS_NAME(io_open, filename)) {
+				const char *name = (const char *)NAME_OF(req, io_open, filename);
 				long n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), name);
 
 				e->path_len = n > 0 ? n : 0;

@@ -92,7 +92,8 @@ build_initramfs() {
 	for lib in $(ldd "$BUILD/fnguard" | grep -o '/[^ ]*'); do
 		mkdir -p "$r$(dirname "$lib")" && cp -L "$lib" "$r$lib"
 	done
-	gcc -O2 -static -Wall -Wextra -Werror -o "$r/vmhelper" "$ROOT/tests/vm/vmhelper.c" || return 1
+	gcc -O2 -static -Wall -Wextra -Werror -o "$r/vmhelper" "$ROOT/tests/vm/vmhelper.c" -luring ||
+		return 1
 	cp "$ROOT/tests/vm/suite.sh" "$r/init" && chmod 755 "$r/init"
 	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
 }

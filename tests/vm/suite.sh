@@ -43,6 +43,7 @@ spec:
     read: ["/allowed", "/out/**"]
     write: ["/out/**"]
   exec: ["/vmhelper"]
+  syscalls: [io_uring]
 YAML
 /vmhelper listen 127.0.0.1 8080 &
 /fnguard run --profiles /profiles --export file:/events.pb --pin-dir /sys/fs/bpf/fnguard \
@@ -119,6 +120,16 @@ else
 		result mechanism_packet_none_said fail "socket.packet $mech_packet"
 fi
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
+# io_uring, allowed by the profile: its opens judged by path like open()
+mech_uring=$(grep -E '^ +io_uring ' /status.txt | awk '{print $2}')
+if [ $egress_only = 0 ]; then
+	expect uring_open_allowed "ok alive status 0" /vmhelper uring-open /allowed
+	case $mech_file/$mech_uring in
+	LSM/*) expect uring_open_denied_eperm "EPERM alive status 1" /vmhelper uring-open /secret ;;
+	*/SIGNAL) expect uring_open_denied_killed "status 137" /vmhelper uring-open /secret ;;
+	*) result uring_open_denied skip "io_uring is not judged here without BPF-LSM ($mech_uring)" ;;
+	esac
+fi
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
 if [ $egress_only = 1 ]; then
 	for t in open_denied exec_denied link_denied rename_denied unshare_denied bpf_denied \

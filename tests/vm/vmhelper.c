@@ -6,6 +6,7 @@
  * isa-debug-exit port (the cloud kernels have no /dev/port).
  *   vmhelper connect ADDR PORT   "ok" or the errno name
  *   vmhelper open PATH           "ok" or the errno name, then "alive"
+ *   vmhelper uring-open PATH     the same through io_uring (IORING_OP_OPENAT)
  *   vmhelper exec PATH [ARG...]  the errno name when execv fails
  *   vmhelper socket raw|packet   create one: "ok" or the errno name
  *   vmhelper link OLD NEW        hard link: "ok" or the errno name, then "alive"
@@ -20,6 +21,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <sched.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -76,6 +78,23 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		printf("alive\n");
 		return fd >= 0 ? 0 : 1;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "uring-open")) {
+		struct io_uring ring;
+		struct io_uring_cqe *cqe;
+		int r = io_uring_queue_init(4, &ring, 0);
+
+		if (!r) {
+			io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, argv[2], O_RDONLY,
+					     0);
+			r = io_uring_submit(&ring) == 1 ? io_uring_wait_cqe(&ring, &cqe) : -EIO;
+			if (!r)
+				r = cqe->res;
+		}
+		printf("%s\n", r >= 0 ? "ok" : errname(-r));
+		fflush(stdout);
+		printf("alive\n");
+		return r >= 0 ? 0 : 1;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "exec")) {
 		execv(argv[2], argv + 2);
