@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
@@ -2823,6 +2824,8 @@ int agent_run(const struct agent_opts *o)
 	pr_info("ready: %zu profiles, %zu cgroups profiled, pinned under %s", a->n_profs,
 		a->cgroups.len, a->ld->pin_dir);
 	exporter__flush(a->ex);
+	/* Loading parsed the kernel's BTF (megabytes, freed since): give the heap back. */
+	malloc_trim(0);
 
 	err = loop__run(a->lp, idle, a);
 	if (err)

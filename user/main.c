@@ -261,7 +261,6 @@ static int run_args__init(struct run_args *a, const char *cmd, int argc, char **
 				opts[n++] = *o;
 		opts[n] = (struct option){ 0 };
 		err = config_parse_file(path, opts, list_opts, &a->cfg, &diag);
-
 		if (err) {
 			char msg[1024];
 

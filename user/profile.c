@@ -1758,10 +1758,12 @@ static int config_push(struct ctx *c, struct fng_config *cfg, const char *name, 
 	return 0;
 }
 
-/* One key of the configuration mapping and its value. */
-static int config_pair(struct ctx *c, struct fng_config *cfg, const yaml_node_t *k,
-		       const yaml_node_t *v, const struct option *opts, const char *const *lists)
+/* Pair @p of the configuration mapping (@first: its first pair): a key and its value. */
+static int config_pair(struct ctx *c, struct fng_config *cfg, const yaml_node_pair_t *first,
+		       const yaml_node_pair_t *p, const struct option *opts,
+		       const char *const *lists)
 {
+	const yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
 	const struct option *o;
 	const char *key, *s;
 	char q[QUOTE_BUF];
@@ -1774,10 +1776,13 @@ static int config_pair(struct ctx *c, struct fng_config *cfg, const yaml_node_t 
 	o = config_key(opts, key);
 	if (!o)
 		return fail(c, k, "unknown option (the keys are the long options of --help)");
-	for (size_t i = 0; i < cfg->n; i++)
-		if (!strcmp(cfg->v[i].name, key))
+	for (const yaml_node_pair_t *e = first; e < p; e++) {
+		const yaml_node_t *ek = node_at(c, e->key);
+
+		if (!strcmp((const char *)ek->data.scalar.value, key))
 			return fail(c, k, "duplicate key (first given at line %u)",
-				    cfg->v[i].pos.line);
+				    mark_pos(&ek->start_mark).line);
+	}
 	if (o->has_arg == no_argument) {
 		err = get_str(c, v, "true or false", false, &s);
 		if (err)
@@ -1838,8 +1843,7 @@ int config_parse_buf(const char *name, const char *buf, size_t len, const struct
 		err = want(&c, root, YAML_MAPPING_NODE, "a mapping of option names to values");
 		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 		     !err && p < root->data.mapping.pairs.top; p++) {
-			err = config_pair(&c, &cfg, node_at(&c, p->key), node_at(&c, p->value),
-					  opts, lists);
+			err = config_pair(&c, &cfg, root->data.mapping.pairs.start, p, opts, lists);
 			path_pop(&c, 0);
 		}
 	}

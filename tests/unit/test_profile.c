@@ -960,6 +960,8 @@ static void test_config_bad_input_names_place_and_key(void **state)
 	check_config_error("pin-dir: /x\nmetrics: :9464\n", 2, 1, "metrics", "unknown option");
 	check_config_error("pin-dir: /x\npin-dir: /y\n", 2, 1, "pin-dir",
 			   "duplicate key (first given at line 1)");
+	check_config_error("no-lsm: false\npin-dir: /x\nno-lsm: true\n", 3, 1, "no-lsm",
+			   "duplicate key (first given at line 1)");
 	check_config_error("no-lsm: yes please\n", 1, 9, "no-lsm", "expected true or false");
 	check_config_error("pin-dir: [a, b]\n", 1, 10, "pin-dir", "expected a value, got a list");
 	check_config_error("export: [stdout, {a: b}]\n", 1, 18, "export[1]",
