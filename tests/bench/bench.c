@@ -887,7 +887,16 @@ int main(int argc, char **argv)
 			flood_secs = atof(optarg);
 		else if (c == 'o')
 			only = optarg;
+		else {
+			fprintf(stderr,
+				"usage: %s [--fnguard BIN] [--iterations N] [--seconds S] "
+				"[--only PART]\n",
+				argv[0]);
+			return 2;
+		}
 	}
+	/* Output cut short (| head) must not kill the bench midway: it would leave its agent. */
+	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
