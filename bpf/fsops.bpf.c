@@ -38,15 +38,9 @@
 /* What the operation needs (FNG_PERM_*) of what the profile restricts; 0: nothing to judge. */
 static __always_inline __u8 fsop_need(const struct fng_cg_profile *prof, __u8 op)
 {
-	__u8 need = FNG_PERM_WRITE;
-
-	if (op == FNG_FOP_RENAME || op == FNG_FOP_LINK)
-		need |= FNG_PERM_READ;
-	if (!(prof->sections & FNG_SEC_READ))
-		need &= ~FNG_PERM_READ;
-	if (!(prof->sections & FNG_SEC_WRITE))
-		need &= ~FNG_PERM_WRITE;
-	return need;
+	return restricted(prof, op == FNG_FOP_RENAME || op == FNG_FOP_LINK
+					? FNG_PERM_WRITE | FNG_PERM_READ
+					: FNG_PERM_WRITE);
 }
 
 /* The scan of name_dots(), one byte per step. */
@@ -88,6 +82,21 @@ static int dots_step(__u32 i, void *arg)
  */
 #define ARG_NAME_SHORT 256
 
+/* The path buffer of scratch record @which; NULL if the map has none (it has). */
+static __always_inline char *scratch_path(__u32 which)
+{
+	struct fng_file_event *f;
+	struct fng_exec_event *x;
+	__u32 key = 0;
+
+	if (which == SCRATCH_FILE) {
+		f = bpf_map_lookup_elem(&file_scratch, &key);
+		return f ? f->path : NULL;
+	}
+	x = bpf_map_lookup_elem(&exec_scratch, &key);
+	return x ? x->path : NULL;
+}
+
 /*
  * Does the name at path[@from] of scratch record @which (@n bytes with its
  * NUL) have a "." or ".." component? A global function: its loop is
@@ -95,18 +104,8 @@ static int dots_step(__u32 i, void *arg)
  */
 __noinline int name_dots(__u32 which, __u32 from, __u32 n)
 {
-	struct dots_scan s = { .from = from, .n = n };
-	__u32 key = 0;
+	struct dots_scan s = { .buf = scratch_path(which), .from = from, .n = n };
 
-	if (which == SCRATCH_FILE) {
-		struct fng_file_event *e = bpf_map_lookup_elem(&file_scratch, &key);
-
-		s.buf = e ? e->path : NULL;
-	} else {
-		struct fng_exec_event *e = bpf_map_lookup_elem(&exec_scratch, &key);
-
-		s.buf = e ? e->path : NULL;
-	}
 	if (!s.buf)
 		return 1;
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
@@ -156,15 +155,14 @@ static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len)
 
 /*
  * The path a call names with (@dfd, @name), for the hooks that see only the
- * call's arguments (without BPF-LSM): the directory comes from the kernel (the fd's file, the task's working
- * directory), the name from the call, read from user memory (@user) or
- * from the kernel's copy. A "." or ".." component makes the path
- * FNG_PATH_UNRESOLVED; symlinks inside the name are not followed (only the
- * LSM hooks see the kernel's own lookup). @name NULL stands for the file of
- * @dfd itself (fchmod, AT_EMPTY_PATH). Into @out, the path of scratch
- * record @which, as path_resolve_at();
- * returns 0 when there is nothing to judge (a bad fd or pointer: the call
- * fails).
+ * call's arguments (without BPF-LSM): the directory comes from the kernel
+ * (the fd's file, the task's working directory), the name from the call,
+ * read from user memory (@user) or from the kernel's copy. A "." or ".."
+ * component makes the path FNG_PATH_UNRESOLVED; symlinks inside the name
+ * are not followed (only the LSM hooks see the kernel's own lookup). @name
+ * NULL stands for the file of @dfd itself (fchmod, AT_EMPTY_PATH). Into
+ * @out, the path of scratch record @which, as path_resolve_at(); returns 0
+ * when there is nothing to judge (a bad fd or pointer: the call fails).
  */
 static __always_inline __u32 path_of_name(long dfd, const char *name, bool user, enum scratch which,
 					  char *out, __u8 *pflags)
@@ -224,22 +222,13 @@ static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
 
 __noinline int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which)
 {
-	struct fng_exec_event *x;
-	struct fng_file_event *f;
-	__u32 key = 0, len;
+	char *out = scratch_path(which);
+	__u32 len;
 	__u8 pflags;
 
-	if (which == SCRATCH_FILE) {
-		f = bpf_map_lookup_elem(&file_scratch, &key);
-		if (!f)
-			return 0;
-		len = path_of_name(dfd, (const char *)name, user, SCRATCH_FILE, f->path, &pflags);
-	} else {
-		x = bpf_map_lookup_elem(&exec_scratch, &key);
-		if (!x)
-			return 0;
-		len = path_of_name(dfd, (const char *)name, user, SCRATCH_EXEC, x->path, &pflags);
-	}
+	if (!out)
+		return 0;
+	len = path_of_name(dfd, (const char *)name, user, which, out, &pflags);
 	return len ? (len & 0xffff) | (__u32)pflags << 16 : 0;
 }
 
@@ -352,17 +341,8 @@ __noinline int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags)
 	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
 	prof = *p;
-	if (INFO_OP(info) == FNG_FOP_OPEN) {
-		if (oflags & O_PATH)
-			return 0;
-		need = open_access(oflags);
-		if (!(prof.sections & FNG_SEC_READ))
-			need &= ~FNG_PERM_READ;
-		if (!(prof.sections & FNG_SEC_WRITE))
-			need &= ~FNG_PERM_WRITE;
-	} else {
-		need = fsop_need(&prof, INFO_OP(info));
-	}
+	need = INFO_OP(info) == FNG_FOP_OPEN ? open_need(&prof, oflags)
+					     : fsop_need(&prof, INFO_OP(info));
 	if ((!need && !(info & INFO_TAINT)) || runtime_task(&prof))
 		return 0;
 	e = bpf_map_lookup_elem(&file_scratch, &key);

@@ -34,6 +34,25 @@ static __always_inline __u8 open_access(__u32 flags)
 	return need;
 }
 
+/* What of the access @need (FNG_PERM_*) profile @prof restricts: the rest is not judged. */
+static __always_inline __u8 restricted(const struct fng_cg_profile *prof, __u8 need)
+{
+	if (!(prof->sections & FNG_SEC_READ))
+		need &= ~FNG_PERM_READ;
+	if (!(prof->sections & FNG_SEC_WRITE))
+		need &= ~FNG_PERM_WRITE;
+	return need;
+}
+
+/*
+ * What an open with @flags needs that @prof restricts. O_PATH is not a read
+ * (reopening such an fd through /proc is an open of its own).
+ */
+static __always_inline __u8 open_need(const struct fng_cg_profile *prof, __u32 flags)
+{
+	return flags & O_PATH ? 0 : restricted(prof, open_access(flags));
+}
+
 /* The file behind @fd in the current task's table (@task a BTF pointer: plain loads). */
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
@@ -126,16 +145,8 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
 	prof = *p;
-	if (flags & O_PATH)
-		return 0; /* O_PATH is not a read; reopening it through /proc is an open of its own */
-	need = open_access(flags);
-	if (runtime_task(&prof))
-		return 0;
-	if (!(prof.sections & FNG_SEC_READ))
-		need &= ~FNG_PERM_READ;
-	if (!(prof.sections & FNG_SEC_WRITE))
-		need &= ~FNG_PERM_WRITE;
-	if (!need)
+	need = open_need(&prof, flags);
+	if (!need || runtime_task(&prof))
 		return 0;
 
 	e = bpf_map_lookup_elem(&file_scratch, &key);
@@ -386,12 +397,6 @@ static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u6
 }
 
 /*
- * Judge an exec of @file (the program the kernel runs: for a script, the
- * interpreter once binfmt_script has found it). A fileless program (memfd,
- * deleted file) never matches a rule by name. Returns 0 or the action, as
- * file_judge().
- */
-/*
  * Is an exec of @file by the current task to be judged? Then the record to
  * build (per-CPU), with *@prof and *@cgid filled; NULL when its profile
  * does not restrict exec (or it has none), or the exec is still the
@@ -411,6 +416,12 @@ exec_scope(struct file *file, struct fng_cg_profile *prof, __u64 *cgid, bool lsm
 	return bpf_map_lookup_elem(&exec_scratch, &key);
 }
 
+/*
+ * Judge an exec of @file (the program the kernel runs: for a script, the
+ * interpreter once binfmt_script has found it). A fileless program (memfd,
+ * deleted file) never matches a rule by name. Returns 0 or the action, as
+ * file_judge().
+ */
 static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv, __u8 hook,
 				       bool lsm)
 {

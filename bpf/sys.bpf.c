@@ -83,41 +83,25 @@ static __always_inline int lsm_sys(__u32 call, __u32 bit)
 	return sys_judge(call, bit, true) == FNG_ACT_DENIED ? -EPERM : 0;
 }
 
-SEC("lsm/sb_mount")
-int BPF_PROG(lsm_sb_mount)
-{
-	return lsm_sys(SYS_MOUNT, FNG_SYS_MOUNT);
-}
+/* A hook that is the call itself. */
+#define LSM_SYS(hook, call, bit)                                                                   \
+	SEC("lsm/" #hook)                                                                          \
+	int BPF_PROG(lsm_##hook)                                                                   \
+	{                                                                                          \
+		return lsm_sys(call, bit);                                                         \
+	}
 
-SEC("lsm/move_mount")
-int BPF_PROG(lsm_move_mount)
-{
-	return lsm_sys(SYS_MOVE_MOUNT, FNG_SYS_MOUNT);
-}
-
-SEC("lsm/sb_umount")
-int BPF_PROG(lsm_sb_umount)
-{
-	return lsm_sys(SYS_UMOUNT, FNG_SYS_UMOUNT);
-}
-
-SEC("lsm/sb_pivotroot")
-int BPF_PROG(lsm_sb_pivotroot)
-{
-	return lsm_sys(SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT);
-}
+LSM_SYS(sb_mount, SYS_MOUNT, FNG_SYS_MOUNT)
+LSM_SYS(move_mount, SYS_MOVE_MOUNT, FNG_SYS_MOUNT)
+LSM_SYS(sb_umount, SYS_UMOUNT, FNG_SYS_UMOUNT)
+LSM_SYS(sb_pivotroot, SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT)
+LSM_SYS(bpf, SYS_BPF, FNG_SYS_BPF)
 
 /* Not called for the caller's own threads; a read of another's /proc entry is no attach. */
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(lsm_ptrace_access_check, struct task_struct *child, unsigned int mode)
 {
 	return mode & PTRACE_MODE_ATTACH ? lsm_sys(SYS_PTRACE, FNG_SYS_PTRACE) : 0;
-}
-
-SEC("lsm/bpf")
-int BPF_PROG(lsm_bpf)
-{
-	return lsm_sys(SYS_BPF, FNG_SYS_BPF);
 }
 
 /* init_module and kexec_load: their image from user memory. */
