@@ -282,6 +282,36 @@ static bool syscall_tp_exists(struct bpf_program *p)
 	return !strncmp(sec, pre, strlen(pre)) && tracepoint_exists("syscalls", sec + strlen(pre));
 }
 
+/*
+ * The row of sys_lsm naming program @name: as its tracepoint program
+ * (@tp) or as its LSM program; NULL if none.
+ */
+static const char *sys_lsm_of(const char *name, bool tp)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
+		if (!strcmp(name, tp ? sys_lsm[k].tp_prog : sys_lsm[k].lsm_prog))
+			return tp ? sys_lsm[k].lsm_prog : sys_lsm[k].tp_prog;
+	return NULL;
+}
+
+/* Does BPF-LSM answer the call tracepoint program @tp_name judges (its LSM program loads)? */
+static bool sys_lsm_loads(struct fnguard_bpf *sk, struct btf *vmlinux, bool lsm_file,
+			  const char *tp_name)
+{
+	const char *lsm = sys_lsm_of(tp_name, true);
+	struct bpf_program *p = lsm ? bpf_object__find_program_by_name(sk->obj, lsm) : NULL;
+
+	return p && lsm_file && lsm_hook_exists(vmlinux, p);
+}
+
+/* Plan a program attached with its @group, not at load. */
+static void plan_lazy(struct prog_plan *pp, enum fng_hook_group group, bool load)
+{
+	pp->load = load;
+	pp->lazy = true;
+	pp->group = group;
+}
+
 static void add_point(struct fng_loader *l, const char *point, int mechanism, const char *hook)
 {
 	if (l->n_points < FNG_MAX_POINTS)
@@ -302,13 +332,6 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	char why_file[256] = "", why_exec[256] = "";
 	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers, packet_tp,
 		lsm_sys_any = false;
-	bool lsm_sys[ARRAY_SIZE(sys_lsm)] = { false };
-	static const char *const open_tps[] = { "sys_exit_open", "sys_exit_openat",
-						"sys_exit_openat2", "sys_exit_creat",
-						"sys_exit_open_by_handle_at" };
-	struct bpf_program *open_progs[] = { sk->progs.file_open_x, sk->progs.file_openat_x,
-					     sk->progs.file_openat2_x, sk->progs.file_creat_x,
-					     sk->progs.file_byhandle_x };
 
 	if (force_fallback) {
 		snprintf(why_file, sizeof(why_file), "--no-lsm");
@@ -346,64 +369,43 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		task_helpers && !lsm_socket && tracepoint_exists("syscalls", "sys_enter_socket");
 
 	for (size_t i = 0; i < n; i++) {
-		struct bpf_program *p = plan[i].prog;
+		struct prog_plan *pp = &plan[i];
+		struct bpf_program *p = pp->prog;
+		const char *name = bpf_program__name(p);
 
-		if (p == sk->progs.net_socket_enter) {
-			plan[i].load = packet_tp;
-			plan[i].lazy = true;
-			plan[i].group = FNG_HOOKS_PROFILES;
-		} else if (!task_helpers)
-			plan[i].load = plan[i].cgroup || p == sk->progs.cg_mkdir ||
-				       p == sk->progs.cg_rmdir;
+		/* Syscall tracepoints, attached while a profile needs them (see loader.h). */
+		if (!strncmp(name, "file_", 5)) /* the open family's exits */
+			plan_lazy(pp, FNG_HOOKS_FILES,
+				  task_helpers && !lsm_file && syscall_tp_exists(p));
+		else if (!strncmp(name, "fsop_", 5)) /* namespace changes (fsops.bpf.c) */
+			plan_lazy(pp, FNG_HOOKS_FILES,
+				  task_helpers && !lsm_path && syscall_tp_exists(p));
+		else if (!strncmp(name, "sys_", 4)) /* system-level calls (sys.bpf.c) */
+			plan_lazy(pp, FNG_HOOKS_PROFILES,
+				  task_helpers && syscall_tp_exists(p) &&
+					  !sys_lsm_loads(sk, vmlinux, lsm_file, name));
+		else if (p == sk->progs.net_socket_enter)
+			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
+		else if (!task_helpers)
+			pp->load = pp->cgroup || p == sk->progs.cg_mkdir || p == sk->progs.cg_rmdir;
+		else if (!strncmp(name, "lsm_path_", 9))
+			pp->load = lsm_path;
+		else if (sys_lsm_of(name, false))
+			lsm_sys_any |= pp->load = lsm_file && lsm_hook_exists(vmlinux, p);
 		else if (p == sk->progs.lsm_file_open)
-			plan[i].load = lsm_file;
+			pp->load = lsm_file;
 		else if (p == sk->progs.lsm_socket_create)
-			plan[i].load = lsm_socket;
+			pp->load = lsm_socket;
 		else if (p == sk->progs.lsm_bprm_check)
-			plan[i].load = lsm_exec;
+			pp->load = lsm_exec;
 		else if (p == sk->progs.exec_sched || p == sk->progs.exec_script)
-			plan[i].load = !lsm_exec;
+			pp->load = !lsm_exec;
 		else if (p == sk->progs.uring_submit)
-			plan[i].load = uring;
+			pp->load = uring;
 		else
-			plan[i].load = true;
-		for (size_t k = 0; k < ARRAY_SIZE(open_progs); k++) {
-			if (p != open_progs[k])
-				continue;
-			plan[i].load = task_helpers && !lsm_file &&
-				       tracepoint_exists("syscalls", open_tps[k]);
-			plan[i].lazy = true;
-			plan[i].group = FNG_HOOKS_FILES;
-		}
-		/* Families of programs planned by name (fsops.bpf.c, sys.bpf.c). */
-		for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
-			if (!strcmp(bpf_program__name(p), sys_lsm[k].lsm_prog)) {
-				plan[i].load =
-					task_helpers && lsm_file && lsm_hook_exists(vmlinux, p);
-				lsm_sys[k] = plan[i].load;
-				lsm_sys_any |= plan[i].load;
-			}
-		if (!strncmp(bpf_program__name(p), "lsm_path_", 9)) {
-			plan[i].load = lsm_path;
-		} else if (!strncmp(bpf_program__name(p), "fsop_", 5)) {
-			plan[i].load = task_helpers && !lsm_path && syscall_tp_exists(p);
-			plan[i].lazy = true;
-			plan[i].group = FNG_HOOKS_FILES;
-		} else if (!strncmp(bpf_program__name(p), "sys_", 4)) {
-			plan[i].load = task_helpers && syscall_tp_exists(p);
-			plan[i].lazy = true;
-			plan[i].group = FNG_HOOKS_PROFILES;
-		}
-		bpf_program__set_autoload(p, plan[i].load);
+			pp->load = true;
+		bpf_program__set_autoload(p, pp->load);
 	}
-	/* A call BPF-LSM answers needs no tracepoint (the LSM programs are planned above). */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
-			if (lsm_sys[k] &&
-			    !strcmp(bpf_program__name(plan[i].prog), sys_lsm[k].tp_prog)) {
-				plan[i].load = false;
-				bpf_program__set_autoload(plan[i].prog, false);
-			}
 
 	add_point(l, "egress.connect4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect4");
 	add_point(l, "egress.connect6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/connect6");
@@ -442,7 +444,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__LSM, "lsm/path_*");
 	else
 		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
-			  "tracepoint/syscalls/sys_enter_{rename,link,unlink,mkdir,chmod,...}");
+			  "tracepoint/syscalls/sys_exit_{rename,link,unlink,mkdir,chmod,...}");
 	if (lsm_exec)
 		add_point(l, "exec", FNGUARD__V1__MECHANISM__LSM, "lsm/bprm_check_security");
 	else
@@ -574,6 +576,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	adopt_ring(l, opts->ringbuf_size);
 	{
 		struct fnguard_bpf *sk = l->skel;
+		/* The programs attached at the cgroup root, and those whose attach order counts. */
 		const struct prog_plan fixed[] = {
 			{ .prog = sk->progs.net_connect4,
 			  .link = &sk->links.net_connect4,
@@ -596,11 +599,6 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			{ .prog = sk->progs.cg_rmdir, .link = &sk->links.cg_rmdir },
 			{ .prog = sk->progs.cg_attach, .link = &sk->links.cg_attach },
 			{ .prog = sk->progs.task_fork, .link = &sk->links.task_fork },
-			{ .prog = sk->progs.file_open_x, .link = &sk->links.file_open_x },
-			{ .prog = sk->progs.file_openat_x, .link = &sk->links.file_openat_x },
-			{ .prog = sk->progs.file_openat2_x, .link = &sk->links.file_openat2_x },
-			{ .prog = sk->progs.file_creat_x, .link = &sk->links.file_creat_x },
-			{ .prog = sk->progs.file_byhandle_x, .link = &sk->links.file_byhandle_x },
 			{ .prog = sk->progs.exec_sched, .link = &sk->links.exec_sched },
 			{ .prog = sk->progs.exec_script, .link = &sk->links.exec_script },
 			{ .prog = sk->progs.lsm_file_open, .link = &sk->links.lsm_file_open },
@@ -612,11 +610,12 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		};
 
 		size_t n_plan = ARRAY_SIZE(fixed);
-		struct prog_plan plan[ARRAY_SIZE(fixed) + FNG_MAX_LAZY + 16];
+		/* Every program of the skeleton: the list above holds some of them. */
+		struct prog_plan plan[sk->skeleton->prog_cnt];
 
 		memcpy(plan, fixed, sizeof(fixed));
-		/* Every program the list above does not name: the families planned by name. */
-		for (int i = 0; i < sk->skeleton->prog_cnt && n_plan < ARRAY_SIZE(plan); i++) {
+		/* Then the ones it does not name: the families planned by name. */
+		for (int i = 0; i < sk->skeleton->prog_cnt; i++) {
 			struct bpf_program *p = *sk->skeleton->progs[i].prog;
 			bool listed = false;
 
