@@ -205,44 +205,51 @@ static const char *const list_opts[] = { "export", "function-namespace", NULL };
 /* The arguments `run` and `learn` parse once a --config file is read. */
 struct run_args {
 	int argc;
-	char **argv;  /* argv[0], the options of the file, the rest of the command line */
-	int ncfg;     /* how many came from the file: argv[1..ncfg] */
-	char **owned; /* [ncfg]: those arguments, "--name=value" */
-	char **where; /* [ncfg]: their places, "FILE:LINE:COLUMN: name" */
+	char **argv;	  /* argv[0], the options of the file, the rest of the command line */
+	char **owned;	  /* [cfg.n]: the file's options as "--name=value" (argv[1..cfg.n]) */
+	const char *path; /* the config file */
 	struct fng_config cfg;
 };
 
 static void run_args__free(struct run_args *a)
 {
-	for (int i = 0; i < a->ncfg; i++) {
+	for (size_t i = 0; a->owned && i < a->cfg.n; i++)
 		free(a->owned[i]);
-		free(a->where[i]);
-	}
 	free(a->owned);
-	free(a->where);
 	free(a->argv);
 	config__free(&a->cfg);
 }
 
-/* The place in the config file of the option whose value is @arg; NULL if it is not from there. */
+/*
+ * "FILE:LINE:COLUMN: name" of the config file's option whose value is @arg
+ * (it points into that option's argument); NULL if @arg is not from there.
+ */
 static const char *run_args__where(const struct run_args *a, const char *arg)
 {
-	for (int i = 0; arg && i < a->ncfg; i++)
-		if (arg > a->owned[i] && arg < a->owned[i] + strlen(a->owned[i]) + 1)
-			return a->where[i];
+	static char where[PATH_MAX + 160];
+
+	for (size_t i = 0; arg && i < a->cfg.n; i++) {
+		const struct fng_config_opt *o = &a->cfg.v[i];
+
+		if (arg > a->owned[i] && arg < a->owned[i] + strlen(a->owned[i]) + 1) {
+			snprintf(where, sizeof(where), "%s:%u:%u: %s", a->path, o->pos.line,
+				 o->pos.column, o->name);
+			return where;
+		}
+	}
 	return NULL;
 }
 
 /*
  * Read the --config file of @argv, if one is named, and put its options
  * before the command line's as "--name=value", in file order, so that the
- * command line has the last word. Returns EXIT_OK or an exit code.
+ * command line has the last word. Returns EXIT_OK or an exit code; the
+ * caller frees @a either way.
  */
 static int run_args__init(struct run_args *a, const char *cmd, int argc, char **argv,
 			  const struct option *longopts)
 {
 	struct option opts[64];
-	const char *path = NULL;
 	struct fng_diag diag;
 	size_t n = 0;
 	int err;
@@ -250,17 +257,17 @@ static int run_args__init(struct run_args *a, const char *cmd, int argc, char **
 	*a = (struct run_args){ 0 };
 	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
-			path = argv[i + 1];
+			a->path = argv[i + 1];
 		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
+			a->path = argv[i] + 9;
 	}
-	if (path) {
+	if (a->path) {
 		/* Every long option but these two may be a key. */
 		for (const struct option *o = longopts; o->name && n < ARRAY_SIZE(opts) - 1; o++)
 			if (strcmp(o->name, "config") && strcmp(o->name, "help"))
 				opts[n++] = *o;
 		opts[n] = (struct option){ 0 };
-		err = config_parse_file(path, opts, list_opts, &a->cfg, &diag);
+		err = config_parse_file(a->path, opts, list_opts, &a->cfg, &diag);
 		if (err) {
 			char msg[1024];
 
@@ -271,10 +278,10 @@ static int run_args__init(struct run_args *a, const char *cmd, int argc, char **
 	}
 	a->argv = calloc((size_t)argc + a->cfg.n + 1, sizeof(*a->argv));
 	a->owned = calloc(a->cfg.n + 1, sizeof(*a->owned));
-	a->where = calloc(a->cfg.n + 1, sizeof(*a->where));
-	if (!a->argv || !a->owned || !a->where)
+	if (!a->argv || !a->owned)
 		goto oom;
-	for (size_t i = 0; i < a->cfg.n; i++, a->ncfg++) {
+	a->argv[0] = argv[0];
+	for (size_t i = 0; i < a->cfg.n; i++) {
 		const struct fng_config_opt *o = &a->cfg.v[i];
 
 		if ((o->value ? asprintf(&a->owned[i], "--%s=%s", o->name, o->value)
@@ -282,18 +289,11 @@ static int run_args__init(struct run_args *a, const char *cmd, int argc, char **
 			a->owned[i] = NULL;
 			goto oom;
 		}
-		if (asprintf(&a->where[i], "%s:%u:%u: %s", path, o->pos.line, o->pos.column,
-			     o->name) < 0) {
-			a->where[i] = NULL;
-			a->ncfg++;
-			goto oom;
-		}
-		a->argv[i + 1] = a->owned[i];
+		a->argv[1 + i] = a->owned[i];
 	}
-	a->argv[0] = argv[0];
 	for (int i = 1; i < argc; i++)
-		a->argv[a->ncfg + i] = argv[i];
-	a->argc = argc + a->ncfg;
+		a->argv[a->cfg.n + (size_t)i] = argv[i];
+	a->argc = argc + (int)a->cfg.n;
 	return EXIT_OK;
 oom:
 	fprintf(stderr, "%s %s: out of memory\n", prog, cmd);
