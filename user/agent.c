@@ -2305,7 +2305,7 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    a->ld->ring_adopted ? "adopted from the previous agent" : "new");
 	buf__puts(out, "enforcement:\n");
 	for (size_t i = 0; i < a->ld->n_points; i++)
-		buf__printf(out, "  %-16s %-12s %s\n", a->ld->points[i].point,
+		buf__printf(out, "  %-17s %-12s %s\n", a->ld->points[i].point,
 			    mechanism_name(a->ld->points[i].mechanism), a->ld->points[i].hook);
 	buf__printf(out, "profiles: %zu\n", a->n_profs);
 	for (size_t i = 0; i < a->n_profs; i++) {
@@ -2357,8 +2357,7 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
 		    "bpf_no_stats=%llu bpf_no_signal=%llu bpf_taint_full=%llu cg_events_lost=%llu "
-		    "reloads=%llu "
-		    "rejected=%llu\n",
+		    "reloads=%llu rejected=%llu\n",
 		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
 		    (unsigned long long)a->n.killed, (unsigned long long)a->n.alerted,
 		    (unsigned long long)xs->records, (unsigned long long)a->n.rate_limited,

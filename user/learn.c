@@ -328,12 +328,10 @@ int learnset__add_egress(struct learnset *ls, uint8_t family, const uint8_t addr
 
 static int sc_add(struct learnset *ls, const char *name, bool seeded, uint64_t t)
 {
-	const char *known = NULL;
+	const struct fng_syscall_allow *s = fng_syscall_allow_of(name);
+	const char *known = s ? s->name : NULL; /* the entry's own string: compared by address */
 	struct sc_item *it;
 
-	for (size_t i = 0; i < fng_n_syscall_allows && !known; i++)
-		if (!strcmp(name, fng_syscall_allows[i].name))
-			known = fng_syscall_allows[i].name;
 	if (!known)
 		return -EINVAL;
 	for (size_t i = 0; i < ls->n_sc; i++) {
