@@ -77,10 +77,11 @@ const size_t fng_n_syscall_allows = ARRAY_SIZE(fng_syscall_allows);
 
 const struct fng_syscall_allow *fng_syscall_allow_of(const char *name)
 {
+	size_t n = strlen(name);
+
 	for (size_t i = 0; i < fng_n_syscall_allows; i++) {
 		const struct fng_syscall_allow *s = &fng_syscall_allows[i];
 		const char *r = s->records;
-		size_t n = strlen(name);
 
 		if (!strcmp(name, s->name))
 			return s;
@@ -809,15 +810,18 @@ static int check_include(struct ctx *c, const yaml_node_t *n, const char *s)
 
 static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
 {
-	char q[QUOTE_BUF];
+	char q[QUOTE_BUF], known[256] = "";
+	size_t o = 0;
 
-	for (size_t i = 0; i < fng_n_syscall_allows; i++)
+	for (size_t i = 0; i < fng_n_syscall_allows; i++) {
 		if (!strcmp(s, fng_syscall_allows[i].name))
 			return 0;
-	return fail(c, n,
-		    "%s is not a system call a profile can allow (bpf, clone_files, init_module, "
-		    "io_uring, kexec_load, mount, pivot_root, ptrace, setns, umount, unshare)",
-		    escape(q, s, true));
+		if (o < sizeof(known))
+			o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s", i ? ", " : "",
+					      fng_syscall_allows[i].name);
+	}
+	return fail(c, n, "%s is not a system call a profile can allow (%s)", escape(q, s, true),
+		    known);
 }
 
 /*
