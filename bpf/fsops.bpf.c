@@ -297,17 +297,15 @@ __noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mod
  */
 __noinline int fsop_kernel(__u64 path, __u64 dentry, __u32 info)
 {
-	struct fng_cg_profile *p, prof;
+	struct fng_cg_profile prof;
 	struct fng_file_event *e;
 	struct path at;
 	__u32 key = 0, len;
 	__u64 cgid;
 	__u8 need, pflags;
 
-	p = current_profile(&cgid, true);
-	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+	if (!files_profile(&prof, &cgid, true))
 		return 0;
-	prof = *p;
 	need = fsop_need(&prof, INFO_OP(info));
 	if (!need || runtime_task(&prof))
 		return 0;
@@ -331,16 +329,14 @@ __noinline int fsop_kernel(__u64 path, __u64 dentry, __u32 info)
  */
 __noinline int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags)
 {
-	struct fng_cg_profile *p, prof;
+	struct fng_cg_profile prof;
 	struct fng_file_event *e;
 	__u32 key = 0, len;
 	__u64 cgid;
 	__u8 need, pflags;
 
-	p = current_profile(&cgid, true);
-	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+	if (!files_profile(&prof, &cgid, true))
 		return 0;
-	prof = *p;
 	need = INFO_OP(info) == FNG_FOP_OPEN ? open_need(&prof, oflags)
 					     : fsop_need(&prof, INFO_OP(info));
 	if ((!need && !(info & INFO_TAINT)) || runtime_task(&prof))

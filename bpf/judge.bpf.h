@@ -128,6 +128,17 @@ static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u6
 			    flags, prof->ruleset);
 }
 
+/* The current task's profile into *@prof when it restricts files; false otherwise. */
+static __always_inline bool files_profile(struct fng_cg_profile *prof, __u64 *cgid, bool lsm)
+{
+	struct fng_cg_profile *p = current_profile(cgid, lsm);
+
+	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+		return false;
+	*prof = *p;
+	return true;
+}
+
 /*
  * Judge an open of @file with open flags @flags. Returns 0 when it is
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
@@ -135,16 +146,14 @@ static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u6
  */
 static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
 {
-	struct fng_cg_profile *p, prof;
+	struct fng_cg_profile prof;
 	struct fng_file_event *e;
 	__u32 key = 0, len;
 	__u64 cgid;
 	__u8 need, pflags;
 
-	p = current_profile(&cgid, lsm);
-	if (!p || !(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+	if (!files_profile(&prof, &cgid, lsm))
 		return 0;
-	prof = *p;
 	need = open_need(&prof, flags);
 	if (!need || runtime_task(&prof))
 		return 0;
