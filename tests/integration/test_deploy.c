@@ -2,10 +2,11 @@
 /*
  * Deployment: the agent killed and restarted under a function that keeps
  * trying what it may not do; an upgrade to another build; the agent run
- * with only the capabilities the DaemonSet and the systemd unit give it;
- * cleanup checked with bpftool; the Kubernetes manifests validated against
- * the API schema offline, the systemd unit with systemd-analyze, the image
- * build and `make install`.
+ * with only the capabilities the DaemonSet gives it; cleanup checked with
+ * bpftool; the Kubernetes manifests validated against the API schema
+ * offline with the invariants the agent's safety depends on (each shown to
+ * catch a tampered copy), also as kustomize renders them; the systemd unit
+ * with systemd-analyze, the image build and `make install`.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -273,7 +274,7 @@ static unsigned long long cap_effective(pid_t pid)
 	return v;
 }
 
-/* Only the capabilities of the DaemonSet and the unit: it still enforces everything. */
+/* Only the DaemonSet's capabilities (no SYS_PTRACE): it still enforces everything. */
 static void test_runs_with_documented_capabilities(void)
 {
 	char wrapper[PATH_MAX], *st;
@@ -285,16 +286,16 @@ static void test_runs_with_documented_capabilities(void)
 	if (!ASSERT_TRUE(f, "write wrapper"))
 		return;
 	fprintf(f,
-		"#!/bin/sh\nexec setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin,+sys_ptrace,"
-		"+sys_resource --inh-caps=-all -- %s \"$@\"\n",
+		"#!/bin/sh\nexec setpriv --bounding-set=-all,+bpf,+perfmon,+net_admin,+sys_resource "
+		"--inh-caps=-all -- %s \"$@\"\n",
 		real_bin);
 	fclose(f);
 	chmod(wrapper, 0755);
 	strlcpy_ok(E.bin, wrapper, sizeof(E.bin));
-	if (ASSERT_OK(env__start_agent(&E, extra_args), "agent starts with 5 capabilities")) {
-		/* BPF 39, PERFMON 38, SYS_RESOURCE 24, SYS_PTRACE 19, NET_ADMIN 12, as far as
-		 * this machine's bounding set has them (some sandboxes lack SYS_RESOURCE) */
-		unsigned long long want = 0x000000c001081000ull & cap_effective(getpid()),
+	if (ASSERT_OK(env__start_agent(&E, extra_args), "agent starts with 4 capabilities")) {
+		/* BPF 39, PERFMON 38, SYS_RESOURCE 24, NET_ADMIN 12, as far as this
+		 * machine's bounding set has them (some sandboxes lack SYS_RESOURCE) */
+		unsigned long long want = 0x000000c001001000ull & cap_effective(getpid()),
 				   got = cap_effective(E.agent);
 
 		printf("# agent capabilities 0x%llx (documented set within ours 0x%llx)\n", got,
@@ -342,37 +343,89 @@ static void test_cleanup_leaves_nothing(void)
 	env__cgroup_create(&E, "/fn", NULL);
 }
 
+/* A copy of the manifests with one thing broken, and what the validator must say. */
+static const struct {
+	const char *tamper; /* a case of tests/deploy/tamper.js */
+	const char *message;
+} tampered[] = {
+	{ "schema", "containerPort must be integer" },
+	{ "privileged", "privileged: use the capability set" },
+	{ "hostpid", "hostPID must be absent or false" },
+	{ "ptrace", "capabilities.add must be exactly BPF,NET_ADMIN,PERFMON,SYS_RESOURCE," },
+	{ "httpget", "livenessProbe must exec /usr/bin/fnguard status --control" },
+	{ "no-netpol", "no port on the pod address without a NetworkPolicy" },
+	{ "netpol-open", "ingress[0] has no from" },
+	{ "netpol-port", "ingress[0] admits TCP 22" },
+	{ "containerd-whole", "hostPath /run/containerd holds a runtime's API socket" },
+	{ "no-crio", "/host/run/containers/storage/overlay-containers must be the host's" },
+	{ "tracefs-rw", "/sys/kernel/tracing must be read-only" },
+	{ "seccomp-unconfined", "seccompProfile must be Localhost" },
+	{ "seccomp-mount", "allows mount, which the agent never calls" },
+};
+
+/* Validate a copy of the manifests broken as tamper.js @tamper says: the validator's exit status. */
+static int validate_copy(const char *tamper)
+{
+	return run_cmd(
+		false,
+		"rm -rf %s/k8s && node tests/deploy/tamper.js deploy/kubernetes %s/k8s %s && "
+		"node tests/deploy/validate.js %s/k8s/*.yaml > %s/out.txt",
+		E.dir, E.dir, tamper, E.dir, E.dir);
+}
+
 static void test_kubernetes_manifests(void)
 {
-	char dir[PATH_MAX], bad[PATH_MAX];
-	const char *files =
-		"deploy/kubernetes/namespace.yaml deploy/kubernetes/serviceaccount.yaml "
-		"deploy/kubernetes/priorityclass.yaml deploy/kubernetes/configmap.yaml "
-		"deploy/kubernetes/daemonset.yaml deploy/kubernetes/service.yaml";
+	char dir[PATH_MAX];
 
 	snprintf(dir, sizeof(dir), "%s/cm-profiles", E.dir);
-	snprintf(bad, sizeof(bad), "%s/bad-daemonset.yaml", E.dir);
 	mkdir(dir, 0755);
-	ASSERT_EQ(run_cmd(false, "node tests/deploy/validate.js --extract-profiles %s %s", dir,
-			  files),
+	/* The files of the directory, the kustomization among them (it adds the
+	 * seccomp ConfigMap and says whether every file is applied). */
+	ASSERT_EQ(run_cmd(false,
+			  "node tests/deploy/validate.js --extract-profiles %s "
+			  "deploy/kubernetes/*.yaml > %s/valid.txt || "
+			  "{ grep -v ': ok$' %s/valid.txt | sed 's/^/# /'; exit 1; }",
+			  dir, E.dir, E.dir),
 		  0, "every object valid against the Kubernetes API schema, invariants hold");
 	ASSERT_EQ(run_cmd(false, "%s profile check %s", real_bin, dir), 0,
 		  "the ConfigMap's profiles pass fnguard profile check");
-	/* The checks can fail: a wrong type, a privileged container. */
-	ASSERT_EQ(
-		run_cmd(true,
-			"sed 's/containerPort: 9464/containerPort: \"x\"/' "
-			"deploy/kubernetes/daemonset.yaml > %s && node tests/deploy/validate.js %s",
-			bad, bad),
-		1, "a schema violation is caught");
-	ASSERT_EQ(run_cmd(true,
-			  "sed 's/privileged: false/privileged: true/' "
-			  "deploy/kubernetes/daemonset.yaml > %s && node tests/deploy/validate.js "
-			  "%s deploy/kubernetes/configmap.yaml",
-			  bad, bad),
-		  1, "a privileged DaemonSet is caught");
+	ASSERT_EQ(validate_copy("none"), 0, "an untampered copy passes");
+	ASSERT_EQ(validate_copy("loopback"), 0, "metrics on loopback need no NetworkPolicy");
+	for (size_t i = 0; i < sizeof(tampered) / sizeof(tampered[0]); i++) {
+		char what[256];
+		bool failed, said;
+
+		snprintf(what, sizeof(what), "tampered copy \"%s\" fails: %s", tampered[i].tamper,
+			 tampered[i].message);
+		failed = validate_copy(tampered[i].tamper) == 1;
+		said = !run_cmd(true, "grep -qF -- \"%s\" %s/out.txt", tampered[i].message, E.dir);
+		/* for the reason named */
+		if (!ASSERT_TRUE(failed && said, what))
+			run_cmd(false, "sed 's/^/# /' %s/out.txt", E.dir);
+	}
 	ASSERT_EQ(run_cmd(true, "grep -q 'kustomization.yaml' deploy/README.md"), 0,
 		  "deploy/README.md says how to apply and validate against a cluster");
+}
+
+/* What `kubectl apply -k` would send: kustomize's own rendering, validated. */
+static void test_kustomize_build(void)
+{
+	char out[PATH_MAX];
+
+	if (run_cmd(true, "command -v kubectl")) {
+		test__skip("kubectl is not installed (Debian 12 has no package of it)");
+		return;
+	}
+	snprintf(out, sizeof(out), "%s/rendered.yaml", E.dir);
+	ASSERT_EQ(run_cmd(false, "kubectl kustomize deploy/kubernetes > %s", out), 0,
+		  "kubectl kustomize renders deploy/kubernetes");
+	ASSERT_EQ(run_cmd(false,
+			  "node tests/deploy/validate.js %s > %s.txt || "
+			  "{ grep -v ': ok$' %s.txt | sed 's/^/# /'; exit 1; }",
+			  out, out, out),
+		  0, "the rendered objects (seccomp ConfigMap with its hash suffix) pass");
+	ASSERT_EQ(run_cmd(true, "grep -q '^kind: NetworkPolicy' %s", out), 0,
+		  "the NetworkPolicy is among them");
 }
 
 static void test_systemd_unit_and_install(void)
@@ -433,6 +486,7 @@ static const struct test_case tests[] = {
 	{ "runs_with_documented_capabilities", test_runs_with_documented_capabilities },
 	{ "cleanup_leaves_nothing", test_cleanup_leaves_nothing },
 	{ "kubernetes_manifests", test_kubernetes_manifests },
+	{ "kustomize_build", test_kustomize_build },
 	{ "systemd_unit_and_install", test_systemd_unit_and_install },
 };
 
