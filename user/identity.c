@@ -20,18 +20,35 @@
 #define CRI_POD	       "io.kubernetes.cri.sandbox-name"
 #define CRI_NAMESPACE  "io.kubernetes.cri.sandbox-namespace"
 #define CRI_CONTAINER  "io.kubernetes.cri.container-name"
+#define CRI_UID	       "io.kubernetes.cri.sandbox-uid"
 /* CRI-O */
 #define CRIO_TYPE      "io.kubernetes.cri-o.ContainerType"
 #define CRIO_POD       "io.kubernetes.pod.name"
 #define CRIO_NAMESPACE "io.kubernetes.pod.namespace"
 #define CRIO_CONTAINER "io.kubernetes.container.name"
+#define CRIO_UID       "io.kubernetes.pod.uid"
+
+static bool in_list(const char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
 
 bool identity_is_fn_namespace(const struct identity_opts *o, const char *ns)
 {
-	for (size_t i = 0; i < o->n_fn_namespaces; i++)
-		if (!strcmp(o->fn_namespaces[i], ns))
-			return true;
-	return false;
+	return in_list(o->fn_namespaces, o->n_fn_namespaces, ns);
+}
+
+bool identity_is_knative_namespace(const struct identity_opts *o, const char *ns)
+{
+	return in_list(o->knative_namespaces, o->n_knative_namespaces, ns);
+}
+
+bool identity_is_function_pod_namespace(const struct identity_opts *o, const char *ns)
+{
+	return identity_is_fn_namespace(o, ns) || identity_is_knative_namespace(o, ns);
 }
 
 /* Copy the @n bytes at @s into @dst (FNG_ID_STR or @size), cut if need be. */
@@ -115,6 +132,32 @@ static bool container_component(const char *s, size_t n, bool in_pod, struct cg_
 	return false;
 }
 
+/*
+ * Where the kubelet makes pods (no pod component above it): kubepods and its
+ * QoS classes, cgroupfs /kubepods[/burstable|/besteffort] and systemd
+ * kubepods.slice[/kubepods-<qos>.slice]. @s is the last component, @up the
+ * one above it (NULL at the top).
+ */
+static bool pods_root(const char *s, size_t n, const char *up, size_t up_n)
+{
+	static const char *const qos[] = { "burstable", "besteffort" };
+	bool up_kubepods = up && up_n >= 8 && !strncmp(up, "kubepods", 8);
+
+	if ((n == 8 && !strncmp(s, "kubepods", 8)) || (n == 14 && !strncmp(s, "kubepods.slice", 14)))
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(qos); i++) {
+		size_t q = strlen(qos[i]);
+
+		/* cgroupfs: /kubepods/<qos>; systemd: kubepods-<qos>.slice */
+		if (up_kubepods && n == q && !strncmp(s, qos[i], q))
+			return true;
+		if (up_kubepods && n == 9 + q + 6 && !strncmp(s, "kubepods-", 9) &&
+		    !strncmp(s + 9, qos[i], q) && !strncmp(s + 9 + q, ".slice", 6))
+			return true;
+	}
+	return false;
+}
+
 void cgroup_shape(const struct identity_opts *o, const char *path, struct cg_shape *out)
 {
 	const char *comp[64];
@@ -149,6 +192,11 @@ void cgroup_shape(const struct identity_opts *o, const char *path, struct cg_sha
 			out->pod_uid[0] = '\0';
 			out->id[0] = '\0';
 		}
+		return;
+	}
+	if (n && pods_root(comp[n - 1], len[n - 1], n > 1 ? comp[n - 2] : NULL,
+			   n > 1 ? len[n - 2] : 0)) {
+		out->kind = SHAPE_PODS;
 		return;
 	}
 	/* A containerd namespace parent (faasd: /openfaas-fn) and its containers;
@@ -203,21 +251,86 @@ static const char *env_get(json_t *env, const char *key)
 	return NULL;
 }
 
-/* Copy C string @s (NULL is "") into @dst of @size bytes, cut if need be. */
-static void set_cstr(char *dst, size_t size, const char *s)
+/* The CRI annotations of a Kubernetes container, as containerd's CRI plugin or CRI-O writes them. */
+struct cri {
+	const char *type, *pod, *ns, *container, *uid;
+};
+
+static bool cri_of(json_t *annotations, struct cri *c)
 {
-	set_str(dst, size, s ? s : "", s ? strlen(s) : 0);
+	c->type = ann(annotations, CRI_TYPE);
+	if (c->type) {
+		c->pod = ann(annotations, CRI_POD);
+		c->ns = ann(annotations, CRI_NAMESPACE);
+		c->container = ann(annotations, CRI_CONTAINER);
+		c->uid = ann(annotations, CRI_UID);
+		return true;
+	}
+	c->type = ann(annotations, CRIO_TYPE);
+	if (c->type) {
+		c->pod = ann(annotations, CRIO_POD);
+		c->ns = ann(annotations, CRIO_NAMESPACE);
+		c->container = ann(annotations, CRIO_CONTAINER);
+		c->uid = ann(annotations, CRIO_UID);
+		return true;
+	}
+	return false;
 }
 
-#define SET(field, s) set_cstr(out->field, sizeof(out->field), (s))
+/* Pod UIDs as the cgroup path and the annotations spell them: hex digits in either case. */
+static bool same_uid(const char *a, const char *b)
+{
+	return a && b && *a && !strcasecmp(a, b);
+}
+
+struct setter {
+	char *err;
+	size_t errlen;
+	int ret;
+};
+
+/*
+ * Copy @s (NULL is "") into @dst of FNG_ID_STR bytes. No runtime writes a
+ * name that long (Kubernetes names are at most 253 bytes): one that does not
+ * fit is malformed state, never cut to look like another name.
+ */
+static void set_field(struct setter *st, char *dst, const char *s, const char *what)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n >= FNG_ID_STR) {
+		if (!st->ret)
+			snprintf(st->err, st->errlen, "%s is longer than %d bytes", what,
+				 FNG_ID_STR - 1);
+		st->ret = -EINVAL;
+		n = 0;
+	}
+	memcpy(dst, s ? s : "", n);
+	dst[n] = '\0';
+}
+
+#define SET(field, s, what) set_field(&st, out->field, (s), (what))
+
+/* A required annotation @s: present and not empty. */
+static bool required(struct setter *st, const char *s, const char *name)
+{
+	if (s && *s)
+		return true;
+	if (!st->ret)
+		snprintf(st->err, st->errlen, "annotation %s is missing or empty", name);
+	st->ret = -EINVAL;
+	return false;
+}
 
 int identity_from_config(const struct identity_opts *o, const char *json, size_t len,
-			 const char *ns, const char *id, struct fng_identity *out, char *err,
-			 size_t errlen)
+			 const char *ns, const char *id, const char *pod_uid,
+			 struct fng_identity *out, char *err, size_t errlen)
 {
+	struct setter st = { .err = err, .errlen = errlen };
 	json_t *root, *annotations, *env;
-	const char *pod, *pod_ns, *container, *type, *v;
 	json_error_t jerr;
+	struct cri c;
+	const char *v;
 
 	memset(out, 0, sizeof(*out));
 	root = json_loadb(json, len, 0, &jerr);
@@ -229,56 +342,74 @@ int identity_from_config(const struct identity_opts *o, const char *json, size_t
 	}
 	annotations = json_object_get(root, "annotations");
 	env = json_object_get(json_object_get(root, "process"), "env");
-	SET(container_id, id);
+	SET(container_id, id, "the container id");
 
-	/* Kubernetes through containerd's CRI plugin, or through CRI-O. */
-	type = ann(annotations, CRI_TYPE);
-	pod = ann(annotations, CRI_POD);
-	pod_ns = ann(annotations, CRI_NAMESPACE);
-	container = ann(annotations, CRI_CONTAINER);
-	if (!type && ann(annotations, CRIO_TYPE)) {
-		type = ann(annotations, CRIO_TYPE);
-		pod = ann(annotations, CRIO_POD);
-		pod_ns = ann(annotations, CRIO_NAMESPACE);
-		container = ann(annotations, CRIO_CONTAINER);
-	}
-	if (type) {
-		out->sandbox = !strcmp(type, "sandbox");
-		SET(pod, pod);
-		SET(namespace, pod_ns);
-		SET(container, container);
-		if ((v = env_get(env, "K_SERVICE"))) {
-			/* Knative's user container */
-			SET(platform, "knative");
-			SET(name, v);
-			SET(revision, env_get(env, "K_REVISION"));
-		} else if (container && !strcmp(container, "queue-proxy") &&
+	if (cri_of(annotations, &c)) {
+		/* Kubernetes: only a container of the pod its cgroup path names. */
+		if (!pod_uid || !*pod_uid) {
+			snprintf(err, errlen,
+				 "CRI annotations of pod uid \"%.64s\", but the cgroup is not a "
+				 "pod's",
+				 c.uid ? c.uid : "");
+			st.ret = -EPERM;
+			goto out;
+		}
+		if (!same_uid(c.uid, pod_uid)) {
+			snprintf(err, errlen,
+				 "CRI annotations name pod uid \"%.64s\", the cgroup path pod uid "
+				 "\"%.64s\"",
+				 c.uid ? c.uid : "", pod_uid);
+			st.ret = -EPERM;
+			goto out;
+		}
+		out->sandbox = !strcmp(c.type, "sandbox");
+		if (!required(&st, c.ns, "sandbox-namespace") ||
+		    (!out->sandbox && !required(&st, c.container, "container-name")))
+			goto out;
+		SET(pod, c.pod, "the pod name");
+		SET(namespace, c.ns, "the namespace");
+		SET(container, c.container, "the container name");
+		if (identity_is_fn_namespace(o, c.ns)) {
+			SET(platform, "openfaas", "");
+			SET(name, c.container, "the container name");
+		} else if (identity_is_knative_namespace(o, c.ns) && c.container &&
+			   !strcmp(c.container, "queue-proxy") &&
 			   (v = env_get(env, "SERVING_SERVICE"))) {
 			/* Knative's sidecar: the same function, its own container */
-			SET(platform, "knative");
-			SET(name, v);
-			SET(revision, env_get(env, "SERVING_REVISION"));
-		} else if (pod_ns && identity_is_fn_namespace(o, pod_ns)) {
-			SET(platform, "openfaas");
-			SET(name, container);
+			SET(platform, "knative", "");
+			SET(name, v, "SERVING_SERVICE");
+			SET(revision, env_get(env, "SERVING_REVISION"), "SERVING_REVISION");
+		} else if (identity_is_knative_namespace(o, c.ns) &&
+			   (v = env_get(env, "K_SERVICE"))) {
+			/* Knative's user container */
+			SET(platform, "knative", "");
+			SET(name, v, "K_SERVICE");
+			SET(revision, env_get(env, "K_REVISION"), "K_REVISION");
 		} else {
-			SET(platform, "kubernetes");
-			SET(name, container ? container : (pod ? pod : ""));
+			SET(platform, "kubernetes", "");
+			SET(name, c.container ? c.container : c.pod, "the container name");
 		}
+	} else if (pod_uid && *pod_uid) {
+		snprintf(err, errlen, "no CRI annotations for a container of pod uid \"%.64s\"",
+			 pod_uid);
+		st.ret = -EPERM;
 	} else if (ns && identity_is_fn_namespace(o, ns)) {
 		/* faasd: labels live in containerd's metadata only; the id is the function. */
-		SET(platform, "faasd");
-		SET(namespace, ns);
-		SET(name, id);
-		SET(container, id);
+		SET(platform, "faasd", "");
+		SET(namespace, ns, "the containerd namespace");
+		SET(name, id, "the container id");
+		SET(container, id, "the container id");
 	} else {
-		SET(platform, "host");
-		SET(namespace, ns);
-		SET(name, id);
-		SET(container, id);
+		SET(platform, "host", "");
+		SET(namespace, ns, "the containerd namespace");
+		SET(name, id, "the container id");
+		SET(container, id, "the container id");
 	}
+out:
 	json_decref(root);
-	return 0;
+	if (st.ret)
+		memset(out, 0, sizeof(*out));
+	return st.ret;
 }
 
 /* A container id names a directory: refuse anything that could leave it. */
@@ -288,17 +419,21 @@ static bool safe_name(const char *s)
 }
 
 static int parse_file(const struct identity_opts *o, const char *path, const char *ns,
-		      const char *id, struct fng_identity *out, char *err, size_t errlen)
+		      const struct cg_shape *shape, struct fng_identity *out, char *err,
+		      size_t errlen)
 {
 	char *text, msg[256];
 	size_t len;
 	int ret = read_file(path, FNG_CONFIG_MAX, &text, &len);
 
 	if (ret) {
-		snprintf(err, errlen, "%s: %s", path, strerror(-ret));
-		return ret == -ENOENT ? -ENOENT : ret;
+		snprintf(err, errlen, "%s: %s", path,
+			 ret == -EFBIG ? "larger than the runtime state fnguard reads (4 MiB)"
+				       : strerror(-ret));
+		return ret;
 	}
-	ret = identity_from_config(o, text, len, ns, id, out, msg, sizeof(msg));
+	ret = identity_from_config(o, text, len, ns, shape->id, shape->pod_uid, out, msg,
+				   sizeof(msg));
 	if (ret)
 		snprintf(err, errlen, "%s: %s", path, msg);
 	free(text);
@@ -317,34 +452,34 @@ int identity_resolve(const struct identity_opts *o, const struct cg_shape *shape
 	snprintf(err, errlen, "no runtime state for container \"%.64s\"", shape->id);
 	if (shape->kind != SHAPE_CONTAINER || !safe_name(shape->id))
 		return -ENOENT;
-	if (!shape->crio) {
-		/* The namespace the path names first, then every other. */
-		if (shape->ns[0] && safe_name(shape->ns) &&
+	if (shape->ns[0]) {
+		/* faasd's /<namespace>/<id>: that containerd namespace and no other. */
+		if (!safe_name(shape->ns) ||
 		    snprintf(path, sizeof(path), "%s/%s/%s/%s/config.json", root, CONTAINERD_TASKS,
-			     shape->ns, shape->id) < (int)sizeof(path) &&
-		    !access(path, F_OK))
-			return parse_file(o, path, shape->ns, shape->id, out, err, errlen);
-		if (snprintf(path, sizeof(path), "%s/%s", root, CONTAINERD_TASKS) <
-			    (int)sizeof(path) &&
-		    (d = opendir(path))) {
-			while ((de = readdir(d))) {
-				if (de->d_name[0] == '.' ||
-				    snprintf(path, sizeof(path), "%s/%s/%s/%s/config.json", root,
-					     CONTAINERD_TASKS, de->d_name,
-					     shape->id) >= (int)sizeof(path) ||
-				    access(path, F_OK))
-					continue;
-				ret = parse_file(o, path, de->d_name, shape->id, out, err, errlen);
-				break;
-			}
-			closedir(d);
-			if (ret != -ENOENT)
-				return ret;
+			     shape->ns, shape->id) >= (int)sizeof(path) ||
+		    access(path, F_OK))
+			return -ENOENT;
+		return parse_file(o, path, shape->ns, shape, out, err, errlen);
+	}
+	if (!shape->crio && snprintf(path, sizeof(path), "%s/%s", root, CONTAINERD_TASKS) <
+				    (int)sizeof(path) &&
+	    (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.' ||
+			    snprintf(path, sizeof(path), "%s/%s/%s/%s/config.json", root,
+				     CONTAINERD_TASKS, de->d_name, shape->id) >= (int)sizeof(path) ||
+			    access(path, F_OK))
+				continue;
+			ret = parse_file(o, path, de->d_name, shape, out, err, errlen);
+			break;
 		}
+		closedir(d);
+		if (ret != -ENOENT)
+			return ret;
 	}
 	if (snprintf(path, sizeof(path), "%s/%s/%s/userdata/config.json", root, CRIO_CONTAINERS,
 		     shape->id) < (int)sizeof(path) &&
 	    !access(path, F_OK))
-		return parse_file(o, path, NULL, shape->id, out, err, errlen);
+		return parse_file(o, path, NULL, shape, out, err, errlen);
 	return -ENOENT;
 }

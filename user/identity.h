@@ -29,6 +29,7 @@ struct fng_identity {
 
 enum cg_shape_kind {
 	SHAPE_OTHER, /* no known shape: a plain cgroup (bare metal) */
+	SHAPE_PODS,  /* where pods are made: /kubepods[/<qos>], kubepods[-<qos>].slice */
 	SHAPE_POD,   /* a Kubernetes pod: /kubepods/<qos>/pod<uid>, kubepods-...-pod<uid>.slice */
 	SHAPE_CONTAINER, /* a container: .../pod<uid>/<id>, cri-containerd-<id>.scope, /<ns>/<id> */
 	SHAPE_RUNTIME_NS, /* a containerd namespace's parent cgroup (faasd: /openfaas-fn) */
@@ -48,10 +49,17 @@ struct identity_opts {
 	 * whose containers are faasd functions (default: openfaas-fn). */
 	const char *const *fn_namespaces;
 	size_t n_fn_namespaces;
+	/* Kubernetes namespaces where Knative's env (K_SERVICE, ...) names the function. */
+	const char *const *knative_namespaces;
+	size_t n_knative_namespaces;
 };
 
 /* Is @ns one of the function namespaces? */
 bool identity_is_fn_namespace(const struct identity_opts *o, const char *ns);
+/* Is @ns one of the Knative namespaces? */
+bool identity_is_knative_namespace(const struct identity_opts *o, const char *ns);
+/* Are the pods of Kubernetes namespace @ns functions (OpenFaaS or Knative)? */
+bool identity_is_function_pod_namespace(const struct identity_opts *o, const char *ns);
 
 /*
  * The shape of cgroup path @path (below the cgroup v2 root, "/a/b"), for
@@ -64,18 +72,31 @@ void cgroup_shape(const struct identity_opts *o, const char *path, struct cg_sha
 
 /*
  * Identity from one config.json (@json, @len bytes) of container @id, found
- * in containerd namespace @ns (NULL for CRI-O). 0, or -EINVAL with @err
- * saying what is wrong (not JSON, not an object).
+ * in containerd namespace @ns (NULL for CRI-O), whose cgroup path names pod
+ * @pod_uid (NULL or "": none).
+ *
+ * Trust (DESIGN.md, "Function identity"): the platform and namespace come
+ * only from what the platform writes: the CRI annotations of the kubelet's
+ * runtime, whose pod UID must be the one the cgroup path names, or faasd's
+ * containerd namespace and id. Tenant-written fields (the container name,
+ * Knative's env) only name the function inside that namespace, and the env
+ * only in a Knative namespace.
+ *
+ * 0; -EINVAL with @err saying what is wrong (not JSON, not an object, a
+ * missing or over-long field); -EPERM when the state contradicts the cgroup
+ * path (CRI annotations of another pod, or none below a pod).
  */
 int identity_from_config(const struct identity_opts *o, const char *json, size_t len,
-			 const char *ns, const char *id, struct fng_identity *out, char *err,
-			 size_t errlen);
+			 const char *ns, const char *id, const char *pod_uid,
+			 struct fng_identity *out, char *err, size_t errlen);
 
 /*
  * Find container @id's config.json in the runtime state under the state
- * root (containerd's task directories in any namespace, CRI-O's
- * overlay-containers) and parse it. -ENOENT when no runtime knows it,
- * -EINVAL for a broken file (@err says which and why), other -errno.
+ * root and parse it: for faasd's /<namespace>/<id> only in that containerd
+ * namespace; otherwise in containerd's task directories of any namespace,
+ * then CRI-O's overlay-containers. -ENOENT when no runtime knows it,
+ * -EFBIG when it is larger than FNG_CONFIG_MAX, -EINVAL or -EPERM as
+ * identity_from_config() (@err says which file and why), other -errno.
  */
 int identity_resolve(const struct identity_opts *o, const struct cg_shape *shape,
 		     struct fng_identity *out, char *err, size_t errlen);

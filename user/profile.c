@@ -674,6 +674,53 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct fng_profil
 	return err;
 }
 
+/* Does glob @g name something, not only match everything ("*", "**", "?*")? */
+static bool glob_has_literal(const char *g)
+{
+	for (; *g; g++)
+		if (*g != '*' && *g != '?')
+			return true;
+	return false;
+}
+
+/*
+ * Trust (DESIGN.md, "Function identity"): function and container names are
+ * written by tenants, so a selector that names them must also name the
+ * scope they are trusted in: a namespace (which the platform writes) or a
+ * cgroup path. Otherwise a tenant could name its function after another
+ * team's and get that team's profile, or step out of a strict catch-all by
+ * the name of an exception. @s are the selector's slots in parse_selector()
+ * order: platform, namespace, function, container, cgroup.
+ */
+static int check_selector_scope(struct ctx *c, const struct slot *s, const struct fng_selector *sel)
+{
+	const char *named[] = { sel->function, sel->container };
+	const size_t slot_of[] = { 2, 3 };
+	char q[QUOTE_BUF];
+
+	if (sel->cgroup || (sel->namespace && glob_has_literal(sel->namespace)))
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(named); i++) {
+		const struct slot *k = &s[slot_of[i]];
+
+		if (!named[i])
+			continue;
+		path_key(c, k->key);
+		if (sel->namespace)
+			return fail(c, k->v,
+				    "a selector that names a %s needs a namespace that names one: "
+				    "namespace %s matches every namespace, and %s names are chosen "
+				    "by tenants",
+				    k->key, escape(q, sel->namespace, true), k->key);
+		return fail(c, k->v,
+			    "a selector that names a %s must also name its namespace (or a "
+			    "cgroup): %s names are chosen by tenants, and only the namespace "
+			    "says whose function it is",
+			    k->key, k->key);
+	}
+	return 0;
+}
+
 static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_selector *sel)
 {
 	struct slot s[] = { { .key = "platform" },
@@ -725,7 +772,7 @@ static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_select
 			return err;
 		path_pop(c, old);
 	}
-	return 0;
+	return check_selector_scope(c, s, sel);
 }
 
 static int parse_mode(struct ctx *c, const yaml_node_t *n, int *mode)
@@ -1455,20 +1502,31 @@ static int key_name(const struct entry *a, const struct entry *b)
 	return strcmp(nz(a->p->name), nz(b->p->name));
 }
 
+static int by_index(const struct entry *a, const struct entry *b)
+{
+	return a->i < b->i ? -1 : a->i > b->i;
+}
+
+static bool selector_empty(const struct fng_selector *s)
+{
+	return !s->platform && !s->namespace && !s->function && !s->container && !s->cgroup;
+}
+
+/*
+ * Selectors as keys for finding two that select the same. Empty ones select
+ * nothing (such profiles serve --pending-profile and --default-profile), so
+ * they never clash: each is its own key.
+ */
 static int key_selector(const struct entry *a, const struct entry *b)
 {
 	const struct fng_selector *x = &a->p->sel, *y = &b->p->sel;
 	int d;
 
 	if ((d = cmp_opt(x->platform, y->platform)) || (d = cmp_opt(x->namespace, y->namespace)) ||
-	    (d = cmp_opt(x->function, y->function)) || (d = cmp_opt(x->container, y->container)))
+	    (d = cmp_opt(x->function, y->function)) || (d = cmp_opt(x->container, y->container)) ||
+	    (d = cmp_opt(x->cgroup, y->cgroup)))
 		return d;
-	return cmp_opt(x->cgroup, y->cgroup);
-}
-
-static int by_index(const struct entry *a, const struct entry *b)
-{
-	return a->i < b->i ? -1 : a->i > b->i;
+	return selector_empty(x) ? by_index(a, b) : 0;
 }
 
 static int cmp_name(const void *a, const void *b)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * libFuzzer target for function identity: any bytes, read as a runtime's
- * config.json, give either a well-formed identity or -EINVAL with a reason;
+ * config.json, give either a well-formed identity (Kubernetes platforms only
+ * for a container of the pod its cgroup path names, Knative only in a Knative
+ * namespace) or -EINVAL or -EPERM with a reason and nothing else;
  * read as a cgroup path, a shape whose strings end inside their arrays and
  * whose container shapes name a container. The state root does not exist,
  * so identity_resolve must say -ENOENT for whatever shape comes out.
@@ -30,10 +32,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define terminated(field) (memchr((field), '\0', sizeof(field)) != NULL)
 
 static const char *const fn_namespaces[] = { "openfaas-fn" };
+static const char *const knative_namespaces[] = { "default" };
 static const struct identity_opts opts = {
 	.state_root = "/nonexistent/fnguard-fuzz-identity",
 	.fn_namespaces = fn_namespaces,
 	.n_fn_namespaces = 1,
+	.knative_namespaces = knative_namespaces,
+	.n_knative_namespaces = 1,
 };
 
 static void check_identity(const struct fng_identity *id, const char *ns, const char *cid)
@@ -56,20 +61,32 @@ static void check_identity(const struct fng_identity *id, const char *ns, const 
 	check(!id->revision[0] || !strcmp(id->platform, "knative"));
 }
 
-static void fuzz_config(const uint8_t *data, size_t size, const char *ns, const char *cid)
+static void fuzz_config(const uint8_t *data, size_t size, const char *ns, const char *cid,
+			const char *pod_uid)
 {
 	struct fng_identity id;
 	char err[128];
 	int ret;
 
 	memset(err, 0, sizeof(err));
-	ret = identity_from_config(&opts, (const char *)data, size, ns, cid, &id, err, sizeof(err));
+	ret = identity_from_config(&opts, (const char *)data, size, ns, cid, pod_uid, &id, err,
+				   sizeof(err));
 	if (ret) {
-		check(ret == -EINVAL);
+		check(ret == -EINVAL || ret == -EPERM);
 		check(err[0] != '\0' && terminated(err));
+		/* Nothing half-resolved comes out of a failure. */
+		check(!id.platform[0] && !id.namespace[0] && !id.name[0]);
 		return;
 	}
 	check_identity(&id, ns, cid);
+	/* Kubernetes platforms only for a container of the pod the cgroup path names. */
+	if (strcmp(id.platform, "faasd") && strcmp(id.platform, "host"))
+		check(pod_uid && *pod_uid);
+	else
+		check(!pod_uid || !*pod_uid);
+	/* Knative only in a Knative namespace. */
+	if (!strcmp(id.platform, "knative"))
+		check(identity_is_knative_namespace(&opts, id.namespace));
 }
 
 static void fuzz_shape(const uint8_t *data, size_t size)
@@ -87,7 +104,7 @@ static void fuzz_shape(const uint8_t *data, size_t size)
 	cgroup_shape(&opts, path, &s);
 	check(terminated(s.id) && terminated(s.pod_uid) && terminated(s.ns));
 	check(s.kind == SHAPE_OTHER || s.kind == SHAPE_POD || s.kind == SHAPE_CONTAINER ||
-	      s.kind == SHAPE_RUNTIME_NS);
+	      s.kind == SHAPE_RUNTIME_NS || s.kind == SHAPE_PODS);
 	/* Names come from single path components. */
 	check(!strchr(s.id, '/') && !strchr(s.pod_uid, '/') && !strchr(s.ns, '/'));
 	if (s.kind == SHAPE_CONTAINER)
@@ -107,9 +124,10 @@ static void fuzz_shape(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* As found by a containerd scan in the function namespace, in another, and by CRI-O. */
-	fuzz_config(data, size, "openfaas-fn", "nodeinfo");
-	fuzz_config(data, size, "k8s.io", "9d3f546f19d70a938e1b5f151856130f");
-	fuzz_config(data, size, NULL, "0cdd1a15b93a682a");
+	fuzz_config(data, size, "openfaas-fn", "nodeinfo", NULL);
+	fuzz_config(data, size, "k8s.io", "9d3f546f19d70a938e1b5f151856130f",
+		    "0c6c3c3e-1111-2222-3333-444455556666");
+	fuzz_config(data, size, NULL, "0cdd1a15b93a682a", "a053daae-f7fc-4195-b1b3-2bfcf792725d");
 	fuzz_shape(data, size);
 	return 0;
 }

@@ -45,9 +45,12 @@
 #define OTHER_ID   "cda3aeb987a61f71704c171a13178c5c08345f5f99c28e1c2ceda7c12a1aed00"
 
 static const char *const fn_namespaces[] = { "openfaas-fn" };
+static const char *const knative_namespaces[] = { "default" };
 static const struct identity_opts opts = {
 	.fn_namespaces = fn_namespaces,
 	.n_fn_namespaces = 1,
+	.knative_namespaces = knative_namespaces,
+	.n_knative_namespaces = 1,
 };
 
 /* Every string field must end inside its array, whatever the input. */
@@ -104,9 +107,13 @@ static struct cg_shape shape_of(const char *path)
 	return s;
 }
 
-/* Parse sample @name as the config.json of container @id in containerd namespace @ns. */
+/*
+ * Parse sample @name as the config.json of container @id in containerd
+ * namespace @ns, whose cgroup path names pod @uid (NULL: none).
+ */
 static int from_sample(const struct identity_opts *o, const char *name, const char *ns,
-		       const char *id, struct fng_identity *out, char *err, size_t errlen)
+		       const char *id, const char *uid, struct fng_identity *out, char *err,
+		       size_t errlen)
 {
 	char path[PATH_MAX], *text;
 	size_t len;
@@ -117,7 +124,7 @@ static int from_sample(const struct identity_opts *o, const char *name, const ch
 	/* Garbage first: identity_from_config must set every field itself. */
 	memset(out, 0xa5, sizeof(*out));
 	err[0] = '\0';
-	ret = identity_from_config(o, text, len, ns, id, out, err, errlen);
+	ret = identity_from_config(o, text, len, ns, id, uid, out, err, errlen);
 	free(text);
 	return ret;
 }
@@ -329,17 +336,33 @@ static void shape_sub_cgroup_below_a_container_is_other(void **state)
 	check_shape(&s, .kind = SHAPE_OTHER);
 }
 
-static void shape_kubepods_and_qos_parents_are_other(void **state)
+/* Where the kubelet makes pods: kubepods and its QoS classes, in either driver's form. */
+static void shape_kubepods_and_qos_parents_are_pods_roots(void **state)
 {
-	struct cg_shape s = shape_of("/kubepods");
+	static const char *const roots[] = { "/kubepods",
+					     "/kubepods/besteffort",
+					     "/kubepods/burstable",
+					     "/kubepods.slice",
+					     "/kubepods.slice/kubepods-burstable.slice",
+					     "/kubepods.slice/kubepods-besteffort.slice" };
+	static const char *const not_roots[] = { "/kubepods/guaranteed",
+						 "/kubepods/besteffort/other",
+						 "/burstable",
+						 "/besteffort",
+						 "/kubepods.slice/kubepods-other.slice",
+						 "/kubepods.slice/kubepods-burstable.slice/x",
+						 "/kubepodsx",
+						 "/system.slice/burstable" };
+	struct cg_shape s;
 
-	check_shape(&s, .kind = SHAPE_OTHER);
-	s = shape_of("/kubepods/besteffort");
-	check_shape(&s, .kind = SHAPE_OTHER);
-	s = shape_of("/kubepods.slice");
-	check_shape(&s, .kind = SHAPE_OTHER);
-	s = shape_of("/kubepods.slice/kubepods-burstable.slice");
-	check_shape(&s, .kind = SHAPE_OTHER);
+	for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+		s = shape_of(roots[i]);
+		check_shape(&s, .kind = SHAPE_PODS);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(not_roots); i++) {
+		s = shape_of(not_roots[i]);
+		check_shape(&s, .kind = SHAPE_OTHER);
+	}
 }
 
 static void shape_plain_paths_are_other(void **state)
@@ -447,7 +470,7 @@ static void config_openfaas_function_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "openfaas-function.json", "k8s.io", OF_FN, &id, err,
+	assert_int_equal(from_sample(&opts, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id, err,
 				     sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn",
@@ -460,7 +483,7 @@ static void config_openfaas_sandbox_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "openfaas-sandbox.json", "k8s.io", OF_SANDBOX, &id, err,
+	assert_int_equal(from_sample(&opts, "openfaas-sandbox.json", "k8s.io", OF_SANDBOX, OF_UID, &id, err,
 				     sizeof(err)),
 			 0);
 	/* The pause container names no container: no function name either. */
@@ -474,7 +497,7 @@ static void config_knative_user_container(void **state)
 	char err[256];
 
 	assert_int_equal(
-		from_sample(&opts, "knative-user.json", "k8s.io", KN_USER, &id, err, sizeof(err)),
+		from_sample(&opts, "knative-user.json", "k8s.io", KN_USER, KN_UID, &id, err, sizeof(err)),
 		0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
 		       .revision = "hello-00001", .pod = KN_POD, .container = "user-container",
@@ -486,7 +509,7 @@ static void config_knative_queue_proxy(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "knative-queue-proxy.json", "k8s.io", KN_QP, &id, err,
+	assert_int_equal(from_sample(&opts, "knative-queue-proxy.json", "k8s.io", KN_QP, KN_UID, &id, err,
 				     sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
@@ -500,7 +523,7 @@ static void config_plain_kubernetes_container(void **state)
 	char err[256];
 
 	assert_int_equal(
-		from_sample(&opts, "k8s-plain.json", "k8s.io", K8S_CTR, &id, err, sizeof(err)), 0);
+		from_sample(&opts, "k8s-plain.json", "k8s.io", K8S_CTR, K8S_UID, &id, err, sizeof(err)), 0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "shop", .name = "checkout",
 		       .pod = "checkout-7d4b9c8f6-q8w2n", .container = "checkout",
 		       .container_id = K8S_CTR);
@@ -515,7 +538,7 @@ static void config_openfaas_pod_outside_function_namespaces_is_kubernetes(void *
 
 	/* openfaas-fn is only a default: with another list its pods are plain Kubernetes. */
 	assert_int_equal(
-		from_sample(&o2, "openfaas-function.json", "k8s.io", OF_FN, &id, err, sizeof(err)),
+		from_sample(&o2, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id, err, sizeof(err)),
 		0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "openfaas-fn",
 		       .name = "sentimentanalysis", .pod = OF_POD, .container = "sentimentanalysis",
@@ -528,13 +551,13 @@ static void config_faasd_function(void **state)
 	char err[256];
 
 	/* "annotations": null, as faasd's config.json has it */
-	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "openfaas-fn", "nodeinfo", &id,
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "openfaas-fn", "nodeinfo", NULL, &id,
 				     err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 	/* no "annotations" key at all */
-	assert_int_equal(from_sample(&opts, "faasd-figlet.json", "openfaas-fn", "figlet", &id, err,
+	assert_int_equal(from_sample(&opts, "faasd-figlet.json", "openfaas-fn", "figlet", NULL, &id, err,
 				     sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "figlet",
@@ -546,14 +569,14 @@ static void config_faasd_file_outside_function_namespace_is_host(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "default", "nodeinfo", &id, err,
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "default", "nodeinfo", NULL, &id, err,
 				     sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "default", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 	/* CRI-O's state has no containerd namespace. */
 	assert_int_equal(
-		from_sample(&opts, "faasd-nodeinfo.json", NULL, "nodeinfo", &id, err, sizeof(err)),
+		from_sample(&opts, "faasd-nodeinfo.json", NULL, "nodeinfo", NULL, &id, err, sizeof(err)),
 		0);
 	check_identity(&id, .platform = "host", .namespace = "", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
@@ -565,7 +588,7 @@ static void config_crio_container(void **state)
 	char err[256];
 
 	assert_int_equal(
-		from_sample(&opts, "crio-container.json", NULL, CRIO_CTR, &id, err, sizeof(err)),
+		from_sample(&opts, "crio-container.json", NULL, CRIO_CTR, CRIO_UID, &id, err, sizeof(err)),
 		0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "payments", .name = "ledger",
 		       .pod = "ledger-5b8d7c9f4-7xk2p", .container = "ledger",
@@ -578,7 +601,7 @@ static void config_truncated_json_is_einval(void **state)
 	char err[256];
 
 	assert_int_equal(
-		from_sample(&opts, "truncated.json", "k8s.io", KN_USER, &id, err, sizeof(err)),
+		from_sample(&opts, "truncated.json", "k8s.io", KN_USER, KN_UID, &id, err, sizeof(err)),
 		-EINVAL);
 	assert_true(err[0] != '\0');
 	assert_non_null(memchr(err, '\0', sizeof(err)));
@@ -589,7 +612,7 @@ static void config_json_array_is_einval(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "array.json", "k8s.io", OF_FN, &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "array.json", "k8s.io", OF_FN, OF_UID, &id, err, sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "object"));
 }
@@ -600,7 +623,7 @@ static void config_empty_file_is_einval(void **state)
 	char err[256];
 
 	assert_int_equal(
-		from_sample(&opts, "empty.json", "openfaas-fn", "nodeinfo", &id, err, sizeof(err)),
+		from_sample(&opts, "empty.json", "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
 		-EINVAL);
 	assert_true(err[0] != '\0');
 }
@@ -616,13 +639,13 @@ static void config_scalars_and_garbage_are_einval(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = '\0';
 		assert_int_equal(identity_from_config(&opts, bad[i], strlen(bad[i]), "openfaas-fn",
-						      "nodeinfo", &id, err, sizeof(err)),
+						      "nodeinfo", NULL, &id, err, sizeof(err)),
 				 -EINVAL);
 		assert_true(err[0] != '\0');
 	}
 	/* A length that stops short of the closing brace. */
 	assert_int_equal(identity_from_config(&opts, "{\"ociVersion\":\"1.0.2\"}", 21,
-					      "openfaas-fn", "nodeinfo", &id, err, sizeof(err)),
+					      "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
 			 -EINVAL);
 }
 
@@ -632,23 +655,20 @@ static void config_annotations_of_wrong_type_fall_back(void **state)
 	char err[256];
 
 	/* Not CRI then: in a function namespace faasd, elsewhere host. */
-	assert_int_equal(from_sample(&opts, "annotations-string.json", "openfaas-fn",
-				     "sentimentanalysis", &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-string.json", "openfaas-fn", "sentimentanalysis", NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn",
 		       .name = "sentimentanalysis", .container = "sentimentanalysis",
 		       .container_id = "sentimentanalysis");
-	assert_int_equal(from_sample(&opts, "annotations-string.json", "k8s.io",
-				     "sentimentanalysis", &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-string.json", "k8s.io", "sentimentanalysis", NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "k8s.io", .name = "sentimentanalysis",
 		       .container = "sentimentanalysis", .container_id = "sentimentanalysis");
-	assert_int_equal(from_sample(&opts, "annotations-number.json", "openfaas-fn", "nodeinfo",
-				     &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-number.json", "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
-	assert_int_equal(from_sample(&opts, "annotations-number.json", "moby", "nodeinfo", &id, err,
+	assert_int_equal(from_sample(&opts, "annotations-number.json", "moby", "nodeinfo", NULL, &id, err,
 				     sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "moby", .name = "nodeinfo",
@@ -670,16 +690,20 @@ static void config_annotation_values_of_wrong_type_are_absent(void **state)
 	char err[256];
 
 	/* A container type that is not a string makes it no CRI container. */
-	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", OTHER_ID, &id,
-					      err, sizeof(err)),
+	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", OTHER_ID, NULL,
+					      &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "k8s.io", .name = OTHER_ID,
 		       .container = OTHER_ID, .container_id = OTHER_ID);
-	/* A CRI container whose other annotations are not strings: they are empty. */
-	assert_int_equal(identity_from_config(&opts, json2, strlen(json2), "k8s.io", OTHER_ID, &id,
-					      err, sizeof(err)),
-			 0);
-	check_identity(&id, .platform = "kubernetes", .container_id = OTHER_ID);
+	/* Below a pod, no CRI container is no container of that pod: it does not resolve. */
+	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", OTHER_ID, OF_UID,
+					      &id, err, sizeof(err)),
+			 -EPERM);
+	/* A CRI container whose other annotations are not strings: no pod uid to trust. */
+	assert_int_equal(identity_from_config(&opts, json2, strlen(json2), "k8s.io", OTHER_ID,
+					      OF_UID, &id, err, sizeof(err)),
+			 -EPERM);
+	check_identity(&id, .platform = "");
 }
 
 static void config_env_with_non_string_entries(void **state)
@@ -689,7 +713,7 @@ static void config_env_with_non_string_entries(void **state)
 
 	/* Numbers, null, objects, arrays, "K_SERVICEX=" and a bare "K_SERVICE" before the real one. */
 	assert_int_equal(
-		from_sample(&opts, "env-nonstring.json", "k8s.io", OTHER_ID, &id, err, sizeof(err)),
+		from_sample(&opts, "env-nonstring.json", "k8s.io", OTHER_ID, KN_UID, &id, err, sizeof(err)),
 		0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
 		       .revision = "hello-00002", .pod = "hello-00002-deployment-5c7b9d8f4-fghij",
@@ -701,12 +725,14 @@ static void config_env_or_process_of_wrong_type(void **state)
 	static const char env_string[] =
 		"{\"process\":{\"env\":\"K_SERVICE=hello\"},"
 		"\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"u1\","
 		"\"io.kubernetes.cri.sandbox-name\":\"p\","
 		"\"io.kubernetes.cri.sandbox-namespace\":\"default\","
 		"\"io.kubernetes.cri.container-name\":\"c\"}}";
 	static const char process_array[] =
 		"{\"process\":[{\"env\":[\"K_SERVICE=hello\"]}],"
 		"\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"u1\","
 		"\"io.kubernetes.cri.sandbox-name\":\"p\","
 		"\"io.kubernetes.cri.sandbox-namespace\":\"openfaas-fn\","
 		"\"io.kubernetes.cri.container-name\":\"c\"}}";
@@ -714,56 +740,200 @@ static void config_env_or_process_of_wrong_type(void **state)
 	char err[256];
 
 	assert_int_equal(identity_from_config(&opts, env_string, strlen(env_string), "k8s.io", "x",
-					      &id, err, sizeof(err)),
+					      "u1", &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "default", .name = "c",
 		       .pod = "p", .container = "c", .container_id = "x");
 	assert_int_equal(identity_from_config(&opts, process_array, strlen(process_array), "k8s.io",
-					      "x", &id, err, sizeof(err)),
+					      "x", "u1", &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn", .name = "c",
 		       .pod = "p", .container = "c", .container_id = "x");
 }
 
-static void config_long_strings_are_cut(void **state)
+/*
+ * No runtime writes a name of FNG_ID_STR bytes or more (Kubernetes' are at
+ * most 253): such state is malformed, never cut to look like another name.
+ */
+static void config_long_strings_are_malformed(void **state)
 {
-	char big[600], want[FNG_ID_STR], json[4096];
-	struct fng_identity id, w;
+	static const char *const fields[] = { "K_SERVICE", "K_REVISION", "sandbox-name",
+					      "sandbox-namespace", "container-name" };
+	char big[600], json[4096];
+	struct fng_identity id;
 	char err[256];
-	int n;
 
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	memcpy(want, big, sizeof(want) - 1);
-	want[sizeof(want) - 1] = '\0';
-	n = snprintf(json, sizeof(json),
-		     "{\"process\":{\"env\":[\"K_SERVICE=%s\",\"K_REVISION=%s\"]},"
-		     "\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
-		     "\"io.kubernetes.cri.sandbox-name\":\"%s\","
-		     "\"io.kubernetes.cri.sandbox-namespace\":\"%s\","
-		     "\"io.kubernetes.cri.container-name\":\"%s\"}}",
-		     big, big, big, big, big);
-	assert_true(n > 0 && (size_t)n < sizeof(json));
-	assert_int_equal(
-		identity_from_config(&opts, json, (size_t)n, "k8s.io", big, &id, err, sizeof(err)),
-		0);
-	w = (struct fng_identity){ .platform = "knative" };
-	strcpy(w.namespace, want);
-	strcpy(w.name, want);
-	strcpy(w.revision, want);
-	strcpy(w.pod, want);
-	strcpy(w.container, want);
-	strcpy(w.container_id, want);
-	check_identity_at(&id, &w, __FILE__, __LINE__);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const char *v[ARRAY_SIZE(fields)];
+		int n;
 
-	/* faasd: the id is the name, cut the same way; the namespace is short. */
-	assert_int_equal(
-		identity_from_config(&opts, "{}", 2, "openfaas-fn", big, &id, err, sizeof(err)), 0);
-	w = (struct fng_identity){ .platform = "faasd", .namespace = "openfaas-fn" };
-	strcpy(w.name, want);
-	strcpy(w.container, want);
-	strcpy(w.container_id, want);
-	check_identity_at(&id, &w, __FILE__, __LINE__);
+		for (size_t k = 0; k < ARRAY_SIZE(fields); k++)
+			v[k] = k == i ? big : "ok";
+		n = snprintf(json, sizeof(json),
+			     "{\"process\":{\"env\":[\"K_SERVICE=%s\",\"K_REVISION=%s\"]},"
+			     "\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+			     "\"io.kubernetes.cri.sandbox-uid\":\"u1\","
+			     "\"io.kubernetes.cri.sandbox-name\":\"%s\","
+			     "\"io.kubernetes.cri.sandbox-namespace\":\"%s\","
+			     "\"io.kubernetes.cri.container-name\":\"%s\"}}",
+			     v[0], v[1], v[2], v[3], v[4]);
+		assert_true(n > 0 && (size_t)n < sizeof(json));
+		memset(&id, 0xa5, sizeof(id));
+		/* (a Knative namespace, so that the env is read at all) */
+		assert_int_equal(identity_from_config(&opts, json, (size_t)n, "k8s.io", "c", "u1",
+						      &id, err, sizeof(err)),
+				 i < 2 && strcmp(v[3], "default") ? 0 : -EINVAL);
+		assert_terminated(err);
+	}
+	/* Knative's env in a Knative namespace: too long is malformed too. */
+	snprintf(json, sizeof(json),
+		 "{\"process\":{\"env\":[\"K_SERVICE=%s\"]},"
+		 "\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		 "\"io.kubernetes.cri.sandbox-uid\":\"u1\","
+		 "\"io.kubernetes.cri.sandbox-namespace\":\"default\","
+		 "\"io.kubernetes.cri.container-name\":\"user-container\"}}",
+		 big);
+	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", "c", "u1", &id,
+					      err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "K_SERVICE"));
+	check_identity(&id, .platform = "");
+
+	/* faasd: the id is the name; a long one is refused the same way. */
+	assert_int_equal(identity_from_config(&opts, "{}", 2, "openfaas-fn", big, NULL, &id, err,
+					      sizeof(err)),
+			 -EINVAL);
+}
+
+/* ---- trust: what the platform writes decides, what the tenant writes only names -------------- */
+
+/* Knative's env is the tenant's: honoured only in a Knative namespace, never over OpenFaaS's. */
+static void config_k_service_is_trusted_only_in_knative_namespaces(void **state)
+{
+	static const char *const none[] = { "shop" };
+	const struct identity_opts no_knative = { .fn_namespaces = fn_namespaces,
+						  .n_fn_namespaces = 1,
+						  .knative_namespaces = none,
+						  .n_knative_namespaces = 1 };
+	static const char json[] =
+		"{\"process\":{\"env\":[\"K_SERVICE=payments\",\"K_REVISION=payments-1\","
+		"\"SERVING_SERVICE=payments\"]},"
+		"\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"" OF_UID "\","
+		"\"io.kubernetes.cri.sandbox-name\":\"nodeinfo-1\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"openfaas-fn\","
+		"\"io.kubernetes.cri.container-name\":\"nodeinfo\"}}";
+	struct fng_identity id;
+	char err[256];
+
+	/* An OpenFaaS function that sets K_SERVICE is still that OpenFaaS function. */
+	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", OF_FN, OF_UID,
+					      &id, err, sizeof(err)),
+			 0);
+	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn", .name = "nodeinfo",
+		       .pod = "nodeinfo-1", .container = "nodeinfo", .container_id = OF_FN);
+	/* A Knative pod outside the Knative namespaces is plain Kubernetes, named by its container. */
+	assert_int_equal(from_sample(&no_knative, "knative-user.json", "k8s.io", KN_USER, KN_UID,
+				     &id, err, sizeof(err)),
+			 0);
+	check_identity(&id, .platform = "kubernetes", .namespace = "default",
+		       .name = "user-container", .pod = KN_POD, .container = "user-container",
+		       .container_id = KN_USER);
+	/* So is a container that calls itself queue-proxy there. */
+	assert_int_equal(from_sample(&no_knative, "knative-queue-proxy.json", "k8s.io", KN_QP,
+				     KN_UID, &id, err, sizeof(err)),
+			 0);
+	check_identity(&id, .platform = "kubernetes", .namespace = "default",
+		       .name = "queue-proxy", .pod = KN_POD, .container = "queue-proxy",
+		       .container_id = KN_QP);
+}
+
+/* Annotations are the runtime's; the same keys in the env are the tenant's and mean nothing. */
+static void config_env_claiming_annotations_is_ignored(void **state)
+{
+	static const char json[] =
+		"{\"process\":{\"env\":[\"io.kubernetes.cri.sandbox-namespace=payments\","
+		"\"io.kubernetes.cri.container-name=ledger\",\"io.kubernetes.cri.sandbox-uid="
+		"" K8S_UID "\"]},"
+		"\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"" OF_UID "\","
+		"\"io.kubernetes.cri.sandbox-name\":\"nodeinfo-1\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"openfaas-fn\","
+		"\"io.kubernetes.cri.container-name\":\"nodeinfo\"}}";
+	struct fng_identity id;
+	char err[256];
+
+	assert_int_equal(identity_from_config(&opts, json, strlen(json), "k8s.io", OF_FN, OF_UID,
+					      &id, err, sizeof(err)),
+			 0);
+	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn", .name = "nodeinfo",
+		       .pod = "nodeinfo-1", .container = "nodeinfo", .container_id = OF_FN);
+}
+
+/* The pod the annotations name must be the pod the cgroup path names. */
+static void config_pod_uid_is_cross_checked_with_the_cgroup_path(void **state)
+{
+	struct fng_identity id;
+	char err[256];
+
+	/* Another pod's uid. */
+	assert_int_equal(from_sample(&opts, "openfaas-function.json", "k8s.io", OF_FN, K8S_UID, &id,
+				     err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, OF_UID));
+	assert_non_null(strstr(err, K8S_UID));
+	check_identity(&id, .platform = "");
+	/* A cgroup that is no pod's (faasd's, a runtime scope). */
+	assert_int_equal(from_sample(&opts, "openfaas-function.json", "openfaas-fn", OF_FN, NULL,
+				     &id, err, sizeof(err)),
+			 -EPERM);
+	assert_int_equal(from_sample(&opts, "crio-container.json", NULL, CRIO_CTR, "", &id, err,
+				     sizeof(err)),
+			 -EPERM);
+	/* A container below a pod whose state has no CRI annotations (faasd's, say). */
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "openfaas-fn", "nodeinfo",
+				     OF_UID, &id, err, sizeof(err)),
+			 -EPERM);
+	assert_non_null(strstr(err, OF_UID));
+	/* Hex digits in either case are the same uid. */
+	assert_int_equal(from_sample(&opts, "k8s-plain.json", "k8s.io", K8S_CTR,
+				     "84AE7A7C-4E23-42AC-8092-950610B79280", &id, err, sizeof(err)),
+			 0);
+	check_identity(&id, .platform = "kubernetes", .namespace = "shop", .name = "checkout",
+		       .pod = "checkout-7d4b9c8f6-q8w2n", .container = "checkout",
+		       .container_id = K8S_CTR);
+}
+
+/* A CRI container without the annotations that say whose it is: malformed, not a guess. */
+static void config_missing_cri_fields_are_malformed(void **state)
+{
+	static const char *const bad[] = {
+		/* no namespace */
+		"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"u1\","
+		"\"io.kubernetes.cri.container-name\":\"c\"}}",
+		/* an empty namespace */
+		"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"u1\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"\","
+		"\"io.kubernetes.cri.container-name\":\"c\"}}",
+		/* a container without its name */
+		"{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\","
+		"\"io.kubernetes.cri.sandbox-uid\":\"u1\","
+		"\"io.kubernetes.cri.sandbox-namespace\":\"openfaas-fn\"}}",
+	};
+	struct fng_identity id;
+	char err[256];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		err[0] = '\0';
+		assert_int_equal(identity_from_config(&opts, bad[i], strlen(bad[i]), "k8s.io", "c",
+						      "u1", &id, err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "annotation"));
+	}
 }
 
 /* ---- identity_resolve ------------------------------------------------------------------------ */
@@ -884,7 +1054,7 @@ static void resolve_faasd_container_in_openfaas_fn(void **state)
 		       .container = "figlet", .container_id = "figlet");
 }
 
-static void resolve_prefers_the_namespace_named_by_the_shape(void **state)
+static void resolve_faasd_state_only_in_its_own_namespace(void **state)
 {
 	static const char *const decoys[] = { "aaa", "default", "k8s.io", "moby", "zzz" };
 	struct state_root *s = *state;
@@ -901,11 +1071,52 @@ static void resolve_prefers_the_namespace_named_by_the_shape(void **state)
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 
-	/* Not in the named namespace: found in another one, which is then its namespace. */
+	/* Not in the namespace the path names: no other namespace's state speaks for it. */
 	plant(s, TASKS "/default/figlet/config.json", "faasd-figlet.json");
-	assert_int_equal(resolve(s, "/openfaas-fn/figlet", &id, err, sizeof(err)), 0);
-	check_identity(&id, .platform = "host", .namespace = "default", .name = "figlet",
-		       .container = "figlet", .container_id = "figlet");
+	assert_int_equal(resolve(s, "/openfaas-fn/figlet", &id, err, sizeof(err)), -ENOENT);
+	assert_string_equal(id.platform, "");
+}
+
+/* A config.json of another pod, found for this cgroup's container id: not this container. */
+static void resolve_state_of_another_pod_is_eperm(void **state)
+{
+	struct state_root *s = *state;
+	struct fng_identity id;
+	char err[512];
+
+	plant(s, TASKS "/k8s.io/" OF_FN "/config.json", "openfaas-function.json");
+	assert_int_equal(
+		resolve(s, "/kubepods/besteffort/pod" K8S_UID "/" OF_FN, &id, err, sizeof(err)),
+		-EPERM);
+	assert_non_null(strstr(err, "config.json"));
+	assert_string_equal(id.platform, "");
+}
+
+/* Runtime state larger than fnguard reads: -EFBIG, naming the file; never a guess. */
+static void resolve_oversized_state_is_efbig(void **state)
+{
+	struct state_root *s = *state;
+	struct fng_identity id;
+	char err[1024], path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/" TASKS "/k8s.io/" OF_FN "/config.json", s->root);
+	assert_int_equal(mkdir_parent(path, 0755), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	/* Valid JSON that starts like the real thing, with an env of 5 MiB. */
+	fputs("{\"annotations\":{\"io.kubernetes.cri.container-type\":\"container\"},"
+	      "\"process\":{\"env\":[\"X=",
+	      f);
+	for (int i = 0; i < 5 * 1024; i++)
+		fprintf(f, "%01024d", 0);
+	fputs("\"]}}", f);
+	fclose(f);
+	assert_int_equal(
+		resolve(s, "/kubepods/besteffort/pod" OF_UID "/" OF_FN, &id, err, sizeof(err)),
+		-EFBIG);
+	assert_non_null(strstr(err, path));
+	assert_string_equal(id.platform, "");
 }
 
 static void resolve_crio_container(void **state)
@@ -1110,7 +1321,7 @@ int main(void)
 		cmocka_unit_test(shape_function_namespaces_come_from_the_options),
 		cmocka_unit_test(shape_docker_scope_outside_kubernetes),
 		cmocka_unit_test(shape_sub_cgroup_below_a_container_is_other),
-		cmocka_unit_test(shape_kubepods_and_qos_parents_are_other),
+		cmocka_unit_test(shape_kubepods_and_qos_parents_are_pods_roots),
 		cmocka_unit_test(shape_plain_paths_are_other),
 		cmocka_unit_test(shape_repeated_slashes_are_one),
 		cmocka_unit_test(shape_long_components_are_cut),
@@ -1134,14 +1345,22 @@ int main(void)
 		cmocka_unit_test(config_annotation_values_of_wrong_type_are_absent),
 		cmocka_unit_test(config_env_with_non_string_entries),
 		cmocka_unit_test(config_env_or_process_of_wrong_type),
-		cmocka_unit_test(config_long_strings_are_cut),
+		cmocka_unit_test(config_long_strings_are_malformed),
+		cmocka_unit_test(config_k_service_is_trusted_only_in_knative_namespaces),
+		cmocka_unit_test(config_env_claiming_annotations_is_ignored),
+		cmocka_unit_test(config_pod_uid_is_cross_checked_with_the_cgroup_path),
+		cmocka_unit_test(config_missing_cri_fields_are_malformed),
 		cmocka_unit_test_setup_teardown(resolve_kubernetes_containers_in_k8s_io, setup_root,
 						teardown_root),
 		cmocka_unit_test_setup_teardown(resolve_faasd_container_in_openfaas_fn, setup_root,
 						teardown_root),
-		cmocka_unit_test_setup_teardown(resolve_prefers_the_namespace_named_by_the_shape,
+		cmocka_unit_test_setup_teardown(resolve_faasd_state_only_in_its_own_namespace,
 						setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(resolve_crio_container, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(resolve_state_of_another_pod_is_eperm, setup_root,
+						teardown_root),
+		cmocka_unit_test_setup_teardown(resolve_oversized_state_is_efbig, setup_root,
+						teardown_root),
 		cmocka_unit_test_setup_teardown(resolve_cgroupfs_shape_falls_back_to_crio_state,
 						setup_root, teardown_root),
 		cmocka_unit_test_setup_teardown(resolve_unknown_container_is_enoent, setup_root,

@@ -457,17 +457,17 @@ static void test_duplicate_name_across_files_fails_validate(void **state)
 	struct fng_diag d;
 
 	parse_ok("apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: x}\n"
-		 "spec: {selector: {function: a}}\n",
+		 "spec: {selector: {namespace: n, function: a}}\n",
 		 &set);
 	assert_int_equal(profile_set__validate(&set, &d), 0);
 	assert_int_equal(
 		profile_parse_buf("b.yaml",
 				  "# second file\n---\napiVersion: fnguard.io/v1alpha1\n"
 				  "kind: FunctionProfile\nmetadata: {name: x}\n"
-				  "spec: {selector: {function: b}}\n",
+				  "spec: {selector: {namespace: n, function: b}}\n",
 				  strlen("# second file\n---\napiVersion: fnguard.io/v1alpha1\n"
 					 "kind: FunctionProfile\nmetadata: {name: x}\n"
-					 "spec: {selector: {function: b}}\n"),
+					 "spec: {selector: {namespace: n, function: b}}\n"),
 				  &set, &d),
 		0);
 	assert_int_equal(set.n, 2);
@@ -488,10 +488,10 @@ static void test_duplicate_selector_fails_validate(void **state)
 
 	/* Equal once "" means "not given", and NULL equals NULL. */
 	parse_ok(SPEC
-		 "  selector: {platform: openfaas, function: \"check*\", container: \"\"}\n"
+		 "  selector: {platform: openfaas, namespace: n, function: \"check*\", container: \"\"}\n"
 		 "---\n"
 		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: other}\n"
-		 "spec:\n  selector: {function: \"check*\", platform: openfaas}\n",
+		 "spec:\n  selector: {function: \"check*\", namespace: n, platform: openfaas}\n",
 		 &set);
 	assert_int_equal(set.n, 2);
 	assert_int_equal(profile_set__validate(&set, &d), -EINVAL);
@@ -505,6 +505,23 @@ static void test_duplicate_selector_fails_validate(void **state)
 	profile_set__clear(&set);
 }
 
+/* Profiles that select nothing (for --pending-profile and --default-profile) never clash. */
+static void test_empty_selectors_do_not_clash(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	struct fng_diag d;
+
+	parse_ok("apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: a}\n"
+		 "spec: {selector: {}}\n---\n"
+		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: b}\n"
+		 "spec: {}\n---\n"
+		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: c}\n"
+		 "spec: {selector: {platform: openfaas}}\n",
+		 &set);
+	assert_int_equal(profile_set__validate(&set, &d), 0);
+	profile_set__clear(&set);
+}
+
 static void test_validate_reports_the_first_problem_in_set_order(void **state)
 {
 	struct fng_profile_set set = { 0 };
@@ -512,13 +529,13 @@ static void test_validate_reports_the_first_problem_in_set_order(void **state)
 
 	/* a, b, c (a's selector), b again: the selector clash at c comes first. */
 	parse_ok("apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: a}\n"
-		 "spec: {selector: {function: one}}\n---\n"
+		 "spec: {selector: {namespace: n, function: one}}\n---\n"
 		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: b}\n"
-		 "spec: {selector: {function: two}}\n---\n"
+		 "spec: {selector: {namespace: n, function: two}}\n---\n"
 		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: c}\n"
-		 "spec: {selector: {function: one}}\n---\n"
+		 "spec: {selector: {namespace: n, function: one}}\n---\n"
 		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: b}\n"
-		 "spec: {selector: {function: four}}\n",
+		 "spec: {selector: {namespace: n, function: four}}\n",
 		 &set);
 	assert_int_equal(set.n, 4);
 	assert_int_equal(profile_set__validate(&set, &d), -EINVAL);
@@ -672,7 +689,8 @@ static void test_multi_document_file_skips_empty_documents(void **state)
 	assert_int_equal(set.v[2]->mode, FNG_MODE_LEARN);
 	for (size_t i = 0; i < set.n; i++)
 		assert_string_equal(set.v[i]->file, "ok.yaml");
-	assert_int_equal(profile_set__validate(&set, NULL), -EINVAL); /* all select everything */
+	/* none selects anything, so none clashes */
+	assert_int_equal(profile_set__validate(&set, NULL), 0);
 	profile_set__clear(&set);
 
 	/* A file of comments, or of blanks, holds no profile and is not an error. */
@@ -829,6 +847,38 @@ static void test_selector_empty_and_null_mean_not_given(void **state)
 	assert_null(p->sel.function);
 	assert_null(p->sel.container);
 	assert_string_equal(p->sel.cgroup, "/kubepods/*/pod*");
+	profile_set__clear(&set);
+}
+
+/*
+ * Trust: function and container names are the tenant's, so a selector that
+ * names one must name the namespace (or cgroup) it is trusted in. The
+ * hijack pattern, a strict catch-all plus a permissive exception for one
+ * function's name, is refused at the exception.
+ */
+static void test_selector_naming_a_function_needs_its_namespace(void **state)
+{
+	struct fng_profile_set set = { 0 };
+
+	expect_error(SPEC "  selector: {platform: openfaas, function: payments}\n"
+			  "  egress: [{to: 0.0.0.0/0}]\n",
+		     6, 44, "spec.selector.function", "must also name its namespace");
+	expect_error(SPEC "  selector:\n    platform: knative\n    container: queue-proxy\n",
+		     8, 16, "spec.selector.container", "must also name its namespace");
+	/* A namespace that matches every namespace scopes nothing. */
+	expect_error(SPEC "  selector: {namespace: \"*\", function: payments}\n", 6, 40,
+		     "spec.selector.function", "namespace \"*\" matches every namespace");
+	expect_error(SPEC "  selector: {namespace: \"?*\", container: c}\n", 6, 42,
+		     "spec.selector.container", "matches every namespace");
+	/* Scoped: a namespace, a namespace pattern that names something, a cgroup. */
+	parse_ok(SPEC "  selector: {namespace: openfaas-fn, function: payments}\n", &set);
+	profile_set__clear(&set);
+	parse_ok(SPEC "  selector: {namespace: \"team-*\", container: worker}\n", &set);
+	profile_set__clear(&set);
+	parse_ok(SPEC "  selector: {cgroup: \"/fn/*\", function: x}\n", &set);
+	profile_set__clear(&set);
+	/* Without function or container, a platform or namespace alone is fine. */
+	parse_ok(SPEC "  selector: {platform: openfaas}\n", &set);
 	profile_set__clear(&set);
 }
 
@@ -1108,6 +1158,8 @@ int main(void)
 		cmocka_unit_test(test_port_ranges_and_strings),
 		cmocka_unit_test(test_raw_and_packet_rules_need_no_destination),
 		cmocka_unit_test(test_selector_empty_and_null_mean_not_given),
+		cmocka_unit_test(test_selector_naming_a_function_needs_its_namespace),
+		cmocka_unit_test(test_empty_selectors_do_not_clash),
 		cmocka_unit_test(test_parse_file_reads_and_names_the_file),
 		cmocka_unit_test(test_parse_file_io_error_returns_errno),
 		cmocka_unit_test(test_config_gives_options_in_file_order),
