@@ -7,7 +7,9 @@
  * A new cgroup is covered before anything can run in it, here in the kernel:
  * below a profiled cgroup it gets its parent's entry (a function cannot step
  * out of its profile by making a child cgroup); below a function parent it
- * gets the fail-closed default until the agent has resolved it.
+ * gets the fail-closed default until the agent has resolved it; and in
+ * strict node mode a new pod is a function parent from its mkdir on. A
+ * cgroup's entries go with its rmdir. All of it works while no agent runs.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -19,11 +21,15 @@
 /* cgrp_dfl_root, the cgroup v2 hierarchy, is set up first at boot and gets hierarchy id 0. */
 #define CGRP_DFL_HIERARCHY_ID 0
 
-/* Give the new cgroup @id the entry of its parent, or the parent's pending default. */
+/*
+ * Give the new cgroup @id the entry of its parent, or the parent's pending
+ * default; below where pods are made (strict node mode), make the new pod a
+ * function parent itself.
+ */
 static __always_inline __u32 cover_child(__u64 id, __u64 parent)
 {
 	struct fng_cg_stats zero = {};
-	struct fng_cg_profile *p;
+	struct fng_cg_profile *p, v;
 	__u32 flag = FNG_CG_INHERITED;
 
 	p = bpf_map_lookup_elem(&cg_profile, &parent);
@@ -33,6 +39,13 @@ static __always_inline __u32 cover_child(__u64 id, __u64 parent)
 	}
 	if (!p)
 		return 0;
+	if (flag == FNG_CG_PENDING && (p->flags & FNG_CGF_PODS)) {
+		v = *p;
+		v.flags &= ~FNG_CGF_PODS;
+		if (bpf_map_update_elem(&cg_parent, &id, &v, BPF_NOEXIST))
+			return 0;
+		return FNG_CG_POD;
+	}
 	/* Stats first: the programs count into them from the first violation. */
 	bpf_map_update_elem(&cg_stats, &id, &zero, BPF_NOEXIST);
 	if (bpf_map_update_elem(&cg_profile, &id, p, BPF_NOEXIST))
@@ -40,19 +53,39 @@ static __always_inline __u32 cover_child(__u64 id, __u64 parent)
 	return flag;
 }
 
+/*
+ * A cgroup went: remove what the kernel or the agent gave it, whether an
+ * agent runs or not (cgroup ids are never reused); its last counts go to
+ * the agent in the event.
+ */
+static __always_inline __u32 forget(__u64 id, struct fng_cg_stats *last)
+{
+	struct fng_cg_stats *st = bpf_map_lookup_elem(&cg_stats, &id);
+	__u32 flags = 0;
+
+	if (st) {
+		*last = *st;
+		flags = FNG_CG_HAD_STATS;
+	}
+	bpf_map_delete_elem(&cg_profile, &id);
+	bpf_map_delete_elem(&cg_parent, &id);
+	bpf_map_delete_elem(&cg_stats, &id);
+	return flags;
+}
+
 static __always_inline int cg_report(struct cgroup *cgrp, const char *path, __u16 type)
 {
+	struct fng_cg_stats last = {};
 	struct fng_cg_event *e;
 	__u64 id, parent;
-	__u32 flags = 0;
+	__u32 flags;
 	long n;
 
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != CGRP_DFL_HIERARCHY_ID)
 		return 0;
 	id = BPF_CORE_READ(cgrp, kn, id);
 	parent = BPF_CORE_READ(cgrp, self.parent, cgroup, kn, id);
-	if (type == FNG_EV_CG_MKDIR)
-		flags = cover_child(id, parent);
+	flags = type == FNG_EV_CG_MKDIR ? cover_child(id, parent) : forget(id, &last);
 	e = bpf_ringbuf_reserve(&cg_events, sizeof(*e), 0);
 	if (!e) {
 		count_err(FNG_ERR_CG_EVENT_LOST);
@@ -61,6 +94,7 @@ static __always_inline int cg_report(struct cgroup *cgrp, const char *path, __u1
 	fill_hdr(&e->hdr, type, sizeof(*e), id);
 	e->parent_id = parent;
 	e->flags = flags;
+	e->stats = last;
 	n = bpf_probe_read_kernel_str(e->path, sizeof(e->path), path);
 	e->path_len = n > 0 ? n : 0;
 	bpf_ringbuf_submit(e, 0);
@@ -187,22 +221,53 @@ static __always_inline void fork_judge(struct task_struct *parent, struct task_s
 		kill_current();
 }
 
+/* A new process of a profiled cgroup runs its parent's program until it execs. */
+static __always_inline void exe_inherit(struct task_struct *parent, struct task_struct *child)
+{
+	struct fng_exe_key from = { .pid = parent->tgid,
+				    .start_ns = parent->group_leader->start_time };
+	struct fng_exe_key to = { .pid = child->tgid, .start_ns = child->start_time };
+	struct fng_exe *x;
+
+	x = bpf_map_lookup_elem(&proc_exe, &from);
+	if (x)
+		bpf_map_update_elem(&proc_exe, &to, x, BPF_ANY);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
 {
 	struct setup_task *s = bpf_task_storage_get(&setup_tasks, parent, 0, 0);
-	__u64 cg;
+	__u64 cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 
+	if (child->tgid != parent->tgid && bpf_map_lookup_elem(&cg_profile, &cg))
+		exe_inherit(parent, child);
 	fork_judge(parent, child);
 	if (s) {
 		mark_setup(child, s->mnt_ns);
 		return 0;
 	}
 	/* Born in another cgroup than its parent's: clone3(CLONE_INTO_CGROUP) (crun). */
-	cg = BPF_CORE_READ(child, cgroups, dfl_cgrp, kn, id);
 	if (cg != BPF_CORE_READ(parent, cgroups, dfl_cgrp, kn, id) && container_cgroup(cg))
 		mark_setup(child, task_mnt_ns(child));
 	return 0;
+}
+
+/* Remember the program of the current process (see proc_exe in maps.bpf.h). */
+static __always_inline void exe_note(struct task_struct *p, struct file *file)
+{
+	struct fng_exe_key key = { .pid = p->tgid, .start_ns = p->group_leader->start_time };
+	struct fng_exec_event *e;
+	__u32 zero = 0, len;
+	__u8 pflags;
+
+	e = bpf_map_lookup_elem(&exec_scratch, &zero);
+	if (!e)
+		return;
+	len = path_resolve(file, e->path, &pflags);
+	if (len > FNG_EXE_MAX)
+		e->path[FNG_EXE_MAX - 1] = '\0';
+	bpf_map_update_elem(&proc_exe, &key, e->path, BPF_ANY);
 }
 
 /*
@@ -213,17 +278,22 @@ int BPF_PROG(task_fork, struct task_struct *parent, struct task_struct *child)
  * has no use (runtime_task() ignores it there): a program of the task's
  * own namespace ends it too, so that a service some manager moved into a
  * new cgroup does not pass it to every process it forks. Attached after
- * exec_sched (loader.c), which judges this exec first.
+ * exec_sched (loader.c), which judges this exec first (and is done with
+ * exec_scratch, which exe_note() reuses).
+ *
+ * Every exec in a profiled cgroup also notes its program for the records.
  */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(task_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	struct setup_task *s = bpf_task_storage_get(&setup_tasks, p, 0, 0);
+	__u64 cg = BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id);
 
+	if (bpf_map_lookup_elem(&cg_profile, &cg))
+		exe_note(p, bprm->file);
 	if (!s || !file_in_task_mnt_ns(bprm->file))
 		return 0;
-	if (task_mnt_ns(p) != s->mnt_ns ||
-	    !container_cgroup(BPF_CORE_READ(p, cgroups, dfl_cgrp, kn, id)))
+	if (task_mnt_ns(p) != s->mnt_ns || !container_cgroup(cg))
 		bpf_task_storage_delete(&setup_tasks, p);
 	return 0;
 }

@@ -124,7 +124,7 @@ static __always_inline void fill_proc(struct fng_proc *p)
 	p->uid = (__u32)ugid;
 	p->gid = ugid >> 32;
 	p->ppid = BPF_CORE_READ(task, real_parent, tgid);
-	p->start_ns = BPF_CORE_READ(task, start_time);
+	p->start_ns = BPF_CORE_READ(task, group_leader, start_time);
 	bpf_get_current_comm(p->comm, sizeof(p->comm));
 }
 

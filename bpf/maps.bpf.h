@@ -60,6 +60,20 @@ struct {
 	__type(value, __u8);
 } runtime_ns SEC(".maps") __weak;
 
+/*
+ * The program each process of a profiled cgroup runs, by (pid, start time):
+ * written at exec, copied at fork, read by the agent for a record's
+ * Process.exe. The kernel resolved the path, so the agent needs neither
+ * the host's pid namespace nor ptrace rights, and a reused pid never names
+ * another process's program. LRU: entries of processes long gone go first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct fng_exe_key);
+	__type(value, struct fng_exe);
+} proc_exe SEC(".maps") __weak;
+
 /* cgroup v2 id -> token bucket and loss counters (created by the agent with cg_profile). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -99,9 +99,16 @@ struct tracked {
 	struct fng_identity fn;
 	struct prof_state *ps; /* the profile in force */
 	struct learn_fn *lf;   /* its function's learning, while its profile learns */
+	uint64_t parent_id;
 	uint64_t created_ns;   /* CLOCK_BOOTTIME of its mkdir; 0 when found by a walk */
 	uint64_t enforced_ns;  /* when a profile of its own took over from the kernel's default */
 	bool inherited;	       /* below a profiled cgroup: its function and profile */
+	/* A container whose identity could not be resolved (enum unresolved): held under
+	 * the pending profile, and resolved again at retry_at_ns (CLOCK_MONOTONIC). */
+	uint8_t unresolved;
+	uint64_t retry_at_ns, retry_delay_ns;
+	bool gone;		  /* its rmdir was seen: final holds its last counts */
+	struct fng_cg_stats final;
 	struct fng_cg_stats last; /* counters at the last summary */
 	bool seen;		  /* found by the current walk */
 	struct vcounts vc;	  /* violations exported, for /metrics */
@@ -136,6 +143,43 @@ struct exe_slot {
 	char *exe;
 };
 
+/* Why a container's identity could not be resolved (fnguard_resolution_failures_total). */
+enum unresolved {
+	UNRES_NONE,
+	UNRES_NO_STATE,	 /* no runtime knows the container */
+	UNRES_TOO_LARGE, /* config.json larger than FNG_CONFIG_MAX */
+	UNRES_MALFORMED, /* not JSON, or a field missing or too long */
+	UNRES_MISMATCH,	 /* the runtime state contradicts the cgroup path */
+	UNRES_IO,	 /* the state could not be read */
+	UNRES_N
+};
+static const char *const unresolved_label[UNRES_N] = { "",	    "no_state", "too_large",
+						       "malformed", "mismatch", "io_error" };
+/* Retries of an unresolved container: from 100 ms, doubling, to at most a minute apart. */
+#define RETRY_FIRST_NS (100 * 1000 * 1000ull)
+#define RETRY_MAX_NS   (60 * 1000 * 1000 * 1000ull)
+
+/* What a function parent's new children are (values of agent.fn_parents). */
+enum fn_parent_kind {
+	FNP_NONE,
+	FNP_CHILDREN, /* containers: each gets the pending profile at mkdir */
+	FNP_PODS,     /* pods (strict node mode): each becomes a function parent at mkdir */
+};
+
+/* How track() puts a cgroup under a profile. */
+enum placement {
+	PLACED,	    /* its own function's profile (or none) */
+	INHERITED,  /* below a profiled cgroup: its parent's function and profile */
+	UNRESOLVED, /* a container nobody could name: the pending profile */
+};
+
+/* How untrack() lets a cgroup go. */
+enum untracking {
+	UNT_RMDIR,	/* it is gone: the kernel removed its entries at rmdir */
+	UNT_UNPROFILED, /* no profile for it any more: remove its entries */
+	UNT_FORGET,	/* a walk did not see it: forget it here, leave the kernel's entries */
+};
+
 struct agent {
 	const struct agent_opts *o;
 	char cg_root[PATH_MAX];
@@ -143,11 +187,12 @@ struct agent {
 	uint64_t boot_to_unix_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t start_unix_ns;
 	struct fng_loader *ld;
-	struct ring_buffer *rb;
+	struct ring_buffer *rb;	   /* violations (events) */
+	struct ring_buffer *cg_rb; /* cgroup lifecycle (cg_events): read first, always */
 	struct fng_exporter *ex;
 	struct fng_loop *lp;
 	struct fng_control *ctl;
-	int sig_fd, ino_fd, reload_fd, summary_fd, learn_fd, export_fd;
+	int sig_fd, ino_fd, reload_fd, summary_fd, learn_fd, export_fd, retry_fd;
 	uint64_t export_armed;	    /* the deadline export_fd is armed for, 0: none */
 	bool summary_armed;	    /* summary_fd runs only while something happens */
 	uint64_t summary_seen_viol; /* violations at the last summary tick */
@@ -171,11 +216,12 @@ struct agent {
 	struct prof_state deny_all;    /* built-in: every section restricted, nothing allowed */
 	struct prof_state *pending_ps; /* what a function parent's new child gets until resolved */
 	struct prof_state *default_ps; /* for functions no profile selects */
-	struct hmap fn_parents;	       /* cgroup id -> (void *)1: function parents */
-	struct hmap unresolved;	       /* cgroup id -> (void *)1: resolution failure logged */
+	struct hmap fn_parents;	       /* cgroup id -> (void *)enum fn_parent_kind */
+	uint64_t resolve_failures[UNRES_N];
+	uint64_t retry_armed; /* the deadline retry_fd is armed for (CLOCK_MONOTONIC), 0: none */
 	struct tte_hist tte;
 	uint64_t resolve_ns, resolved; /* time spent resolving containers, and how many */
-	int fd_cg_parent;
+	int fd_cg_parent, fd_proc_exe;
 	struct exe_slot exe_cache[EXE_CACHE_SLOTS];
 	uint64_t summary_start_unix_ns;
 	uint64_t cg_lost_seen;
@@ -183,6 +229,10 @@ struct agent {
 	size_t n_learns;
 	uint64_t learn_started_unix_ns;
 	uint64_t batch_bytes, batch_limit; /* of the ring buffer consume under way */
+	unsigned batch_records;		   /* records since cg_events was last read */
+	/* A special profile (--default-profile, --pending-profile) is missing at start, or a
+	 * profile did not fit the maps: the agent does not start (exit 2). */
+	bool start_failed;
 
 	struct {
 		uint64_t violations, denied, killed, alerted, bad_events, reloads, rejected, loaded;
@@ -395,7 +445,8 @@ static struct prof_state *select_profile(struct agent *a, const struct fng_ident
 		struct prof_state *ps = a->profs[i];
 		size_t score;
 
-		if (!profile_selects(ps->p, fn, path, &score))
+		/* (a held special profile has no selector any more: see reload()) */
+		if (!ps->p || !profile_selects(ps->p, fn, path, &score))
 			continue;
 		if (!best || score > best_score) {
 			best = ps;
@@ -555,7 +606,9 @@ static void emit_summary(struct agent *a, struct tracked **ts, size_t n, bool wi
 		struct fng_cg_stats st;
 		uint64_t d_emit, d_supp, d_drop;
 
-		if (bpf_map_lookup_elem(a->fd_cg_stats, &t->id, &st))
+		if (t->gone)
+			st = t->final;
+		else if (bpf_map_lookup_elem(a->fd_cg_stats, &t->id, &st))
 			continue;
 		d_emit = st.emitted - t->last.emitted;
 		d_supp = st.suppressed - t->last.suppressed;
@@ -668,14 +721,28 @@ static void gone_add(struct agent *a, const struct fng_identity *fn, const struc
 	vcounts_add(&g->vc, vc);
 }
 
-/* Remove a cgroup's entries; its losses since the last summary are reported first. */
-static void untrack(struct agent *a, struct tracked *t)
+/*
+ * Let a cgroup go (@how); its losses since the last summary are reported
+ * first, from @last when its rmdir brought them. Only a cgroup that gets no
+ * profile has its kernel entries removed here: a gone one lost them at
+ * rmdir, in the kernel; one a walk did not see keeps them (it may live on,
+ * and its entry is the strict answer).
+ */
+static void untrack(struct agent *a, struct tracked *t, enum untracking how,
+		    const struct fng_cg_stats *last)
 {
 	hmap__del(&a->cgroups, t->id);
-	bpf_map_delete_elem(a->fd_cg_profile, &t->id);
-	untaint(a, t->id);
+	if (how == UNT_UNPROFILED)
+		bpf_map_delete_elem(a->fd_cg_profile, &t->id);
+	if (how != UNT_FORGET)
+		untaint(a, t->id);
+	if (last) {
+		t->final = *last;
+		t->gone = true;
+	}
 	emit_summary(a, &t, 1, false);
-	bpf_map_delete_elem(a->fd_cg_stats, &t->id);
+	if (how == UNT_UNPROFILED)
+		bpf_map_delete_elem(a->fd_cg_stats, &t->id);
 	gone_add(a, &t->fn, &t->vc);
 	pr_debug("cgroup \"%s\" (%llu): untracked", t->path, (unsigned long long)t->id);
 	tracked__free(t);
@@ -731,12 +798,37 @@ static void learn_noted(struct agent *a, struct learn_fn *lf, int ret)
 	}
 }
 
-/* A DNS-1123 profile name from a function's name (and container, for a sidecar). */
+/* Append @raw to the DNS-1123 name in @out (at @o), at most @max bytes of it. */
+static size_t dns_label_append(char *out, size_t o, size_t max, const char *raw)
+{
+	size_t start = o;
+
+	for (const char *p = raw; *p && o - start < max; p++) {
+		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')))
+			ch = '-';
+		if (ch == '-' && (o == start || out[o - 1] == '-'))
+			continue;
+		out[o++] = ch;
+	}
+	while (o > start && out[o - 1] == '-')
+		o--;
+	return o;
+}
+
+/*
+ * A DNS-1123 profile name (and file name) from a function: its name (and
+ * container, for a sidecar), then its namespace, so that functions of the
+ * same name in two namespaces never share a learned profile:
+ * "checkout.openfaas-fn", "hello-queue-proxy.shop". A host function: the
+ * last component of its cgroup path.
+ */
 static void learn_name(const struct fng_identity *fn, const char *path, char *out, size_t size)
 {
 	const char *base = strrchr(path, '/');
 	char raw[FNG_ID_STR * 2 + 2];
-	size_t o = 0;
+	size_t o;
 
 	if (!strcmp(fn->platform, "host"))
 		snprintf(raw, sizeof(raw), "%s", base && base[1] ? base + 1 : "root");
@@ -745,37 +837,56 @@ static void learn_name(const struct fng_identity *fn, const char *path, char *ou
 		snprintf(raw, sizeof(raw), "%s-%s", fn->name, fn->container);
 	else
 		snprintf(raw, sizeof(raw), "%s", fn->name[0] ? fn->name : "function");
-	for (const char *p = raw; *p && o + 1 < size && o < 63; p++) {
-		char ch = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.'))
-			ch = '-';
-		if ((ch == '-' || ch == '.') && (o == 0 || out[o - 1] == '-' || out[o - 1] == '.'))
-			continue;
-		out[o++] = ch;
-	}
-	while (o && (out[o - 1] == '-' || out[o - 1] == '.'))
-		o--;
+	/* 63 + 1 + 63 bytes: within FNG_ID_STR and a DNS-1123 subdomain */
+	o = dns_label_append(out, 0, 63, raw);
 	if (!o)
 		out[o++] = 'f';
-	out[o] = '\0';
+	if (strcmp(fn->platform, "host") && fn->namespace[0]) {
+		size_t dot = o;
+
+		out[o++] = '.';
+		o = dns_label_append(out, o, 63, fn->namespace);
+		if (o == dot + 1)
+			o = dot;
+	}
+	out[o < size ? o : size - 1] = '\0';
 }
 
-/* The learned profile selects its function the way it was found, made specific. */
+/* @s as an fnmatch(3) glob that matches @s alone: its wildcards escaped. */
+static char *glob_literal(const char *s)
+{
+	char *g = malloc(strlen(s) * 2 + 1), *o = g;
+
+	if (!g)
+		return NULL;
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o = '\0';
+	return g;
+}
+
+/*
+ * The learned profile selects its function the way it was found, made
+ * specific; a name is matched literally, so that a tenant who names its
+ * function "*" learns a profile for "*" alone.
+ */
 static void learn_selector(const struct fng_identity *fn, const char *path,
 			   struct fng_selector *sel)
 {
 	memset(sel, 0, sizeof(*sel));
 	if (!strcmp(fn->platform, "host")) {
-		sel->cgroup = strdup(path);
+		sel->cgroup = glob_literal(path);
 		return;
 	}
 	sel->platform = strdup(fn->platform);
 	if (fn->namespace[0])
-		sel->namespace = strdup(fn->namespace);
-	sel->function = strdup(fn->name);
+		sel->namespace = glob_literal(fn->namespace);
+	sel->function = glob_literal(fn->name);
 	if (!strcmp(fn->platform, "knative") || !strcmp(fn->platform, "kubernetes"))
-		sel->container = strdup(fn->container);
+		sel->container = glob_literal(fn->container);
 }
 
 static void learn_fn__free(struct learn_fn *lf)
@@ -868,6 +979,14 @@ static void learn_refresh(struct agent *a, struct learn_fn *lf)
 		learn_apply(a, lf);
 }
 
+static bool learned_name_taken(const struct agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_learns; i++)
+		if (!strcmp(a->learns[i]->name, name))
+			return true;
+	return false;
+}
+
 /* The learning function of @fn under learning profile @ps, made on first sight. */
 static struct learn_fn *learn_attach(struct agent *a, const struct fng_identity *fn,
 				     struct prof_state *ps, const char *path)
@@ -894,6 +1013,13 @@ static struct learn_fn *learn_attach(struct agent *a, const struct fng_identity 
 	    !(lf->ls = learnset__new()))
 		goto oom;
 	learn_name(fn, path, lf->name, sizeof(lf->name));
+	/* Two functions whose names clean up the same way: the later one is told apart. */
+	for (unsigned k = 2; learned_name_taken(a, lf->name); k++) {
+		char base[FNG_ID_STR - 12];
+
+		learn_name(fn, path, base, sizeof(base));
+		snprintf(lf->name, sizeof(lf->name), "%s-%u", base, k);
+	}
 	learn_selector(fn, path, &lf->sel);
 	if (ps->p) {
 		lf->then = ps->p->learning;
@@ -996,11 +1122,13 @@ static void learn_switch(struct agent *a, struct learn_fn *lf, const char *why)
 }
 
 /*
- * Make the entries of cgroup @id match @ps (NULL: no profile, and whatever
- * the kernel gave it at mkdir goes too). @fn is its function.
+ * Make the entries of cgroup @id (below @parent_id) match @ps (NULL: no
+ * profile, and whatever the kernel gave it at mkdir goes too). @fn is its
+ * function; @how says why @ps.
  */
-static int track(struct agent *a, const char *path, uint64_t id, const struct fng_identity *fn,
-		 struct prof_state *ps, uint64_t created_ns, bool inherited)
+static int track(struct agent *a, const char *path, uint64_t id, uint64_t parent_id,
+		 const struct fng_identity *fn, struct prof_state *ps, uint64_t created_ns,
+		 enum placement how)
 {
 	struct tracked *t = hmap__get(&a->cgroups, id);
 	struct fng_cg_stats zero = { 0 };
@@ -1009,7 +1137,7 @@ static int track(struct agent *a, const char *path, uint64_t id, const struct fn
 
 	if (!ps) {
 		if (t) {
-			untrack(a, t);
+			untrack(a, t, UNT_UNPROFILED, NULL);
 		} else {
 			bpf_map_delete_elem(a->fd_cg_profile, &id);
 			bpf_map_delete_elem(a->fd_cg_stats, &id);
@@ -1044,9 +1172,12 @@ static int track(struct agent *a, const char *path, uint64_t id, const struct fn
 		}
 	}
 	t->seen = true;
+	t->parent_id = parent_id;
 	t->fn = *fn;
 	buf__reset(&t->fn_pb); /* packed again at its next record */
-	t->inherited = inherited;
+	t->inherited = how == INHERITED;
+	if (how != UNRESOLVED)
+		t->unresolved = UNRES_NONE;
 	t->ps = ps;
 	t->lf = learn_attach(a, fn, ps, path);
 	err = tracked__apply(a, t);
@@ -1057,16 +1188,16 @@ static int track(struct agent *a, const char *path, uint64_t id, const struct fn
 		}
 		return err;
 	}
-	if (ps != a->pending_ps && !t->enforced_ns && !inherited) {
+	if (how == PLACED && ps != a->pending_ps && !t->enforced_ns) {
 		t->enforced_ns = clock_ns(CLOCK_BOOTTIME);
 		if (t->created_ns && t->enforced_ns > t->created_ns)
 			tte_add(&a->tte, t->enforced_ns - t->created_ns);
 	}
-	if (fresh)
+	if (fresh && how != UNRESOLVED)
 		pr_info("cgroup \"%s\" (%llu): %s/%s/%s, profile \"%s\" (%s)%s", path,
 			(unsigned long long)id, fn->platform,
 			fn->namespace[0] ? fn->namespace : "-", fn->name, ps->name,
-			mode_name(ps->mode), inherited ? ", inherited" : "");
+			mode_name(ps->mode), how == INHERITED ? ", inherited" : "");
 	return 0;
 cleanup:
 	bpf_map_delete_elem(a->fd_cg_stats, &id);
@@ -1074,8 +1205,13 @@ cleanup:
 	return err;
 }
 
+static enum fn_parent_kind fn_parent_kind(struct agent *a, uint64_t id)
+{
+	return (enum fn_parent_kind)(uintptr_t)hmap__get(&a->fn_parents, id);
+}
+
 /* The value a function parent's new children get in the kernel. */
-static void fn_parent_write(struct agent *a, uint64_t id)
+static void fn_parent_write(struct agent *a, uint64_t id, enum fn_parent_kind kind)
 {
 	struct fng_cg_profile v;
 
@@ -1084,21 +1220,33 @@ static void fn_parent_write(struct agent *a, uint64_t id)
 		return;
 	}
 	v = compiled__cg_value(&a->pending_ps->c, a->pending_ps->mode);
-	v.flags |= FNG_CGF_CONTAINER;
+	v.flags |= FNG_CGF_CONTAINER | (kind == FNP_PODS ? FNG_CGF_PODS : 0);
 	if (bpf_map_update_elem(a->fd_cg_parent, &id, &v, BPF_ANY))
 		pr_err("cgroup %llu: mark as function parent: %s", (unsigned long long)id,
 		       strerror(errno));
 }
 
-static void fn_parent_set(struct agent *a, uint64_t id, const char *path)
+static void fn_parent_set(struct agent *a, uint64_t id, const char *path, enum fn_parent_kind kind)
 {
-	if (hmap__get(&a->fn_parents, id))
+	if (fn_parent_kind(a, id) == kind)
 		return;
-	if (hmap__put(&a->fn_parents, id, (void *)1, NULL))
+	if (hmap__put(&a->fn_parents, id, (void *)(uintptr_t)kind, NULL))
 		return;
-	fn_parent_write(a, id);
-	pr_info("cgroup \"%s\" (%llu): function parent: new children are held to %s until resolved",
-		path, (unsigned long long)id, a->pending_ps ? a->pending_ps->name : "nothing");
+	fn_parent_write(a, id, kind);
+	pr_info("cgroup \"%s\" (%llu): function parent: new %s held to %s until resolved", path,
+		(unsigned long long)id, kind == FNP_PODS ? "pods are function parents, their containers"
+							 : "children are",
+		a->pending_ps ? a->pending_ps->name : "nothing");
+}
+
+/* A pod that strict node mode made a function parent turned out not to be a function's. */
+static void fn_parent_clear(struct agent *a, uint64_t id, const char *path)
+{
+	if (!hmap__del(&a->fn_parents, id))
+		return;
+	bpf_map_delete_elem(a->fd_cg_parent, &id);
+	pr_info("cgroup \"%s\" (%llu): not a function pod: no longer a function parent", path,
+		(unsigned long long)id);
 }
 
 /* After a reload: the pending profile may have changed. */
@@ -1109,7 +1257,7 @@ static void fn_parents_refresh(struct agent *a)
 	void *val;
 
 	while (hmap__next(&a->fn_parents, &pos, &id, &val))
-		fn_parent_write(a, id);
+		fn_parent_write(a, id, (enum fn_parent_kind)(uintptr_t)val);
 }
 
 /* An identity for what no runtime knows: a plain cgroup, named after its last component. */
@@ -1126,32 +1274,125 @@ static void host_identity(const char *path, const char *id, struct fng_identity 
 	}
 }
 
+static enum unresolved unresolved_of(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return UNRES_NO_STATE;
+	case -EFBIG:
+		return UNRES_TOO_LARGE;
+	case -EINVAL:
+		return UNRES_MALFORMED;
+	case -EPERM:
+		return UNRES_MISMATCH;
+	}
+	return UNRES_IO;
+}
+
+static void retry_arm(struct agent *a);
+
+/*
+ * A container nobody could name (@err, @why) is held under the pending
+ * profile (the built-in deny-all when --pending-profile is none): never
+ * unprofiled, never under a profile its state might claim. Logged and
+ * counted once per reason; resolved again later, less and less often.
+ */
+static void hold_unresolved(struct agent *a, const char *path, uint64_t id, uint64_t parent_id,
+			    const char *cid, int err, const char *why, uint64_t created_ns)
+{
+	struct prof_state *ps = a->pending_ps ? a->pending_ps : &a->deny_all;
+	enum unresolved r = unresolved_of(err);
+	struct tracked *t = hmap__get(&a->cgroups, id);
+	struct fng_identity fn;
+	bool again = t && t->unresolved == r;
+	int ret;
+
+	host_identity(path, cid, &fn);
+	ret = track(a, path, id, parent_id, &fn, ps, created_ns, UNRESOLVED);
+	if (ret) {
+		pr_err("cgroup \"%s\": install the pending profile: %s", path, strerror(-ret));
+		return;
+	}
+	t = hmap__get(&a->cgroups, id);
+	if (!again) {
+		a->resolve_failures[r]++;
+		pr_warn("cgroup \"%s\": %s; held to \"%s\" until its function is known", path, why,
+			ps->name);
+		t->retry_delay_ns = RETRY_FIRST_NS;
+	} else if (t->retry_delay_ns < RETRY_MAX_NS) {
+		t->retry_delay_ns *= 2;
+		if (t->retry_delay_ns > RETRY_MAX_NS)
+			t->retry_delay_ns = RETRY_MAX_NS;
+	}
+	t->unresolved = r;
+	t->retry_at_ns = clock_ns(CLOCK_MONOTONIC) + t->retry_delay_ns;
+	retry_arm(a);
+}
+
+/*
+ * A pod's sandbox says the pod's namespace: a pod of a function namespace is
+ * a function parent (its new containers are held until resolved); one that
+ * strict node mode made a function parent and is not a function's is not.
+ */
+static void pod_known(struct agent *a, const char *path, uint64_t parent_id,
+		      const struct fng_identity *sandbox)
+{
+	const char *slash = strrchr(path, '/');
+	char parent[PATH_MAX];
+
+	if (!parent_id)
+		return;
+	snprintf(parent, sizeof(parent), "%.*s", (int)(slash ? slash - path : 0), path);
+	if (identity_is_function_pod_namespace(&a->idopts, sandbox->namespace))
+		fn_parent_set(a, parent_id, parent, FNP_CHILDREN);
+	else
+		fn_parent_clear(a, parent_id, parent);
+}
+
 /*
  * Decide what cgroup @id at @path gets: from a mkdir event (@created_ns,
- * @flags: what the kernel already gave it) or a walk (both 0).
+ * @flags: what the kernel already gave it), a walk or a retry (both 0).
  */
 static void place(struct agent *a, const char *path, uint64_t id, uint64_t parent_id,
 		  uint64_t created_ns, uint32_t flags)
 {
 	struct tracked *t = hmap__get(&a->cgroups, id), *up = hmap__get(&a->cgroups, parent_id);
-	bool fn_child = (flags & FNG_CG_PENDING) || hmap__get(&a->fn_parents, parent_id);
+	bool fn_child = (flags & FNG_CG_PENDING) || fn_parent_kind(a, parent_id) == FNP_CHILDREN;
 	struct prof_state *ps;
 	struct fng_identity fn;
 	struct cg_shape sh;
 	char err[512];
 	int ret;
 
+	/* Below a profiled cgroup: the same function and profile, whatever its name
+	 * looks like (a function names its own cgroups: "docker-<id>.scope" below
+	 * a function is still that function). */
+	if (up) {
+		ret = track(a, path, id, parent_id, &up->fn, up->ps, created_ns, INHERITED);
+		if (ret)
+			pr_err("cgroup \"%s\": install profile: %s", path, strerror(-ret));
+		return;
+	}
 	cgroup_shape(&a->idopts, path, &sh);
 	switch (sh.kind) {
+	case SHAPE_PODS:
+		/* kubepods and its QoS classes: in strict node mode, every new pod is a
+		 * function parent from its mkdir on, in the kernel */
+		if (a->o->strict_node)
+			fn_parent_set(a, id, path, FNP_PODS);
+		return;
 	case SHAPE_RUNTIME_NS:
 		/* faasd's /openfaas-fn: every child is a function */
-		fn_parent_set(a, id, path);
+		fn_parent_set(a, id, path, FNP_CHILDREN);
 		return;
 	case SHAPE_POD:
-		/* a pod becomes a function parent once its sandbox says its namespace */
+		/* A pod is a function parent once its sandbox says its namespace; in
+		 * strict node mode from its mkdir on, until its sandbox says otherwise. */
+		if (a->o->strict_node || (flags & FNG_CG_POD))
+			fn_parent_set(a, id, path, FNP_CHILDREN);
 		return;
 	case SHAPE_CONTAINER:
-		if (t && t->fn.platform[0] && !t->inherited) {
+		if (t && t->fn.platform[0] && !t->inherited && !t->unresolved) {
 			fn = t->fn; /* resolved before */
 			break;
 		}
@@ -1162,53 +1403,59 @@ static void place(struct agent *a, const char *path, uint64_t id, uint64_t paren
 			a->resolve_ns += clock_ns(CLOCK_MONOTONIC) - t0;
 			a->resolved++;
 		}
-		if (ret) {
-			if (!hmap__get(&a->unresolved, id)) {
-				hmap__put(&a->unresolved, id, (void *)1, NULL);
-				pr_warn("cgroup \"%s\": %s; it falls under %s", path, err,
-					a->default_ps ? a->default_ps->name
-					: fn_child    ? "the pending profile"
-						      : "no profile");
-			}
+		if (ret == -ENOENT && !sh.pod_uid[0] && !sh.ns[0] && !fn_child) {
+			/* A runtime's scope outside Kubernetes and faasd (docker's, say)
+			 * that no state we read names: a plain cgroup, judged by its path. */
 			host_identity(path, sh.id, &fn);
-			ps = a->default_ps ? a->default_ps : fn_child ? a->pending_ps : NULL;
-			ret = track(a, path, id, &fn, ps, created_ns, false);
-			if (ret)
-				pr_err("cgroup \"%s\": install profile: %s", path, strerror(-ret));
+			break;
+		}
+		if (ret) {
+			hold_unresolved(a, path, id, parent_id, sh.id, ret, err, created_ns);
 			return;
 		}
+		if (t && t->unresolved)
+			pr_info("cgroup \"%s\": resolved at last", path);
 		if (fn.sandbox) {
-			/* Infrastructure: never profiled. Its pod is a function parent when
-			 * the pod's namespace is a function namespace. */
-			if (identity_is_fn_namespace(&a->idopts, fn.namespace) && parent_id) {
-				char parent[PATH_MAX];
-				const char *slash = strrchr(path, '/');
-
-				snprintf(parent, sizeof(parent), "%.*s",
-					 (int)(slash ? slash - path : 0), path);
-				fn_parent_set(a, parent_id, parent);
-			}
-			track(a, path, id, &fn, NULL, created_ns, false);
+			/* Infrastructure: never profiled. */
+			pod_known(a, path, parent_id, &fn);
+			track(a, path, id, parent_id, &fn, NULL, created_ns, PLACED);
 			return;
 		}
 		break;
 	case SHAPE_OTHER:
-		if (up) {
-			/* Below a profiled cgroup: the same function, the same profile. */
-			track(a, path, id, &up->fn, up->ps, created_ns, true);
-			return;
-		}
 		host_identity(path, NULL, &fn);
 		break;
 	}
 	ps = select_profile(a, &fn, path);
+	/* A function is never unprofiled: the default profile, else the fail-closed one. */
 	if (!ps && is_function_platform(fn.platform))
-		ps = a->default_ps;
-	if (!ps && fn_child)
-		ps = a->pending_ps; /* fail-closed stays: nothing runs unprofiled there */
-	ret = track(a, path, id, &fn, ps, created_ns, false);
+		ps = a->default_ps ? a->default_ps : a->pending_ps;
+	ret = track(a, path, id, parent_id, &fn, ps, created_ns, PLACED);
 	if (ret)
 		pr_err("cgroup \"%s\": install profile: %s", path, strerror(-ret));
+}
+
+/* Arm retry_fd for the earliest retry of an unresolved container; disarm when none is due. */
+static void retry_arm(struct agent *a)
+{
+	uint64_t next = 0;
+	size_t pos = 0;
+	uint64_t id;
+	void *val;
+
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+
+		if (t->unresolved && (!next || t->retry_at_ns < next))
+			next = t->retry_at_ns;
+	}
+	if (next == a->retry_armed)
+		return;
+	a->retry_armed = next;
+	timerfd_settime(a->retry_fd, TFD_TIMER_ABSTIME,
+			&(struct itimerspec){ .it_value = { .tv_sec = next / 1000000000ull,
+							    .tv_nsec = next % 1000000000ull } },
+			NULL);
 }
 
 struct walk_ctx {
@@ -1231,7 +1478,24 @@ static int walk_cb(const char *path, uint64_t id, void *ctx)
 	return 0;
 }
 
-/* Bring every cgroup's entries in line with the profiles: at start, after a reload, after lost events. */
+/* Does tracked cgroup @t still exist where it was (same id at the same path)? */
+static bool still_there(struct agent *a, const struct tracked *t)
+{
+	char path[PATH_MAX * 2];
+	uint64_t id;
+
+	snprintf(path, sizeof(path), "%s%s", a->cg_root, t->path);
+	return cgroup_id(path, &id) == 0 && id == t->id;
+}
+
+/*
+ * Bring every cgroup's entries in line with the profiles: at start, after a
+ * reload, after lost events. A tracked cgroup the walk did not reach (a walk
+ * error, a path too deep or too long, a rename) is kept while it is still
+ * where it was, and otherwise only forgotten here: its kernel entries went
+ * with its rmdir, or it lives on somewhere under its entry, the strict
+ * answer. Nothing the walk did not prove stale is deleted.
+ */
 static void rescan(struct agent *a)
 {
 	struct walk_ctx w = { a, a->cg_root };
@@ -1251,11 +1515,42 @@ static void rescan(struct agent *a)
 		return;
 	pos = 0;
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
-		if (!((struct tracked *)val)->seen)
+		if (!((struct tracked *)val)->seen && !still_there(a, val))
 			gone[n++] = val;
 	for (size_t i = 0; i < n; i++)
-		untrack(a, gone[i]);
+		untrack(a, gone[i], UNT_FORGET, NULL);
 	free(gone);
+	retry_arm(a);
+}
+
+/* Resolve again the containers whose retry is due. */
+static void retry_due(struct agent *a)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	struct tracked **due = calloc(a->cgroups.len + 1, sizeof(*due));
+	size_t pos = 0, n = 0;
+	uint64_t id;
+	void *val;
+
+	if (!due)
+		return;
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		struct tracked *t = val;
+
+		if (t->unresolved && t->retry_at_ns <= now)
+			due[n++] = t;
+	}
+	/* place() may replace entries of the table: ids and paths are copied first. */
+	for (size_t i = 0; i < n; i++) {
+		char *path = strdup(due[i]->path);
+
+		if (path)
+			place(a, path, due[i]->id, due[i]->parent_id, 0, 0);
+		free(path);
+	}
+	free(due);
+	a->retry_armed = 0;
+	retry_arm(a);
 }
 
 /* ---- profiles ---- */
@@ -1319,17 +1614,79 @@ static int list_profile_files(const char *dir, char ***out, size_t *n_out)
 	return 0;
 }
 
-/* Compile each profile once to find what the maps cannot hold before anything is replaced. */
-static int check_compile(const struct fng_profile_set *set, struct fng_diag *diag)
+static struct prof_state *find_prof(struct agent *a, const char *name);
+
+/* The mode profile @p is in force with: --mode overrides the profile's own. */
+static int effective_mode(const struct agent *a, const struct fng_profile *p)
 {
+	return a->o->mode_override ? a->o->mode_override : p->mode;
+}
+
+/* Is @p in force already, as it is (then a reload keeps its rule set)? */
+static bool in_force_as_is(struct agent *a, const struct fng_profile *p)
+{
+	struct prof_state *ps = find_prof(a, p->name);
+
+	return ps && ps->p && ps->generation && profile__equal(ps->p, p) &&
+	       ps->mode == effective_mode(a, p);
+}
+
+/* Map entries in use: every profile in force, and what learning functions hold. */
+static void rules_used(const struct agent *a, size_t *net, size_t *path)
+{
+	*net = *path = 0;
+	for (size_t i = 0; i < a->n_profs; i++) {
+		*net += a->profs[i]->c.n_net;
+		*path += a->profs[i]->c.n_path;
+	}
+	for (size_t i = 0; i < a->n_learns; i++) {
+		*net += a->learns[i]->c.n_net;
+		*path += a->learns[i]->c.n_path;
+	}
+}
+
+/* Room left in net_rules and path_rules while a reload runs (old and new rule sets side by side). */
+struct room {
+	size_t net, path;
+};
+
+/*
+ * Compile each profile once to find what the maps cannot hold before anything
+ * is replaced: a profile that does not compile, or a file whose new and
+ * changed profiles need more entries than @room has left (taken from @room
+ * when they fit).
+ */
+static int check_compile(struct agent *a, const struct fng_profile_set *set, struct room *room,
+			 struct fng_diag *diag)
+{
+	size_t net = 0, path = 0;
+	const struct fng_profile *first = NULL;
+
 	for (size_t i = 0; i < set->n; i++) {
 		struct fng_compiled c;
 		int err = profile__compile(set->v[i], 0, &c, diag);
 
 		if (err)
 			return err;
+		if (!in_force_as_is(a, set->v[i])) {
+			net += c.n_net;
+			path += c.n_path;
+			first = first ? first : set->v[i];
+		}
 		compiled__free(&c);
 	}
+	if (net > room->net || path > room->path) {
+		memset(diag, 0, sizeof(*diag));
+		strlcpy_ok(diag->file, first->file, sizeof(diag->file));
+		diag->pos = first->pos;
+		snprintf(diag->msg, sizeof(diag->msg),
+			 "does not fit the kernel maps: its profiles need %zu network and %zu path "
+			 "entries, %zu and %zu are free",
+			 net, path, room->net, room->path);
+		return -ENOSPC;
+	}
+	room->net -= net;
+	room->path -= path;
 	return 0;
 }
 
@@ -1376,11 +1733,18 @@ static void reject(struct agent *a, const struct fng_diag *diag, const char *wha
 	emit_agent_event(a, &ev);
 }
 
+/* Does --pending-profile or --default-profile name profile @name? */
+static bool names_special(const struct agent *a, const char *name)
+{
+	return (a->o->pending_profile && !strcmp(a->o->pending_profile, name)) ||
+	       (a->o->default_profile && !strcmp(a->o->default_profile, name));
+}
+
 /*
  * The pending (fail-closed) and default profiles are named by options: find
- * them again after every reload. A pending profile that is not (or no
- * longer) loaded falls back to the built-in deny-all, so that failing closed
- * never silently becomes failing open.
+ * them again after every reload. One that is not loaded at start stops the
+ * agent (exit 2): failing closed never silently becomes failing open. After
+ * that, reload() keeps their last version when they go.
  */
 static void resolve_special_profiles(struct agent *a)
 {
@@ -1390,20 +1754,20 @@ static void resolve_special_profiles(struct agent *a)
 		a->pending_ps = &a->deny_all;
 	} else if (!strcmp(pending, "none")) {
 		a->pending_ps = NULL;
-	} else {
-		a->pending_ps = find_prof(a, pending);
-		if (!a->pending_ps) {
-			pr_warn("pending profile \"%s\" is not loaded; %s applies instead", pending,
-				FNG_DENY_ALL);
-			a->pending_ps = &a->deny_all;
-		}
+	} else if (!(a->pending_ps = find_prof(a, pending))) {
+		pr_err("--pending-profile \"%s\": no such profile in \"%s\" (or it was rejected)",
+		       pending, a->o->profiles_dir);
+		a->start_failed = true;
+		a->pending_ps = &a->deny_all;
 	}
 	a->default_ps = NULL;
-	if (dflt && !strcmp(dflt, FNG_DENY_ALL))
+	if (dflt && !strcmp(dflt, FNG_DENY_ALL)) {
 		a->default_ps = &a->deny_all;
-	else if (dflt && !(a->default_ps = find_prof(a, dflt)))
-		pr_warn("default profile \"%s\" is not loaded; unmatched functions run unprofiled",
-			dflt);
+	} else if (dflt && !(a->default_ps = find_prof(a, dflt))) {
+		pr_err("--default-profile \"%s\": no such profile in \"%s\" (or it was rejected)",
+		       dflt, a->o->profiles_dir);
+		a->start_failed = true;
+	}
 	fn_parents_refresh(a);
 }
 
@@ -1424,7 +1788,7 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 			  size_t *n_retire)
 {
 	struct prof_state *ps = find_prof(a, p->name);
-	int mode = a->o->mode_override ? a->o->mode_override : p->mode;
+	int mode = effective_mode(a, p);
 	struct fng_compiled c;
 	struct fng_diag diag;
 	int err;
@@ -1443,7 +1807,7 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 		a->profs[a->n_profs++] = ps;
 	}
 	ps->seen = true;
-	if (ps->generation && profile__equal(ps->p, p) && ps->mode == mode) {
+	if (in_force_as_is(a, p)) {
 		ps->p = p;
 		return;
 	}
@@ -1455,7 +1819,11 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 	if (err) {
 		compiled__free(&c);
 		pr_err("profile \"%s\": write rules: %s; %s", p->name, strerror(-err),
-		       ps->generation ? "the previous version stays in force" : "not installed");
+		       !a->ready	     ? "not starting"
+		       : ps->generation ? "the previous version stays in force"
+					 : "not installed");
+		if (!a->ready)
+			a->start_failed = true;
 		if (!ps->generation)
 			ps->seen = false; /* dropped below like a removed profile */
 		else
@@ -1499,9 +1867,15 @@ static int reload(struct agent *a)
 	struct prof_state **gone = NULL;
 	size_t n_retire = 0, n_names = 0, kept = 0, n_gone = 0;
 	char **names = NULL;
+	struct room room;
+	size_t used_net, used_path;
 	int err;
 
 	a->n.reloads++;
+	loader__rules_capacity(a->ld, &room.net, &room.path);
+	rules_used(a, &used_net, &used_path);
+	room.net = room.net > used_net ? room.net - used_net : 0;
+	room.path = room.path > used_path ? room.path - used_path : 0;
 	err = list_profile_files(dir, &names, &n_names);
 	if (err) {
 		pr_err("profiles directory \"%s\": %s", dir, strerror(-err));
@@ -1522,12 +1896,16 @@ static int reload(struct agent *a)
 		snprintf(path, sizeof(path), "%s/%s", dir, c->name);
 		err = profile_parse_file(path, &c->fresh, &diag);
 		if (!err)
-			err = check_compile(&c->fresh, &diag);
-		if (!err)
 			err = set_fits(&acc, &c->fresh, &diag);
+		if (!err)
+			err = check_compile(a, &c->fresh, &room, &diag);
 		if (!err) {
 			c->use = &c->fresh;
 		} else {
+			/* At start, profiles that do not fit stop the agent: the pinned
+			 * programs of the last one keep enforcing what it had. */
+			if (err == -ENOSPC && !a->ready)
+				a->start_failed = true;
 			profile_set__clear(&c->fresh);
 			reject(a, &diag,
 			       c->old ? "the profiles it held before stay in force"
@@ -1564,6 +1942,23 @@ static int reload(struct agent *a)
 		struct prof_state *ps = a->profs[i];
 
 		if (ps->seen) {
+			a->profs[kept++] = ps;
+			continue;
+		}
+		if (ps->generation && a->ready && names_special(a, ps->name)) {
+			/* Never unprofiled: the profile an option names stays as it was,
+			 * selecting nothing by itself, until a version of it comes back. */
+			struct fng_diag diag = { .msg = "" };
+
+			strlcpy_ok(diag.file, ps->p ? ps->p->file : dir, sizeof(diag.file));
+			if (ps->p)
+				diag.pos = ps->p->pos;
+			snprintf(diag.msg, sizeof(diag.msg),
+				 "profile \"%.64s\", which --default-profile or --pending-profile "
+				 "names, is gone or rejected",
+				 ps->name);
+			reject(a, &diag, "its last version stays in force");
+			ps->p = NULL;
 			a->profs[kept++] = ps;
 			continue;
 		}
@@ -1646,17 +2041,63 @@ cleanup:
 
 /* ---- kernel records ---- */
 
+/*
+ * The start of process @pid as /proc tells it (CLOCK_BOOTTIME ticks, as ns),
+ * or 0: what ties a /proc entry to the process a record names.
+ */
+static uint64_t proc_start_ns(uint32_t pid)
+{
+	char path[64], *text, *p;
+	unsigned long long ticks = 0;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (read_file(path, 4096, &text, &len))
+		return 0;
+	/* comm may hold anything: the fields after it follow its last ')' */
+	p = strrchr(text, ')');
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				"%*d %*d %*d %*d %llu",
+			 &ticks) != 1)
+		ticks = 0;
+	free(text);
+	return ticks * (1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
+/*
+ * The program of process (@pid, @start_ns, its group leader's CLOCK_MONOTONIC
+ * start): as the kernel noted it at its last exec or fork (proc_exe), which
+ * needs neither the host's /proc nor ptrace rights and never names another
+ * process's program. For a process older than its cgroup's profile, the
+ * host's /proc when the agent sees it and that pid is still the process
+ * (same start); else "".
+ */
 static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
 {
 	struct exe_slot *s = &a->exe_cache[pid % EXE_CACHE_SLOTS];
+	struct fng_exe_key k = { .pid = pid, .start_ns = start_ns };
 	char link[64], buf[PATH_MAX];
-	ssize_t n;
+	struct fng_exe x;
 
 	if (s->exe && s->pid == pid && s->start_ns == start_ns)
 		return s->exe;
-	snprintf(link, sizeof(link), "/proc/%u/exe", pid);
-	n = readlink(link, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
+	buf[0] = '\0';
+	if (!bpf_map_lookup_elem(a->fd_proc_exe, &k, &x)) {
+		x.path[FNG_EXE_MAX - 1] = '\0';
+		strcpy(buf, x.path);
+	} else {
+		/* /proc counts from boot (suspend included); the kernel's start does not. */
+		uint64_t at = start_ns + clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+		uint64_t seen = proc_start_ns(pid), tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%u/exe", pid);
+		if (seen && seen + 2 * tick >= at && seen <= at + 2 * tick &&
+		    (n = readlink(link, buf, sizeof(buf) - 1)) > 0)
+			buf[n] = '\0';
+		else
+			buf[0] = '\0';
+	}
 	free(s->exe);
 	s->exe = strdup(buf);
 	s->pid = pid;
@@ -2002,24 +2443,42 @@ static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
 		place(a, path, e->hdr.cgroup_id, e->parent_id, e->hdr.time_ns, e->flags);
 	} else {
 		struct tracked *t = hmap__get(&a->cgroups, e->hdr.cgroup_id);
-		uint64_t id = e->hdr.cgroup_id;
 
+		/* The kernel removed its entries at rmdir; here only what we kept. */
 		if (t)
-			untrack(a, t);
-		/* No growth: whatever this cgroup held goes with it. */
-		if (hmap__del(&a->fn_parents, id))
-			bpf_map_delete_elem(a->fd_cg_parent, &id);
-		hmap__del(&a->unresolved, id);
+			untrack(a, t, UNT_RMDIR,
+				(e->flags & FNG_CG_HAD_STATS) ? &e->stats : NULL);
+		hmap__del(&a->fn_parents, e->hdr.cgroup_id);
 	}
 }
 
 static void handle_record(struct agent *a, void *data, size_t size);
 
 /*
- * libbpf calls this for every record; a batch ends after batch_limit bytes
- * (-ECANCELED stops ring_buffer__consume), so that a function flooding
- * violations faster than they can be exported never keeps the loop from
- * its other work, signals included. The record that ends a batch is handled.
+ * Violations handled between two looks at cg_events: a look costs two loads
+ * when it is empty; a flood of violations handled at a few microseconds
+ * each delays a new container by tens of microseconds at most.
+ */
+#define CG_EVENTS_EVERY 16
+
+/* Every cgroup event there is: a new container's profile never waits behind violations. */
+static void cg_events_drain(struct agent *a)
+{
+	int n = ring_buffer__consume(a->cg_rb);
+
+	a->batch_records = 0;
+	if (n < 0)
+		pr_err("cgroup event ring buffer: %s", strerror(-n));
+}
+
+/*
+ * libbpf calls this for every violation record; a batch ends after
+ * batch_limit bytes (-ECANCELED stops ring_buffer__consume), so that a
+ * function flooding violations faster than they can be exported never keeps
+ * the loop from its other work, signals included. The record that ends a
+ * batch is handled. Cgroup events are read every CG_EVENTS_EVERY records
+ * of a batch too: a flood delays a container's profile by that many
+ * records at most.
  */
 static int on_record(void *ctx, void *data, size_t size)
 {
@@ -2027,7 +2486,16 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	handle_record(a, data, size);
 	a->batch_bytes += size + 8; /* and the ring buffer's record header */
+	if (++a->batch_records >= CG_EVENTS_EVERY)
+		cg_events_drain(a);
 	return a->batch_bytes >= a->batch_limit ? -ECANCELED : 0;
+}
+
+/* libbpf calls this for every cgroup event. */
+static int on_cg_record(void *ctx, void *data, size_t size)
+{
+	handle_record(ctx, data, size);
+	return 0;
 }
 
 static void handle_record(struct agent *a, void *data, size_t size)
@@ -2107,14 +2575,23 @@ static void drain_ring(struct agent *a)
 static int ring_io(void *ctx, uint32_t events)
 {
 	struct agent *a = ctx;
-	uint64_t lost;
 	int n;
 
+	cg_events_drain(a);
 	a->batch_bytes = 0;
 	a->batch_limit = RING_BATCH_BYTES;
 	n = ring_buffer__consume(a->rb);
 	if (n < 0 && n != -ECANCELED) /* -ECANCELED: more to come, after the other fds */
 		pr_err("ring buffer: %s", strerror(-n));
+	return 0;
+}
+
+static int cg_ring_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+	uint64_t lost;
+
+	cg_events_drain(a);
 	lost = loader__bpf_err(a->ld, FNG_ERR_CG_EVENT_LOST);
 	if (lost != a->cg_lost_seen) {
 		pr_warn("%llu cgroup lifecycle events lost in the kernel: walking cgroups again",
@@ -2220,6 +2697,15 @@ static int export_io(void *ctx, uint32_t events)
 	return 0;
 }
 
+static int retry_io(void *ctx, uint32_t events)
+{
+	struct agent *a = ctx;
+
+	drain_fd(a->retry_fd);
+	retry_due(a);
+	return 0;
+}
+
 static int signal_io(void *ctx, uint32_t events)
 {
 	struct agent *a = ctx;
@@ -2287,6 +2773,18 @@ static int learn_io(void *ctx, uint32_t events)
 	return 0;
 }
 
+/* Containers held under the pending profile because nobody could name them. */
+static size_t unresolved_count(struct agent *a)
+{
+	size_t pos = 0, n = 0;
+	uint64_t id;
+	void *val;
+
+	while (hmap__next(&a->cgroups, &pos, &id, &val))
+		n += ((const struct tracked *)val)->unresolved != UNRES_NONE;
+	return n;
+}
+
 static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 {
 	struct agent *a = ctx;
@@ -2315,11 +2813,15 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 			out,
 			"  %s mode=%s generation=%llu ruleset=%u net=%zu paths=%zu file=%s:%u\n",
 			ps->name, mode_name(ps->mode), (unsigned long long)ps->generation,
-			ps->c.ruleset, ps->c.n_net, ps->c.n_path, ps->p->file, ps->p->pos.line);
+			ps->c.ruleset, ps->c.n_net, ps->c.n_path, ps->p ? ps->p->file : "(gone)",
+			ps->p ? ps->p->pos.line : 0);
 	}
-	buf__printf(out, "pending profile: %s\ndefault profile: %s\nfunction parents: %zu\n",
+	buf__printf(out,
+		    "pending profile: %s\ndefault profile: %s\nfunction parents: %zu\n"
+		    "strict node: %s\n",
 		    a->pending_ps ? a->pending_ps->name : "none",
-		    a->default_ps ? a->default_ps->name : "none", a->fn_parents.len);
+		    a->default_ps ? a->default_ps->name : "none", a->fn_parents.len,
+		    a->o->strict_node ? "yes" : "no");
 	buf__printf(out, "functions tracked: %zu\n", a->cgroups.len);
 	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
 		const struct tracked *t = val;
@@ -2330,6 +2832,8 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 			    t->path, (unsigned long long)id, t->ps->name, mode_name(t->ps->mode),
 			    t->fn.platform, t->fn.namespace, t->fn.name, t->fn.container, t->fn.pod,
 			    t->fn.revision, t->inherited ? " inherited" : "");
+		if (t->unresolved)
+			buf__printf(out, " unresolved=%s", unresolved_label[t->unresolved]);
 		if (t->enforced_ns)
 			buf__printf(out, " enforced_ns=%llu", (unsigned long long)t->enforced_ns);
 		if (t->created_ns && t->enforced_ns > t->created_ns)
@@ -2345,9 +2849,14 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 			    lf->key, lf->name, mode_name(lf->mode), learnset__size(lf->ls),
 			    (unsigned long long)((now_unix() - lf->last_new_unix_ns) / 1000000));
 	}
-	buf__printf(out, "resolution: containers=%llu avg_ns=%llu\n",
+	buf__printf(out, "resolution: containers=%llu avg_ns=%llu unresolved=%zu failures:",
 		    (unsigned long long)a->resolved,
-		    (unsigned long long)(a->resolved ? a->resolve_ns / a->resolved : 0));
+		    (unsigned long long)(a->resolved ? a->resolve_ns / a->resolved : 0),
+		    unresolved_count(a));
+	for (int r = 1; r < UNRES_N; r++)
+		buf__printf(out, " %s=%llu", unresolved_label[r],
+			    (unsigned long long)a->resolve_failures[r]);
+	buf__putc(out, '\n');
 	buf__printf(out, "time_to_enforce: count=%llu p50<=%lluus p99<=%lluus max=%lluus\n",
 		    (unsigned long long)a->tte.count,
 		    (unsigned long long)(tte_quantile(&a->tte, 0.5) / 1000),
@@ -2524,6 +3033,16 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 	for (size_t i = 0; i < ARRAY_SIZE(platforms); i++)
 		prom_sample(b, "fnguard_functions_tracked", per_platform[i],
 			    (const char *const[]){ "platform", platforms[i], NULL });
+	prom_head(b, "fnguard_cgroups_unresolved", "gauge",
+		  "Containers held under the pending profile because their runtime state could "
+		  "not name their function.");
+	prom_sample(b, "fnguard_cgroups_unresolved", unresolved_count(a), NULL);
+	prom_head(b, "fnguard_resolution_failures_total", "counter",
+		  "Containers whose function could not be resolved, by reason (each held under "
+		  "the pending profile).");
+	for (int r = 1; r < UNRES_N; r++)
+		prom_sample(b, "fnguard_resolution_failures_total", a->resolve_failures[r],
+			    (const char *const[]){ "reason", unresolved_label[r], NULL });
 	prom_head(b, "fnguard_functions_learning", "gauge", "Functions learning a profile.");
 	prom_sample(b, "fnguard_functions_learning", a->n_learns, NULL);
 	prom_head(b, "fnguard_profiles", "gauge", "Profiles in force.");
@@ -2609,8 +3128,9 @@ static int setup_fds(struct agent *a)
 	a->summary_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->learn_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	a->export_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (a->sig_fd < 0 || a->ino_fd < 0 || a->reload_fd < 0 || a->summary_fd < 0 ||
-	    a->learn_fd < 0 || a->export_fd < 0)
+	    a->learn_fd < 0 || a->export_fd < 0 || a->retry_fd < 0)
 		return -errno;
 	/* IN_MOVED_TO catches editors' atomic saves and ConfigMap "..data" swaps. */
 	if (inotify_add_watch(a->ino_fd, a->o->profiles_dir,
@@ -2626,6 +3146,8 @@ static int setup_fds(struct agent *a)
 	    (err = loop__add(a->lp, a->summary_fd, EPOLLIN, summary_io, a)) ||
 	    (err = loop__add(a->lp, a->learn_fd, EPOLLIN, learn_io, a)) ||
 	    (err = loop__add(a->lp, a->export_fd, EPOLLIN, export_io, a)) ||
+	    (err = loop__add(a->lp, a->retry_fd, EPOLLIN, retry_io, a)) ||
+	    (err = loop__add(a->lp, ring_buffer__epoll_fd(a->cg_rb), EPOLLIN, cg_ring_io, a)) ||
 	    (err = loop__add(a->lp, ring_buffer__epoll_fd(a->rb), EPOLLIN, ring_io, a)))
 		return err;
 	return 0;
@@ -2640,11 +3162,11 @@ static void agent__cleanup(struct agent *a)
 	control__free(a->ctl);
 	metrics__free(a->metrics);
 	ring_buffer__free(a->rb);
+	ring_buffer__free(a->cg_rb);
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		tracked__free(val);
 	hmap__free(&a->cgroups);
 	hmap__free(&a->fn_parents);
-	hmap__free(&a->unresolved);
 	pos = 0;
 	while (hmap__next(&a->rulesets, &pos, &id, &val))
 		rs_info__free(val);
@@ -2674,7 +3196,7 @@ static void agent__cleanup(struct agent *a)
 		free(a->gone[i].name);
 	}
 	free(a->gone);
-	for (int *fd = &a->sig_fd; fd <= &a->export_fd; fd++)
+	for (int *fd = &a->sig_fd; fd <= &a->retry_fd; fd++)
 		if (*fd >= 0)
 			close(*fd);
 }
@@ -2690,12 +3212,15 @@ int agent_run(const struct agent_opts *o)
 	if (!a)
 		return -ENOMEM;
 	a->o = o;
-	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = a->learn_fd = a->export_fd = -1;
+	a->sig_fd = a->ino_fd = a->reload_fd = a->summary_fd = a->learn_fd = a->export_fd =
+		a->retry_fd = -1;
 	a->start_unix_ns = a->summary_start_unix_ns = a->learn_started_unix_ns = now_unix();
 	a->boot_to_unix_ns = now_unix() - clock_ns(CLOCK_BOOTTIME);
 	a->idopts = (struct identity_opts){ .state_root = o->state_root,
 					    .fn_namespaces = o->fn_namespaces,
-					    .n_fn_namespaces = o->n_fn_namespaces };
+					    .n_fn_namespaces = o->n_fn_namespaces,
+					    .knative_namespaces = o->knative_namespaces,
+					    .n_knative_namespaces = o->n_knative_namespaces };
 	/* The built-in deny-all: no entries, every section restricted (--mode still applies). */
 	a->deny_all.name = (char *)FNG_DENY_ALL;
 	a->deny_all.generation = 1;
@@ -2761,6 +3286,7 @@ int agent_run(const struct agent_opts *o)
 	a->fd_cg_stats = loader__fd_cg_stats(a->ld);
 	a->fd_net_rules = loader__fd_net_rules(a->ld);
 	a->fd_cg_parent = loader__fd_cg_parent(a->ld);
+	a->fd_proc_exe = loader__fd_proc_exe(a->ld);
 	/* Container runtimes run in the host's mount namespace (or ours). */
 	{
 		static const char *const nss[] = { "/proc/1/ns/mnt", "/proc/self/ns/mnt" };
@@ -2777,8 +3303,11 @@ int agent_run(const struct agent_opts *o)
 		}
 	}
 	a->fd_path_rules = loader__fd_path_rules(a->ld);
+	/* Two managers: cgroup events are read before violations, and between their batches. */
 	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
-	if (!a->rb || ring_buffer__add(a->rb, loader__fd_cg_events(a->ld), on_record, a)) {
+	a->cg_rb = a->rb ? ring_buffer__new(loader__fd_cg_events(a->ld), on_cg_record, a, NULL)
+			 : NULL;
+	if (!a->rb || !a->cg_rb) {
 		err = -errno;
 		pr_err("ring buffer: %s", strerror(-err));
 		goto cleanup;
@@ -2807,9 +3336,21 @@ int agent_run(const struct agent_opts *o)
 
 	/* Profiles into our maps while a previous agent's programs still enforce;
 	 * only then do our pins replace theirs. */
+	if (o->strict_node && o->pending_profile && !strcmp(o->pending_profile, "none"))
+		pr_warn("--strict-node does nothing with --pending-profile none: new pods' "
+			"containers get no profile until the agent resolves them");
+	else if (o->strict_node)
+		pr_info("strict node mode: every new pod is a function parent from its mkdir on, "
+			"in the kernel, also while no agent runs");
 	err = reload(a);
 	if (err)
 		goto cleanup;
+	if (a->start_failed) {
+		/* Before our pins replace theirs: a previous agent's programs keep enforcing. */
+		pr_err("not starting: see the errors above");
+		err = -EINVAL;
+		goto cleanup;
+	}
 	err = loader__pin(a->ld);
 	if (err)
 		goto cleanup;

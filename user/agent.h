@@ -34,6 +34,14 @@ struct agent_opts {
 	const char *state_root;		  /* stands for "/" when reading runtime state */
 	const char *const *fn_namespaces; /* function namespaces (k8s and containerd) */
 	size_t n_fn_namespaces;
+	const char *const *knative_namespaces; /* where Knative's env names the function */
+	size_t n_knative_namespaces;
+	/*
+	 * Strict node mode: where pods are made (kubepods and its QoS classes),
+	 * the kernel makes every new pod a function parent at its mkdir, so that
+	 * a container started while no agent runs is under the pending profile.
+	 */
+	bool strict_node;
 	const char *pending_profile; /* FNG_DENY_ALL (default), "none", or a profile name */
 	const char *default_profile; /* for functions no profile selects; NULL: none */
 	const char *learn_dir;	     /* where learned profiles are written */

@@ -74,6 +74,9 @@ struct sink {
 struct job {
 	char *plain; /* the rotated segment */
 	char *base;  /* the sink's path, for the cap on kept segments */
+	/* >= 0: not a segment but a current file to fdatasync (a dup, closed after); plain
+	 * is then its sink's spec */
+	int sync_fd;
 	struct job *next;
 };
 
@@ -148,7 +151,18 @@ static void job__free(struct job *j)
 {
 	free(j->plain);
 	free(j->base);
+	if (j->sync_fd >= 0)
+		close(j->sync_fd);
 	free(j);
+}
+
+static void job__queue(struct fng_exporter *ex, struct job *j)
+{
+	pthread_mutex_lock(&ex->mu);
+	*ex->tail = j;
+	ex->tail = &j->next;
+	pthread_cond_signal(&ex->cv);
+	pthread_mutex_unlock(&ex->mu);
 }
 
 static void enqueue(struct fng_exporter *ex, const char *plain, const char *base)
@@ -156,6 +170,7 @@ static void enqueue(struct fng_exporter *ex, const char *plain, const char *base
 	struct job *j = calloc(1, sizeof(*j));
 
 	if (j) {
+		j->sync_fd = -1;
 		j->plain = strdup(plain);
 		j->base = strdup(base);
 	}
@@ -165,11 +180,7 @@ static void enqueue(struct fng_exporter *ex, const char *plain, const char *base
 			job__free(j);
 		return;
 	}
-	pthread_mutex_lock(&ex->mu);
-	*ex->tail = j;
-	ex->tail = &j->next;
-	pthread_cond_signal(&ex->cv);
-	pthread_mutex_unlock(&ex->mu);
+	job__queue(ex, j);
 }
 
 static int fsync_dir_of(const char *path)
@@ -348,6 +359,13 @@ static void *worker_main(void *arg)
 			ex->tail = &ex->head;
 		pthread_mutex_unlock(&ex->mu);
 
+		if (j->sync_fd >= 0) {
+			if (fdatasync(j->sync_fd) && errno != EINVAL)
+				pr_warn("export \"%s\": fsync: %s", j->plain, strerror(errno));
+			pthread_mutex_lock(&ex->mu);
+			job__free(j);
+			continue;
+		}
 		err = compress_segment(j->plain, ex->o.gzip_level);
 		if (err == -ENOENT && access(j->plain, F_OK))
 			err = 0; /* the cap on kept segments took it first: nothing to do */
@@ -1031,6 +1049,28 @@ uint64_t exporter__deadline(const struct fng_exporter *ex)
 	return d;
 }
 
+/*
+ * The periodic fdatasync of a file sink, on the worker thread: writing back
+ * what a flood wrote can take many milliseconds, and the loop must go on
+ * reading cgroup events meanwhile. The worker syncs a dup of the fd, so a
+ * rotation in between closes nothing it uses; inline where it cannot start.
+ */
+static void file_sync_later(struct fng_exporter *ex, struct sink *s)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j && (j->plain = strdup(s->spec)) && !start_worker(ex) &&
+	    (j->sync_fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0)) >= 0) {
+		job__queue(ex, j);
+		return;
+	}
+	if (j)
+		free(j->plain);
+	free(j);
+	if (fdatasync(s->fd) && errno != EINVAL)
+		pr_warn("export \"%s\": fsync: %s", s->spec, strerror(errno));
+}
+
 void exporter__tick(struct fng_exporter *ex)
 {
 	uint64_t now = mono_ns();
@@ -1044,8 +1084,7 @@ void exporter__tick(struct fng_exporter *ex)
 		    now >= s->seg_start + ex->o.rotate_age_ns && !sink__flush(ex, s))
 			file_rotate(ex, s);
 		if (s->sync_due && now >= s->sync_due && s->fd >= 0) {
-			if (fdatasync(s->fd) && errno != EINVAL)
-				pr_warn("export \"%s\": fsync: %s", s->spec, strerror(errno));
+			file_sync_later(ex, s);
 			s->sync_due = 0;
 		}
 	}

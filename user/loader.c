@@ -509,6 +509,33 @@ static void adopt_ring(struct fng_loader *l, uint64_t size)
 	close(fd);
 }
 
+/*
+ * Adopt the executable paths a previous agent's programs noted (proc_exe),
+ * when the pinned map has our layout: after a restart the records of
+ * processes that have not exec'd since still name their program.
+ */
+static void adopt_proc_exe(struct fng_loader *l)
+{
+	struct bpf_map *map = l->skel->maps.proc_exe;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/maps/%s", l->pin_dir, bpf_map__name(map)) >=
+	    (int)sizeof(path))
+		return;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(map) &&
+	    info.key_size == bpf_map__key_size(map) &&
+	    info.value_size == bpf_map__value_size(map) &&
+	    info.max_entries == bpf_map__max_entries(map) && bpf_map__reuse_fd(map, fd))
+		pr_debug("adopt the pinned proc_exe: %s", strerror(errno));
+	close(fd);
+}
+
 /* The last @lines lines of the verifier's log, one message each: the reason is at the end. */
 static void log_verifier_tail(const char *log, int lines)
 {
@@ -574,6 +601,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		goto cleanup;
 	}
 	adopt_ring(l, opts->ringbuf_size);
+	adopt_proc_exe(l);
 	{
 		struct fnguard_bpf *sk = l->skel;
 		/* The programs attached at the cgroup root, and those whose attach order counts. */
@@ -841,6 +869,17 @@ int loader__fd_cg_parent(const struct fng_loader *l)
 int loader__fd_path_rules(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.path_rules);
+}
+
+void loader__rules_capacity(const struct fng_loader *l, size_t *net, size_t *path)
+{
+	*net = bpf_map__max_entries(l->skel->maps.net_rules);
+	*path = bpf_map__max_entries(l->skel->maps.path_rules);
+}
+
+int loader__fd_proc_exe(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.proc_exe);
 }
 
 int loader__fd_tainted(const struct fng_loader *l)

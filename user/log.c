@@ -28,8 +28,8 @@ enum fng_log_level log_level(void)
 __attribute__((format(printf, 2, 0))) static void log_vmsg(enum fng_log_level level,
 							   const char *fmt, va_list ap)
 {
-	char line[2048];
-	size_t n;
+	char line[2048], out[2048 * 4 + 1];
+	size_t n, o = 0;
 
 	if (level > cur_level)
 		return;
@@ -37,8 +37,22 @@ __attribute__((format(printf, 2, 0))) static void log_vmsg(enum fng_log_level le
 	n = strlen(line);
 	while (n && line[n - 1] == '\n')
 		line[--n] = '\0';
+	/*
+	 * A message is one line. What tenants write (function names, env,
+	 * cgroup paths) reaches messages: a control character in it is shown
+	 * escaped, so that it can neither forge a line nor drive a terminal.
+	 */
+	for (size_t i = 0; i < n && o < sizeof(out) - 5; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch < 0x20 || ch == 0x7f)
+			o += (size_t)snprintf(out + o, 5, "\\x%02x", ch);
+		else
+			out[o++] = (char)ch;
+	}
+	out[o] = '\0';
 	/* One write per line so that lines of concurrent writers do not interleave. */
-	fprintf(stderr, "fnguard: %s: %s\n", level_names[level], line);
+	fprintf(stderr, "fnguard: %s: %s\n", level_names[level], out);
 }
 
 void log_msg(enum fng_log_level level, const char *fmt, ...)

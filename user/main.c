@@ -97,10 +97,18 @@ static void help_agent_options(FILE *f)
 		"      --function-namespace NS a Kubernetes namespace of OpenFaaS functions, and a\n"
 		"                              containerd namespace of faasd functions; repeatable\n"
 		"                              (default %s)\n"
-		"      --pending-profile NAME  what a new cgroup below a function parent gets until\n"
+		"      --knative-namespace NS  a Kubernetes namespace of Knative services, where a\n"
+		"                              container's K_SERVICE names its function; repeatable\n"
+		"                              (default: none, Knative's env is not trusted anywhere)\n"
+		"      --pending-profile NAME  what a new cgroup below a function parent, and a\n"
+		"                              container whose runtime state cannot be read, get until\n"
 		"                              its function is known: a profile, %s\n"
 		"                              (default) or none\n"
 		"      --default-profile NAME  the profile of functions no profile selects\n"
+		"      --strict-node           every new pod is a function parent from its mkdir on,\n"
+		"                              in the kernel, also while no agent runs: for nodes\n"
+		"                              that run only functions (non-function pods started\n"
+		"                              while no agent runs get the pending profile too)\n"
 		"      --pin-dir PATH          where programs and maps are pinned (default %s)\n"
 		"      --control PATH          control socket for 'fnguard status' (default %s)\n"
 		"      --node NAME             node name in records (default: $NODE_NAME, else host name)\n"
@@ -182,6 +190,8 @@ enum {
 	OPT_NO_LSM,
 	OPT_STATE_ROOT,
 	OPT_FN_NAMESPACE,
+	OPT_KNATIVE_NAMESPACE,
+	OPT_STRICT_NODE,
 	OPT_PENDING,
 	OPT_DEFAULT,
 	OPT_LEARN_DIR,
@@ -200,7 +210,8 @@ enum {
 };
 
 /* Options that may be given more than once, and so take a list in a --config file. */
-static const char *const list_opts[] = { "export", "function-namespace", NULL };
+static const char *const list_opts[] = { "export", "function-namespace", "knative-namespace",
+					 NULL };
 
 /* The arguments `run` and `learn` parse once a --config file is read. */
 struct run_args {
@@ -364,6 +375,8 @@ static int run_agent(int argc, char **argv, bool learn)
 		{ "no-lsm", no_argument, NULL, OPT_NO_LSM },
 		{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
 		{ "function-namespace", required_argument, NULL, OPT_FN_NAMESPACE },
+		{ "knative-namespace", required_argument, NULL, OPT_KNATIVE_NAMESPACE },
+		{ "strict-node", no_argument, NULL, OPT_STRICT_NODE },
 		{ "pending-profile", required_argument, NULL, OPT_PENDING },
 		{ "default-profile", required_argument, NULL, OPT_DEFAULT },
 		{ "learn-dir", required_argument, NULL, OPT_LEARN_DIR },
@@ -396,10 +409,10 @@ static int run_agent(int argc, char **argv, bool learn)
 		.export = FNG_EXPORT_OPTS_DEFAULT,
 	};
 	static const char *default_fn_namespaces[] = { FNG_DEFAULT_FN_NAMESPACE };
-	const char **exports = NULL, **fn_namespaces = NULL;
-	size_t n_exports = 0, n_fn_namespaces = 0;
+	const char **exports = NULL, **fn_namespaces = NULL, **kn_namespaces = NULL;
+	size_t n_exports = 0, n_fn_namespaces = 0, n_kn_namespaces = 0;
 	/* The command line's lists replace the config file's. */
-	bool exports_cli = false, fn_namespaces_cli = false;
+	bool exports_cli = false, fn_namespaces_cli = false, kn_namespaces_cli = false;
 	struct run_args args;
 	uint64_t u;
 	int c, ret;
@@ -412,7 +425,8 @@ static int run_agent(int argc, char **argv, bool learn)
 	argv = args.argv;
 	exports = calloc((size_t)argc + 1, sizeof(*exports));
 	fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
-	if (!exports || !fn_namespaces) {
+	kn_namespaces = calloc((size_t)argc + 1, sizeof(*kn_namespaces));
+	if (!exports || !fn_namespaces || !kn_namespaces) {
 		ret = EXIT_FAIL;
 		goto out;
 	}
@@ -525,6 +539,16 @@ static int run_agent(int argc, char **argv, bool learn)
 				n_fn_namespaces = 0;
 			}
 			fn_namespaces[n_fn_namespaces++] = optarg;
+			break;
+		case OPT_KNATIVE_NAMESPACE:
+			if (!usage_where && !kn_namespaces_cli) {
+				kn_namespaces_cli = true;
+				n_kn_namespaces = 0;
+			}
+			kn_namespaces[n_kn_namespaces++] = optarg;
+			break;
+		case OPT_STRICT_NODE:
+			o.strict_node = true;
 			break;
 		case OPT_PENDING:
 			o.pending_profile = optarg;
@@ -647,6 +671,8 @@ static int run_agent(int argc, char **argv, bool learn)
 		o.fn_namespaces = default_fn_namespaces;
 		o.n_fn_namespaces = 1;
 	}
+	o.knative_namespaces = kn_namespaces;
+	o.n_knative_namespaces = n_kn_namespaces;
 	ret = agent_run(&o);
 	ret = ret == 0 ? EXIT_OK : ret == -ENOENT || ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 out:
@@ -655,6 +681,7 @@ out:
 		run_cmd_rm(builtin_dir);
 	free(exports);
 	free(fn_namespaces);
+	free(kn_namespaces);
 	run_args__free(&args);
 	return ret;
 }

@@ -15,7 +15,7 @@
 #endif
 
 /* Bumped whenever a struct below changes shape. */
-#define FNG_ABI_VERSION 3
+#define FNG_ABI_VERSION 4
 
 #define FNG_COMM_LEN	   16
 /* Longest cgroup path carried by a lifecycle event, terminating NUL included. */
@@ -35,6 +35,8 @@
 #define FNG_ARGV_MAX	   1024
 /* io_uring: path bytes of an open request carried in its record. */
 #define FNG_URING_PATH_MAX 256
+/* Bytes of a process's executable path kept in proc_exe, terminating NUL included. */
+#define FNG_EXE_MAX	   256
 
 /* Event types, first field of every record. */
 #define FNG_EV_EGRESS	1
@@ -96,6 +98,12 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 
 /* What a cgroup is (fng_cg_profile.flags). */
 #define FNG_CGF_CONTAINER (1u << 0) /* a container's: its runtime sets it up inside it */
+/*
+ * In cg_parent only (strict node mode): the cgroup is where pods are made
+ * (kubepods and its QoS classes); each new child is a pod and becomes a
+ * function parent itself, with this value less this flag.
+ */
+#define FNG_CGF_PODS	  (1u << 1)
 
 /* Permissions in a path_rules value. */
 #define FNG_PERM_READ  (1u << 0)
@@ -261,7 +269,7 @@ struct fng_proc {
 	__u32 ppid; /* thread group id of the real parent */
 	__u32 uid;
 	__u32 gid;
-	__u64 start_ns; /* task start time (monotonic ns): with pid, names the process */
+	__u64 start_ns; /* the thread group leader's start time (monotonic ns): with pid, names the process */
 	char comm[FNG_COMM_LEN];
 };
 _Static_assert(sizeof(struct fng_proc) == 40, "fng_proc ABI");
@@ -366,16 +374,39 @@ _Static_assert(sizeof(struct fng_syscall_event) == 24 + 40 + 8 + FNG_SYSCALL_NAM
 /* What the kernel did for a new cgroup (fng_cg_event.flags). */
 #define FNG_CG_INHERITED (1u << 0) /* its parent is profiled: it got the parent's entry */
 #define FNG_CG_PENDING	 (1u << 1) /* its parent is a function parent: it got the pending default */
+#define FNG_CG_POD	 (1u << 2) /* its parent makes pods (FNG_CGF_PODS): it is a function parent */
+/* At rmdir: the kernel removed the cgroup's entries; stats holds its last counts. */
+#define FNG_CG_HAD_STATS (1u << 3)
 
-/* FNG_EV_CG_MKDIR / FNG_EV_CG_RMDIR: a cgroup v2 directory came or went. */
+/*
+ * FNG_EV_CG_MKDIR / FNG_EV_CG_RMDIR: a cgroup v2 directory came or went.
+ * At rmdir the kernel has removed the cgroup's cg_profile, cg_parent and
+ * cg_stats entries itself (cgroup ids are never reused), so that nothing is
+ * left behind while no agent runs; stats carries the last counts.
+ */
 struct fng_cg_event {
 	struct fng_event_hdr hdr;
 	__u64 parent_id; /* cgroup id of its parent */
 	__u32 path_len;	 /* bytes in path, NUL included; FNG_CG_PATH_MAX means truncated */
 	__u32 flags;	 /* FNG_CG_* */
+	struct fng_cg_stats stats; /* rmdir with FNG_CG_HAD_STATS: the counts when it went */
 	char path[FNG_CG_PATH_MAX]; /* path below the cgroup v2 root, "/a/b" */
 };
-_Static_assert(sizeof(struct fng_cg_event) == 24 + 16 + FNG_CG_PATH_MAX, "fng_cg_event ABI");
+_Static_assert(sizeof(struct fng_cg_event) == 24 + 16 + 32 + FNG_CG_PATH_MAX, "fng_cg_event ABI");
+
+/* proc_exe key: a process, by thread group id and its leader's start time. */
+struct fng_exe_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_ns; /* the group leader's start_time, as fng_proc.start_ns */
+};
+_Static_assert(sizeof(struct fng_exe_key) == 16, "fng_exe_key ABI");
+
+/* proc_exe value: the program the process last exec'd, as the kernel resolved it. */
+struct fng_exe {
+	char path[FNG_EXE_MAX]; /* NUL-terminated; longer paths are cut */
+};
+_Static_assert(sizeof(struct fng_exe) == FNG_EXE_MAX, "fng_exe ABI");
 
 /*
  * The rule set of the built-in "fnguard-deny-all" profile: no entries, every
