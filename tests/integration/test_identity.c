@@ -30,6 +30,8 @@
 #include "util.h"
 
 #define PORT	    8080
+/* The built-in pending profile (agent.h's FNG_DENY_ALL), as records name it. */
+#define FNG_DENY_ALL_NAME "fnguard-deny-all"
 #define OPENFAAS_NS "openfaas-fn"
 #define FAASD_IMAGE "docker.io/library/fnguard-fn:test"
 #define FIRST_RUNS  (getenv("FNG_FIRST") ? atoi(getenv("FNG_FIRST")) : 50)
@@ -321,7 +323,11 @@ static void test_churn(void)
 	ASSERT_TRUE(rss_after <= rss_before + 256, "agent RSS after 1000 containers");
 }
 
-/* A container whose runtime state is broken: logged with its path, never a crash, default profile. */
+/*
+ * A container whose runtime state is broken: logged with its path, never a
+ * crash, and held to the pending profile (the built-in deny-all here), not
+ * to the default profile: nobody knows whose function it is.
+ */
 static void test_broken_runtime_state(void)
 {
 	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
@@ -344,11 +350,13 @@ static void test_broken_runtime_state(void)
 	run_cmd(true, "mv %s %s && mkdir -p %s && echo '{\"annotations\": [' > %s/config.json",
 		state_cfg, bundle, state_cfg, state_cfg);
 	rc = run_cmd(true, "runc --root %s run --bundle %s %s", runc_root, bundle, c.id);
-	ASSERT_EQ(rc, EPERM, "the default profile denies the connect");
-	check_function("EGRESS", c.id, "host", "", c.id, "", "", c.id, "default-fn");
+	/* fnguard-deny-all restricts exec too: the container's program is stopped at exec. */
+	ASSERT_EQ(rc, 137, "the pending deny-all stops the container's program");
+	check_function("EXEC", c.id, "host", "", c.id, "", "", c.id, FNG_DENY_ALL_NAME);
 	if (ASSERT_OK(read_file(E.log, 1 << 24, &log, &len), "agent log")) {
-		ASSERT_TRUE(strstr(log, state_cfg) && strstr(log, "not a JSON object"),
-			    "logged with the file and the reason");
+		ASSERT_TRUE(strstr(log, state_cfg) && strstr(log, "not a JSON object") &&
+				    strstr(log, "held to \"" FNG_DENY_ALL_NAME "\""),
+			    "logged with the file, the reason and what it is held to");
 		free(log);
 	}
 	ASSERT_TRUE(env__status(&E) != NULL, "the agent still answers");
@@ -373,7 +381,7 @@ static const struct test_case tests[] = {
 	{ "faasd_function_on_containerd", test_faasd_containerd },
 	{ "protected_from_the_first_instruction", test_first_instruction },
 	{ "churn_leaves_nothing_behind", test_churn },
-	{ "broken_runtime_state_falls_under_default", test_broken_runtime_state },
+	{ "broken_runtime_state_is_held_to_the_pending_profile", test_broken_runtime_state },
 	{ "status_lists_functions", test_status_lists_functions },
 };
 
@@ -392,21 +400,23 @@ static const char *profiles(void)
 	       "kind: FunctionProfile\n"
 	       "metadata: {name: kn-hello-user}\n"
 	       "spec:\n"
-	       "  selector: {platform: knative, function: hello, container: user-container}\n"
+	       "  selector: {platform: knative, namespace: default, function: hello,\n"
+	       "             container: user-container}\n"
 	       "  egress: [{to: 127.0.0.1/32, ports: [8080], protocol: tcp}]\n"
 	       "---\n"
 	       "apiVersion: fnguard.io/v1alpha1\n"
 	       "kind: FunctionProfile\n"
 	       "metadata: {name: kn-hello-proxy}\n"
 	       "spec:\n"
-	       "  selector: {platform: knative, function: hello, container: queue-proxy}\n"
+	       "  selector: {platform: knative, namespace: default, function: hello,\n"
+	       "             container: queue-proxy}\n"
 	       "  egress: [{to: 127.0.0.1/32, ports: [8012], protocol: tcp}]\n"
 	       "---\n"
 	       "apiVersion: fnguard.io/v1alpha1\n"
 	       "kind: FunctionProfile\n"
 	       "metadata: {name: faasd-fns}\n"
 	       "spec:\n"
-	       "  selector: {platform: faasd, function: \"fngtest-*\"}\n"
+	       "  selector: {platform: faasd, namespace: openfaas-fn, function: \"fngtest-*\"}\n"
 	       "  egress: [{to: 127.0.0.1/32, ports: [8080], protocol: tcp}]\n"
 	       "  exec: [/fn]\n"
 	       "---\n"
@@ -446,7 +456,8 @@ static int setup(void)
 int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
-	const char *extra[] = { "--state-root", state, "--default-profile", "default-fn", NULL };
+	const char *extra[] = { "--state-root",	     state,   "--default-profile", "default-fn",
+				"--knative-namespace", "default", NULL };
 	char why[256];
 	int ret;
 

@@ -87,6 +87,6 @@ int oci_run(const struct oci_host *h, const struct container *c, bool detach)
 
 void oci_stop(const struct oci_host *h, const struct container *c)
 {
-	run_cmd(true, "runc --root %s kill %s KILL; runc --root %s delete --force %s", h->runc_root,
-		c->id, h->runc_root, c->id);
+	run_cmd(true, "(runc --root %s kill %s KILL; runc --root %s delete --force %s)",
+		h->runc_root, c->id, h->runc_root, c->id);
 }
