@@ -106,7 +106,8 @@ function metricsPolicyErrors(ds, labels, metrics, port, portName, policies) {
       if (!r.ports || !r.ports.length) errs.push(`${where} has no ports: every port of the pod is open to it`);
       for (const pp of r.ports || [])
         if ((pp.protocol || 'TCP') !== 'TCP' || pp.endPort || (pp.port !== port && pp.port !== portName))
-          errs.push(`${where} admits ${pp.protocol || 'TCP'} ${pp.port}${pp.endPort ? `-${pp.endPort}` : ''}: only TCP ${port} (metrics)`);
+          errs.push(`${where} admits ${pp.protocol || 'TCP'} ${pp.port}${pp.endPort ? `-${pp.endPort}` : ''}: ` +
+            `only TCP ${port} (metrics)`);
       if (!r.from || !r.from.length) errs.push(`${where} has no from: anyone may connect`);
       for (const f of r.from || []) {
         const everyone = (f.ipBlock && /\/0$/.test(f.ipBlock.cidr)) ||
@@ -129,7 +130,8 @@ function seccompErrors(text, where) {
     return [`${where}: not JSON: ${e.message}`];
   }
   const errs = [];
-  const extra = Object.keys(p).filter((k) => !['defaultAction', 'defaultErrnoRet', 'architectures', 'syscalls'].includes(k));
+  const keys = ['defaultAction', 'defaultErrnoRet', 'architectures', 'syscalls'];
+  const extra = Object.keys(p).filter((k) => !keys.includes(k));
   if (extra.length) errs.push(`${where}: unknown keys ${extra}`);
   if (!/^SCMP_ACT_(ERRNO|KILL|KILL_PROCESS|KILL_THREAD)$/.test(p.defaultAction))
     errs.push(`${where}: defaultAction must refuse (SCMP_ACT_ERRNO), not ${p.defaultAction}`);
@@ -166,7 +168,8 @@ function invariants(ds, configMaps, policies) {
     return a && a.slice(name.length + 3);
   };
   if (spec.hostPID) errs.push('hostPID must be absent or false: the agent reads no other process\'s /proc');
-  if (spec.hostNetwork) errs.push('hostNetwork must be absent or false: NetworkPolicies do not apply to host-network pods');
+  if (spec.hostNetwork)
+    errs.push('hostNetwork must be absent or false: NetworkPolicies do not apply to host-network pods');
   if (spec.hostIPC) errs.push('hostIPC must be absent or false');
   if (sc.privileged) errs.push('privileged: use the capability set instead');
   const caps = ((sc.capabilities || {}).add || []).slice().sort();
@@ -193,7 +196,8 @@ function invariants(ds, configMaps, policies) {
     const host = normHost(v.hostPath.path);
     const sock = runtimeSockets.find((s) => within(s, host));
     if (sock)
-      errs.push(`volume ${v.name}: hostPath ${v.hostPath.path} holds a runtime's API socket (${sock}), root on the node: mount only the state directory`);
+      errs.push(`volume ${v.name}: hostPath ${v.hostPath.path} holds a runtime's API socket (${sock}), ` +
+        'root on the node: mount only the state directory');
   }
 
   const profiles = arg('profiles');
@@ -212,12 +216,14 @@ function invariants(ds, configMaps, policies) {
   const isStatus = (p) => {
     const cmd = p && p.exec && p.exec.command;
     if (!cmd || p.httpGet || p.tcpSocket || p.grpc) return false;
-    const flat = cmd.length === 3 && cmd[2].startsWith('--control=') ? [cmd[0], cmd[1], '--control', cmd[2].slice(10)] : cmd;
+    const flat = cmd.length === 3 && cmd[2].startsWith('--control=')
+      ? [cmd[0], cmd[1], '--control', cmd[2].slice(10)] : cmd;
     return JSON.stringify(flat) === JSON.stringify(want);
   };
   for (const name of ['livenessProbe', 'readinessProbe', 'startupProbe'])
     if ((c[name] || name !== 'startupProbe') && !isStatus(c[name]))
-      errs.push(`${name} must exec ${want.join(' ')}, not use the metrics port (32 slow connections fill it and the agent is restarted)`);
+      errs.push(`${name} must exec ${want.join(' ')}, not use the metrics port ` +
+        '(32 slow connections fill it and the agent is restarted)');
 
   // Metrics on the pod address only behind a NetworkPolicy.
   const metrics = arg('metrics');
@@ -237,17 +243,17 @@ function invariants(ds, configMaps, policies) {
     errs.push(`seccompProfile must be Localhost (the allowlist the init container installs), not ${sp.type}`);
   else {
     const onHost = path.posix.join(kubeletSeccompRoot, sp.localhostProfile);
-    const installer = (spec.initContainers || []).find((ic) => (ic.volumeMounts || []).some((m) => {
-      const v = vols[m.name];
-      return v && v.hostPath && normHost(v.hostPath.path) === path.posix.dirname(onHost);
-    }));
-    if (!installer) errs.push(`no init container mounts ${path.posix.dirname(onHost)} to install ${sp.localhostProfile}`);
+    const key = path.posix.basename(onHost);
+    const mountOf = (ic, pred) => (ic.volumeMounts || []).find((m) => vols[m.name] && pred(vols[m.name]));
+    const isDir = (v) => v.hostPath && normHost(v.hostPath.path) === path.posix.dirname(onHost);
+    const installer = (spec.initContainers || []).find((ic) => mountOf(ic, isDir));
+    if (!installer)
+      errs.push(`no init container mounts ${path.posix.dirname(onHost)} to install ${sp.localhostProfile}`);
     else {
-      const dst = installer.volumeMounts.find((m) => normHost(vols[m.name].hostPath ? vols[m.name].hostPath.path : '') === path.posix.dirname(onHost));
-      const cmd = (installer.command || []).concat(installer.args || []).join(' ');
-      const src = installer.volumeMounts.find((m) => vols[m.name] && vols[m.name].configMap);
+      const dst = mountOf(installer, isDir);
+      const src = mountOf(installer, (v) => v.configMap);
       const cm = src && configMaps[vols[src.name].configMap.name];
-      const key = path.posix.basename(onHost);
+      const cmd = (installer.command || []).concat(installer.args || []).join(' ');
       if (!cm || !cm.data || cm.data[key] === undefined)
         errs.push(`init container ${installer.name}: no ConfigMap of these manifests with ${key} mounted`);
       else {
