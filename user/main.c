@@ -157,7 +157,7 @@ static void help_learn(FILE *f)
 		"Usage: %s learn --out DIR [--for DURATION | --until-stable DURATION] [OPTIONS]\n"
 		"Run the agent with every profile in learn mode, then write one generalised profile\n"
 		"per function to DIR, stop and uninstall. Without --profiles, every OpenFaaS, faasd\n"
-		"and Knative function on the node is learned.\n"
+		"and Knative function on the node is learned (Knative's in --knative-namespace).\n"
 		"\n"
 		"  -o, --out DIR               where the learned profiles go (required)\n"
 		"      --for DURATION          learn this long (such as 30m)\n"
