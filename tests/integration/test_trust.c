@@ -263,6 +263,19 @@ static void test_spoofed_identities_resolve_to_the_truth(void)
 	ASSERT_EQ(spoof_run(&c, "shop-1", POD_SHOP, "shop", "payments", k_service), EPERM,
 		  "a container named like another team's function is denied");
 	check_record("EGRESS", c.id, "kubernetes", "shop", "payments", "k8s-catchall");
+	/*
+	 * Its process: the program as the kernel resolved it inside the container,
+	 * noted at exec (the host's /proc would say where the rootfs lies on the
+	 * host, and nothing at all for a process that is gone, as this one is).
+	 */
+	{
+		json_t *arr, *r = record_of("EGRESS", c.id, &arr);
+
+		if (r)
+			ASSERT_STREQ(jstr(r, "violation.process.exe"), "/fn",
+				     "the process's program, from the kernel");
+		json_decref(arr);
+	}
 }
 
 /* The hijack pattern: a strict catch-all plus an exception by a tenant-chosen name. */
