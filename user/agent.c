@@ -100,14 +100,14 @@ struct tracked {
 	struct prof_state *ps; /* the profile in force */
 	struct learn_fn *lf;   /* its function's learning, while its profile learns */
 	uint64_t parent_id;
-	uint64_t created_ns;   /* CLOCK_BOOTTIME of its mkdir; 0 when found by a walk */
-	uint64_t enforced_ns;  /* when a profile of its own took over from the kernel's default */
-	bool inherited;	       /* below a profiled cgroup: its function and profile */
+	uint64_t created_ns;  /* CLOCK_BOOTTIME of its mkdir; 0 when found by a walk */
+	uint64_t enforced_ns; /* when a profile of its own took over from the kernel's default */
+	bool inherited;	      /* below a profiled cgroup: its function and profile */
 	/* A container whose identity could not be resolved (enum unresolved): held under
 	 * the pending profile, and resolved again at retry_at_ns (CLOCK_MONOTONIC). */
 	uint8_t unresolved;
 	uint64_t retry_at_ns, retry_delay_ns;
-	bool gone;		  /* its rmdir was seen: final holds its last counts */
+	bool gone; /* its rmdir was seen: final holds its last counts */
 	struct fng_cg_stats final;
 	struct fng_cg_stats last; /* counters at the last summary */
 	bool seen;		  /* found by the current walk */
@@ -1234,8 +1234,8 @@ static void fn_parent_set(struct agent *a, uint64_t id, const char *path, enum f
 		return;
 	fn_parent_write(a, id, kind);
 	pr_info("cgroup \"%s\" (%llu): function parent: new %s held to %s until resolved", path,
-		(unsigned long long)id, kind == FNP_PODS ? "pods are function parents, their containers"
-							 : "children are",
+		(unsigned long long)id,
+		kind == FNP_PODS ? "pods are function parents, their containers" : "children are",
 		a->pending_ps ? a->pending_ps->name : "nothing");
 }
 
@@ -1819,9 +1819,9 @@ static void apply_profile(struct agent *a, const struct fng_profile *p, struct f
 	if (err) {
 		compiled__free(&c);
 		pr_err("profile \"%s\": write rules: %s; %s", p->name, strerror(-err),
-		       !a->ready	     ? "not starting"
+		       !a->ready	? "not starting"
 		       : ps->generation ? "the previous version stays in force"
-					 : "not installed");
+					: "not installed");
 		if (!a->ready)
 			a->start_failed = true;
 		if (!ps->generation)
@@ -2056,8 +2056,9 @@ static uint64_t proc_start_ns(uint32_t pid)
 		return 0;
 	/* comm may hold anything: the fields after it follow its last ')' */
 	p = strrchr(text, ')');
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				"%*d %*d %*d %*d %llu",
+	if (!p || sscanf(p + 1,
+			 " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu",
 			 &ticks) != 1)
 		ticks = 0;
 	free(text);
@@ -2088,7 +2089,8 @@ static const char *exe_of(struct agent *a, uint32_t pid, uint64_t start_ns)
 	} else {
 		/* /proc counts from boot (suspend included); the kernel's start does not. */
 		uint64_t at = start_ns + clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
-		uint64_t seen = proc_start_ns(pid), tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+		uint64_t seen = proc_start_ns(pid),
+			 tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 		ssize_t n;
 
 		snprintf(link, sizeof(link), "/proc/%u/exe", pid);
@@ -2446,8 +2448,7 @@ static void handle_cgroup(struct agent *a, const struct fng_cg_event *e)
 
 		/* The kernel removed its entries at rmdir; here only what we kept. */
 		if (t)
-			untrack(a, t, UNT_RMDIR,
-				(e->flags & FNG_CG_HAD_STATS) ? &e->stats : NULL);
+			untrack(a, t, UNT_RMDIR, (e->flags & FNG_CG_HAD_STATS) ? &e->stats : NULL);
 		hmap__del(&a->fn_parents, e->hdr.cgroup_id);
 	}
 }
@@ -3305,8 +3306,8 @@ int agent_run(const struct agent_opts *o)
 	a->fd_path_rules = loader__fd_path_rules(a->ld);
 	/* Two managers: cgroup events are read before violations, and between their batches. */
 	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
-	a->cg_rb = a->rb ? ring_buffer__new(loader__fd_cg_events(a->ld), on_cg_record, a, NULL)
-			 : NULL;
+	a->cg_rb =
+		a->rb ? ring_buffer__new(loader__fd_cg_events(a->ld), on_cg_record, a, NULL) : NULL;
 	if (!a->rb || !a->cg_rb) {
 		err = -errno;
 		pr_err("ring buffer: %s", strerror(-err));

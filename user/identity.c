@@ -143,7 +143,8 @@ static bool pods_root(const char *s, size_t n, const char *up, size_t up_n)
 	static const char *const qos[] = { "burstable", "besteffort" };
 	bool up_kubepods = up && up_n >= 8 && !strncmp(up, "kubepods", 8);
 
-	if ((n == 8 && !strncmp(s, "kubepods", 8)) || (n == 14 && !strncmp(s, "kubepods.slice", 14)))
+	if ((n == 8 && !strncmp(s, "kubepods", 8)) ||
+	    (n == 14 && !strncmp(s, "kubepods.slice", 14)))
 		return true;
 	for (size_t i = 0; i < ARRAY_SIZE(qos); i++) {
 		size_t q = strlen(qos[i]);
@@ -461,13 +462,14 @@ int identity_resolve(const struct identity_opts *o, const struct cg_shape *shape
 			return -ENOENT;
 		return parse_file(o, path, shape->ns, shape, out, err, errlen);
 	}
-	if (!shape->crio && snprintf(path, sizeof(path), "%s/%s", root, CONTAINERD_TASKS) <
-				    (int)sizeof(path) &&
+	if (!shape->crio &&
+	    snprintf(path, sizeof(path), "%s/%s", root, CONTAINERD_TASKS) < (int)sizeof(path) &&
 	    (d = opendir(path))) {
 		while ((de = readdir(d))) {
 			if (de->d_name[0] == '.' ||
 			    snprintf(path, sizeof(path), "%s/%s/%s/%s/config.json", root,
-				     CONTAINERD_TASKS, de->d_name, shape->id) >= (int)sizeof(path) ||
+				     CONTAINERD_TASKS, de->d_name,
+				     shape->id) >= (int)sizeof(path) ||
 			    access(path, F_OK))
 				continue;
 			ret = parse_file(o, path, de->d_name, shape, out, err, errlen);

@@ -389,7 +389,7 @@ struct fng_cg_event {
 	__u64 parent_id; /* cgroup id of its parent */
 	__u32 path_len;	 /* bytes in path, NUL included; FNG_CG_PATH_MAX means truncated */
 	__u32 flags;	 /* FNG_CG_* */
-	struct fng_cg_stats stats; /* rmdir with FNG_CG_HAD_STATS: the counts when it went */
+	struct fng_cg_stats stats;  /* rmdir with FNG_CG_HAD_STATS: the counts when it went */
 	char path[FNG_CG_PATH_MAX]; /* path below the cgroup v2 root, "/a/b" */
 };
 _Static_assert(sizeof(struct fng_cg_event) == 24 + 16 + 32 + FNG_CG_PATH_MAX, "fng_cg_event ABI");

@@ -794,12 +794,13 @@ static int bench_tte(void)
 		    rootfs, out,
 		    getenv("FNG_FN_STATIC") ? getenv("FNG_FN_STATIC") : "build/fn-static",
 		    rootfs) ||
-	    env__write_profile(&E, "bench.yaml",
-			       "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
-			       "metadata: {name: bench}\nspec:\n"
-			       "  selector: {platform: openfaas, namespace: openfaas-fn, function: bench}\n"
-			       "  egress: [{to: 127.0.0.1/32, ports: [8080], protocol: tcp}]\n"
-			       "  files: {read: [], write: [\"/out/**\"]}\n  exec: [/fn]\n") ||
+	    env__write_profile(
+		    &E, "bench.yaml",
+		    "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
+		    "metadata: {name: bench}\nspec:\n"
+		    "  selector: {platform: openfaas, namespace: openfaas-fn, function: bench}\n"
+		    "  egress: [{to: 127.0.0.1/32, ports: [8080], protocol: tcp}]\n"
+		    "  files: {read: [], write: [\"/out/**\"]}\n  exec: [/fn]\n") ||
 	    start_agent_args(extra))
 		return -1;
 	oci_new_id(sb.id);

@@ -29,13 +29,13 @@
 #include "oci.h"
 #include "util.h"
 
-#define PORT	    8080
+#define PORT		  8080
 /* The built-in pending profile (agent.h's FNG_DENY_ALL), as records name it. */
 #define FNG_DENY_ALL_NAME "fnguard-deny-all"
-#define OPENFAAS_NS "openfaas-fn"
-#define FAASD_IMAGE "docker.io/library/fnguard-fn:test"
-#define FIRST_RUNS  (getenv("FNG_FIRST") ? atoi(getenv("FNG_FIRST")) : 50)
-#define CHURN_RUNS  (getenv("FNG_CHURN") ? atoi(getenv("FNG_CHURN")) : 1000)
+#define OPENFAAS_NS	  "openfaas-fn"
+#define FAASD_IMAGE	  "docker.io/library/fnguard-fn:test"
+#define FIRST_RUNS	  (getenv("FNG_FIRST") ? atoi(getenv("FNG_FIRST")) : 50)
+#define CHURN_RUNS	  (getenv("FNG_CHURN") ? atoi(getenv("FNG_CHURN")) : 1000)
 
 static struct fng_env E;
 static char state[512], rootfs[512], runc_root[512], ctrd[512];
@@ -456,8 +456,10 @@ static int setup(void)
 int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
-	const char *extra[] = { "--state-root",	     state,   "--default-profile", "default-fn",
-				"--knative-namespace", "default", NULL };
+	const char *extra[] = {
+		"--state-root", state, "--default-profile", "default-fn", "--knative-namespace",
+		"default",	NULL
+	};
 	char why[256];
 	int ret;
 

@@ -47,17 +47,17 @@
 #include "oci.h"
 #include "util.h"
 
-#define PORT	     8080
-#define ALLOWED	     "127.0.0.1"
-#define DENIED	     "127.0.0.2"
-#define OPENFAAS_NS  "openfaas-fn"
-#define KNATIVE_NS   "kn-fngtest"
-#define TASKS	     "run/containerd/io.containerd.runtime.v2.task/k8s.io"
-#define PENDING	     "held"
-#define DEFAULT	     "dflt"
-#define N_STRICT     (getenv("FNG_STRICT") ? atoi(getenv("FNG_STRICT")) : 20)
-#define N_FLOOD_CTRS (getenv("FNG_FLOOD_CTRS") ? atoi(getenv("FNG_FLOOD_CTRS")) : 200)
-#define FLOOD_MIN    100000
+#define PORT	       8080
+#define ALLOWED	       "127.0.0.1"
+#define DENIED	       "127.0.0.2"
+#define OPENFAAS_NS    "openfaas-fn"
+#define KNATIVE_NS     "kn-fngtest"
+#define TASKS	       "run/containerd/io.containerd.runtime.v2.task/k8s.io"
+#define PENDING	       "held"
+#define DEFAULT	       "dflt"
+#define N_STRICT       (getenv("FNG_STRICT") ? atoi(getenv("FNG_STRICT")) : 20)
+#define N_FLOOD_CTRS   (getenv("FNG_FLOOD_CTRS") ? atoi(getenv("FNG_FLOOD_CTRS")) : 200)
+#define FLOOD_MIN      100000
 /* time_to_enforce's goal (README, Benchmark): a new container's own profile within 1 ms. */
 #define TTE_GOAL_NS    1000000ull
 /* ... and what a saturated 2-CPU machine allows for the slowest of them (see the flood test). */
@@ -67,12 +67,24 @@ static struct fng_env E;
 static char state[512], rootfs[512], runc_root[512], out_dir[512];
 static const struct oci_host H = { state, rootfs, runc_root, out_dir };
 static char learned[512];
-static const char *agent_args[] = { "--state-root",	   state,	 "--knative-namespace",
-				    KNATIVE_NS,		   "--knative-namespace", "kn2-a-fngtest",
-				    "--knative-namespace", "kn2-b-fngtest",	 "--pending-profile",
-				    PENDING,		   "--default-profile",	 DEFAULT,
-				    "--rate-limit",	   "0",			 "--learn-dir",
-				    learned,		   "--summary-interval", "300ms",
+static const char *agent_args[] = { "--state-root",
+				    state,
+				    "--knative-namespace",
+				    KNATIVE_NS,
+				    "--knative-namespace",
+				    "kn2-a-fngtest",
+				    "--knative-namespace",
+				    "kn2-b-fngtest",
+				    "--pending-profile",
+				    PENDING,
+				    "--default-profile",
+				    DEFAULT,
+				    "--rate-limit",
+				    "0",
+				    "--learn-dir",
+				    learned,
+				    "--summary-interval",
+				    "300ms",
 				    NULL };
 
 /* Pods of the tests; each test that starts containers uses pods of its own. */
@@ -292,10 +304,9 @@ static void test_hijack_pattern_is_refused_at_load(void)
 		ASSERT_FALSE(strstr(st, "payments-anywhere"), "the exception is not loaded");
 		ASSERT_TRUE(strstr(st, "of-catchall"), "the catch-all in another file is");
 	}
-	json_array_foreach(arr, i, r)
-		rejected |= !strcmp(jstr(r, "agent.type"), "PROFILE_REJECTED") &&
-			    strstr(jstr(r, "agent.file"), "hijack.yaml") &&
-			    jint(r, "agent.line") == 7;
+	json_array_foreach(arr, i, r) rejected |=
+		!strcmp(jstr(r, "agent.type"), "PROFILE_REJECTED") &&
+		strstr(jstr(r, "agent.file"), "hijack.yaml") && jint(r, "agent.line") == 7;
 	ASSERT_TRUE(rejected, "a PROFILE_REJECTED record with the file and line");
 	ASSERT_EQ(run_cmd(true, "%s profile check %s/hijack.yaml", E.bin, E.profiles), 2,
 		  "fnguard profile check refuses it too (exit 2)");
@@ -342,7 +353,8 @@ static void test_learned_profiles_name_their_namespace_and_escape_names(void)
 			continue;
 		snprintf(ns_line, sizeof(ns_line), "namespace: \"%s\"", fns[i].ns);
 		ASSERT_TRUE(strstr(text, ns_line), "it selects its namespace");
-		if (!ASSERT_TRUE(strstr(text, fns[i].function), "it selects its function literally"))
+		if (!ASSERT_TRUE(strstr(text, fns[i].function),
+				 "it selects its function literally"))
 			printf("# %s", text);
 		free(text);
 		ASSERT_EQ(run_cmd(true, "%s profile check %s", E.bin, path), 0,
@@ -624,7 +636,8 @@ static void test_profiles_that_do_not_fit_stop_the_start_and_are_rejected_at_rel
 	ASSERT_EQ(start_other_agent("/sys/fs/bpf/fngtest-trust-other", none, log, sizeof(log)), 2,
 		  "at start: exit 2");
 	if (!read_file(log, 1 << 20, &text, &len)) {
-		ASSERT_TRUE(strstr(text, "big.yaml") && strstr(text, "does not fit the kernel maps"),
+		ASSERT_TRUE(strstr(text, "big.yaml") &&
+				    strstr(text, "does not fit the kernel maps"),
 			    "the file and the reason are logged");
 		free(text);
 	}
@@ -743,8 +756,8 @@ static bool flood_pod(void)
 	if (fp.ready)
 		return true;
 	if (!fl)
-		fl = mmap(NULL, sizeof(*fl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			  -1, 0);
+		fl = mmap(NULL, sizeof(*fl), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			  0);
 	snprintf(fp.pod, sizeof(fp.pod), "/kubepods/besteffort/pod" POD_FLOOD);
 	fp.fd_prof = pinned_map("cg_profile");
 	fd_par = pinned_map("cg_parent");
@@ -768,9 +781,10 @@ static uint64_t flood_container(struct container *c, char *abs, size_t size)
 	char cg[512];
 	uint64_t id;
 
-	*c = (struct container){
-		.pod = "nodeinfo-flood", .pod_uid = POD_FLOOD, .pod_ns = OPENFAAS_NS, .name = "nodeinfo"
-	};
+	*c = (struct container){ .pod = "nodeinfo-flood",
+				 .pod_uid = POD_FLOOD,
+				 .pod_ns = OPENFAAS_NS,
+				 .name = "nodeinfo" };
 	oci_new_id(c->id);
 	snprintf(cg, sizeof(cg), "%s/%s", fp.pod, c->id);
 	if (oci_bundle_write(&H, c) || mkdir(cg_path(abs, size, cg), 0755) || cgroup_id(abs, &id))
@@ -927,7 +941,7 @@ static void test_strict_node_holds_pods_started_while_no_agent_runs(void)
 	int n = N_STRICT, started = 0, first_ok = 0, then_ok = 0;
 	char go[PATH_MAX];
 	struct container *c = calloc((size_t)n, sizeof(*c));
-	char (*args)[8][64] = calloc((size_t)n, sizeof(*args));
+	char(*args)[8][64] = calloc((size_t)n, sizeof(*args));
 
 	/* The kubelet's QoS cgroups exist before any pod. */
 	run_cmd(true, "mkdir -p %s/kubepods/besteffort", E.cg_root);
@@ -1027,7 +1041,8 @@ static void test_strict_node_holds_pods_started_while_no_agent_runs(void)
 		if (text && strstr(text, "deny=1 allow=0"))
 			then_ok++;
 		else
-			printf("#   container %d, agent back: %s", i, text ? text : "(no output)\n");
+			printf("#   container %d, agent back: %s", i,
+			       text ? text : "(no output)\n");
 		free(text);
 	}
 	ASSERT_EQ(then_ok, started, "then each is under its own profile: denied, and allowed");
@@ -1038,14 +1053,17 @@ static void test_strict_node_holds_pods_started_while_no_agent_runs(void)
 		size_t k;
 
 		for (int i = 0; i < started; i++)
-			json_array_foreach(arr, k, r)
-				if (!strcmp(jstr(r, "violation.function.containerId"), c[i].id) &&
-				    !strcmp(jstr(r, "violation.kind"), "EGRESS") &&
-				    !strcmp(jstr(r, "violation.profile"), "of-nodeinfo") &&
-				    !strcmp(jstr(r, "violation.function.platform"), "openfaas")) {
-					own++;
-					break;
-				}
+			json_array_foreach(
+				arr, k,
+				r) if (!strcmp(jstr(r, "violation.function.containerId"),
+					       c[i].id) &&
+				       !strcmp(jstr(r, "violation.kind"), "EGRESS") &&
+				       !strcmp(jstr(r, "violation.profile"), "of-nodeinfo") &&
+				       !strcmp(jstr(r, "violation.function.platform"), "openfaas"))
+			{
+				own++;
+				break;
+			}
 		ASSERT_EQ(own, started, "a record of each under of-nodeinfo");
 		json_decref(arr);
 	}
@@ -1070,7 +1088,8 @@ static const struct test_case tests[] = {
 	{ "missing_special_profiles_stop_the_start", test_missing_special_profiles_stop_the_start },
 	{ "profiles_that_do_not_fit_stop_the_start_and_are_rejected_at_reload",
 	  test_profiles_that_do_not_fit_stop_the_start_and_are_rejected_at_reload },
-	{ "default_profile_stays_when_its_file_goes", test_default_profile_stays_when_its_file_goes },
+	{ "default_profile_stays_when_its_file_goes",
+	  test_default_profile_stays_when_its_file_goes },
 	/* it restarts the agent, in strict node mode */
 	{ "strict_node_holds_pods_started_while_no_agent_runs",
 	  test_strict_node_holds_pods_started_while_no_agent_runs },
@@ -1149,15 +1168,16 @@ static int setup(void)
 	if (env__write_profile(&E, "dflt.yaml", text))
 		return -EIO;
 	/* A host cgroup profiled by its path, for what a function names below its own. */
-	snprintf(text, sizeof(text),
-		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: host-fn}\n"
-		 "spec:\n  selector: {cgroup: \"%s/host-fn\"}\n  egress: []\n"
-		 "---\n"
-		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: flood}\n"
-		 "spec:\n  selector: {cgroup: \"%s/flood\"}\n  egress: []\n",
-		 E.cg_base, E.cg_base);
-	if (env__write_profile(&E, "host.yaml", text) ||
-	    env__cgroup_create(&E, "/host-fn", NULL) || env__cgroup_create(&E, "/flood", NULL))
+	snprintf(
+		text, sizeof(text),
+		"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: host-fn}\n"
+		"spec:\n  selector: {cgroup: \"%s/host-fn\"}\n  egress: []\n"
+		"---\n"
+		"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: flood}\n"
+		"spec:\n  selector: {cgroup: \"%s/flood\"}\n  egress: []\n",
+		E.cg_base, E.cg_base);
+	if (env__write_profile(&E, "host.yaml", text) || env__cgroup_create(&E, "/host-fn", NULL) ||
+	    env__cgroup_create(&E, "/flood", NULL))
 		return -EIO;
 	/* The hijack pattern: a permissive exception by a tenant-chosen name (line 7, column 44). */
 	return env__write_profile(

@@ -470,8 +470,8 @@ static void config_openfaas_function_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id,
+				     err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn",
 		       .name = "sentimentanalysis", .pod = OF_POD, .container = "sentimentanalysis",
@@ -483,8 +483,8 @@ static void config_openfaas_sandbox_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "openfaas-sandbox.json", "k8s.io", OF_SANDBOX, OF_UID, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "openfaas-sandbox.json", "k8s.io", OF_SANDBOX, OF_UID,
+				     &id, err, sizeof(err)),
 			 0);
 	/* The pause container names no container: no function name either. */
 	check_identity(&id, .platform = "openfaas", .namespace = "openfaas-fn", .name = "",
@@ -496,9 +496,9 @@ static void config_knative_user_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(
-		from_sample(&opts, "knative-user.json", "k8s.io", KN_USER, KN_UID, &id, err, sizeof(err)),
-		0);
+	assert_int_equal(from_sample(&opts, "knative-user.json", "k8s.io", KN_USER, KN_UID, &id,
+				     err, sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
 		       .revision = "hello-00001", .pod = KN_POD, .container = "user-container",
 		       .container_id = KN_USER);
@@ -509,8 +509,8 @@ static void config_knative_queue_proxy(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "knative-queue-proxy.json", "k8s.io", KN_QP, KN_UID, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "knative-queue-proxy.json", "k8s.io", KN_QP, KN_UID,
+				     &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
 		       .revision = "hello-00001", .pod = KN_POD, .container = "queue-proxy",
@@ -522,8 +522,9 @@ static void config_plain_kubernetes_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(
-		from_sample(&opts, "k8s-plain.json", "k8s.io", K8S_CTR, K8S_UID, &id, err, sizeof(err)), 0);
+	assert_int_equal(from_sample(&opts, "k8s-plain.json", "k8s.io", K8S_CTR, K8S_UID, &id, err,
+				     sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "shop", .name = "checkout",
 		       .pod = "checkout-7d4b9c8f6-q8w2n", .container = "checkout",
 		       .container_id = K8S_CTR);
@@ -537,9 +538,9 @@ static void config_openfaas_pod_outside_function_namespaces_is_kubernetes(void *
 	char err[256];
 
 	/* openfaas-fn is only a default: with another list its pods are plain Kubernetes. */
-	assert_int_equal(
-		from_sample(&o2, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id, err, sizeof(err)),
-		0);
+	assert_int_equal(from_sample(&o2, "openfaas-function.json", "k8s.io", OF_FN, OF_UID, &id,
+				     err, sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "openfaas-fn",
 		       .name = "sentimentanalysis", .pod = OF_POD, .container = "sentimentanalysis",
 		       .container_id = OF_FN);
@@ -551,14 +552,14 @@ static void config_faasd_function(void **state)
 	char err[256];
 
 	/* "annotations": null, as faasd's config.json has it */
-	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "openfaas-fn", "nodeinfo", NULL, &id,
-				     err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "openfaas-fn", "nodeinfo", NULL,
+				     &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 	/* no "annotations" key at all */
-	assert_int_equal(from_sample(&opts, "faasd-figlet.json", "openfaas-fn", "figlet", NULL, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "faasd-figlet.json", "openfaas-fn", "figlet", NULL, &id,
+				     err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "figlet",
 		       .container = "figlet", .container_id = "figlet");
@@ -569,15 +570,15 @@ static void config_faasd_file_outside_function_namespace_is_host(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "default", "nodeinfo", NULL, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", "default", "nodeinfo", NULL, &id,
+				     err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "default", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 	/* CRI-O's state has no containerd namespace. */
-	assert_int_equal(
-		from_sample(&opts, "faasd-nodeinfo.json", NULL, "nodeinfo", NULL, &id, err, sizeof(err)),
-		0);
+	assert_int_equal(from_sample(&opts, "faasd-nodeinfo.json", NULL, "nodeinfo", NULL, &id, err,
+				     sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "host", .namespace = "", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
 }
@@ -587,9 +588,9 @@ static void config_crio_container(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(
-		from_sample(&opts, "crio-container.json", NULL, CRIO_CTR, CRIO_UID, &id, err, sizeof(err)),
-		0);
+	assert_int_equal(from_sample(&opts, "crio-container.json", NULL, CRIO_CTR, CRIO_UID, &id,
+				     err, sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "kubernetes", .namespace = "payments", .name = "ledger",
 		       .pod = "ledger-5b8d7c9f4-7xk2p", .container = "ledger",
 		       .container_id = CRIO_CTR);
@@ -600,9 +601,9 @@ static void config_truncated_json_is_einval(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(
-		from_sample(&opts, "truncated.json", "k8s.io", KN_USER, KN_UID, &id, err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(from_sample(&opts, "truncated.json", "k8s.io", KN_USER, KN_UID, &id, err,
+				     sizeof(err)),
+			 -EINVAL);
 	assert_true(err[0] != '\0');
 	assert_non_null(memchr(err, '\0', sizeof(err)));
 }
@@ -612,8 +613,9 @@ static void config_json_array_is_einval(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(from_sample(&opts, "array.json", "k8s.io", OF_FN, OF_UID, &id, err, sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+		from_sample(&opts, "array.json", "k8s.io", OF_FN, OF_UID, &id, err, sizeof(err)),
+		-EINVAL);
 	assert_non_null(strstr(err, "object"));
 }
 
@@ -622,9 +624,9 @@ static void config_empty_file_is_einval(void **state)
 	struct fng_identity id;
 	char err[256];
 
-	assert_int_equal(
-		from_sample(&opts, "empty.json", "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
-		-EINVAL);
+	assert_int_equal(from_sample(&opts, "empty.json", "openfaas-fn", "nodeinfo", NULL, &id, err,
+				     sizeof(err)),
+			 -EINVAL);
 	assert_true(err[0] != '\0');
 }
 
@@ -645,7 +647,8 @@ static void config_scalars_and_garbage_are_einval(void **state)
 	}
 	/* A length that stops short of the closing brace. */
 	assert_int_equal(identity_from_config(&opts, "{\"ociVersion\":\"1.0.2\"}", 21,
-					      "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
+					      "openfaas-fn", "nodeinfo", NULL, &id, err,
+					      sizeof(err)),
 			 -EINVAL);
 }
 
@@ -655,21 +658,24 @@ static void config_annotations_of_wrong_type_fall_back(void **state)
 	char err[256];
 
 	/* Not CRI then: in a function namespace faasd, elsewhere host. */
-	assert_int_equal(from_sample(&opts, "annotations-string.json", "openfaas-fn", "sentimentanalysis", NULL, &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-string.json", "openfaas-fn",
+				     "sentimentanalysis", NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn",
 		       .name = "sentimentanalysis", .container = "sentimentanalysis",
 		       .container_id = "sentimentanalysis");
-	assert_int_equal(from_sample(&opts, "annotations-string.json", "k8s.io", "sentimentanalysis", NULL, &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-string.json", "k8s.io",
+				     "sentimentanalysis", NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "k8s.io", .name = "sentimentanalysis",
 		       .container = "sentimentanalysis", .container_id = "sentimentanalysis");
-	assert_int_equal(from_sample(&opts, "annotations-number.json", "openfaas-fn", "nodeinfo", NULL, &id, err, sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-number.json", "openfaas-fn", "nodeinfo",
+				     NULL, &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "faasd", .namespace = "openfaas-fn", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
-	assert_int_equal(from_sample(&opts, "annotations-number.json", "moby", "nodeinfo", NULL, &id, err,
-				     sizeof(err)),
+	assert_int_equal(from_sample(&opts, "annotations-number.json", "moby", "nodeinfo", NULL,
+				     &id, err, sizeof(err)),
 			 0);
 	check_identity(&id, .platform = "host", .namespace = "moby", .name = "nodeinfo",
 		       .container = "nodeinfo", .container_id = "nodeinfo");
@@ -712,9 +718,9 @@ static void config_env_with_non_string_entries(void **state)
 	char err[256];
 
 	/* Numbers, null, objects, arrays, "K_SERVICEX=" and a bare "K_SERVICE" before the real one. */
-	assert_int_equal(
-		from_sample(&opts, "env-nonstring.json", "k8s.io", OTHER_ID, KN_UID, &id, err, sizeof(err)),
-		0);
+	assert_int_equal(from_sample(&opts, "env-nonstring.json", "k8s.io", OTHER_ID, KN_UID, &id,
+				     err, sizeof(err)),
+			 0);
 	check_identity(&id, .platform = "knative", .namespace = "default", .name = "hello",
 		       .revision = "hello-00002", .pod = "hello-00002-deployment-5c7b9d8f4-fghij",
 		       .container = "user-container", .container_id = OTHER_ID);
@@ -845,9 +851,8 @@ static void config_k_service_is_trusted_only_in_knative_namespaces(void **state)
 	assert_int_equal(from_sample(&no_knative, "knative-queue-proxy.json", "k8s.io", KN_QP,
 				     KN_UID, &id, err, sizeof(err)),
 			 0);
-	check_identity(&id, .platform = "kubernetes", .namespace = "default",
-		       .name = "queue-proxy", .pod = KN_POD, .container = "queue-proxy",
-		       .container_id = KN_QP);
+	check_identity(&id, .platform = "kubernetes", .namespace = "default", .name = "queue-proxy",
+		       .pod = KN_POD, .container = "queue-proxy", .container_id = KN_QP);
 }
 
 /* Annotations are the runtime's; the same keys in the env are the tenant's and mean nothing. */

@@ -487,12 +487,13 @@ static void test_duplicate_selector_fails_validate(void **state)
 	char line[1024];
 
 	/* Equal once "" means "not given", and NULL equals NULL. */
-	parse_ok(SPEC
-		 "  selector: {platform: openfaas, namespace: n, function: \"check*\", container: \"\"}\n"
-		 "---\n"
-		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: other}\n"
-		 "spec:\n  selector: {function: \"check*\", namespace: n, platform: openfaas}\n",
-		 &set);
+	parse_ok(
+		SPEC
+		"  selector: {platform: openfaas, namespace: n, function: \"check*\", container: \"\"}\n"
+		"---\n"
+		"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: other}\n"
+		"spec:\n  selector: {function: \"check*\", namespace: n, platform: openfaas}\n",
+		&set);
 	assert_int_equal(set.n, 2);
 	assert_int_equal(profile_set__validate(&set, &d), -EINVAL);
 	assert_string_equal(d.file, "ok.yaml");
@@ -863,8 +864,8 @@ static void test_selector_naming_a_function_needs_its_namespace(void **state)
 	expect_error(SPEC "  selector: {platform: openfaas, function: payments}\n"
 			  "  egress: [{to: 0.0.0.0/0}]\n",
 		     6, 44, "spec.selector.function", "must also name its namespace");
-	expect_error(SPEC "  selector:\n    platform: knative\n    container: queue-proxy\n",
-		     8, 16, "spec.selector.container", "must also name its namespace");
+	expect_error(SPEC "  selector:\n    platform: knative\n    container: queue-proxy\n", 8, 16,
+		     "spec.selector.container", "must also name its namespace");
 	/* A namespace that matches every namespace scopes nothing. */
 	expect_error(SPEC "  selector: {namespace: \"*\", function: payments}\n", 6, 40,
 		     "spec.selector.function", "namespace \"*\" matches every namespace");
