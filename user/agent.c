@@ -827,7 +827,7 @@ static size_t dns_label_append(char *out, size_t o, size_t max, const char *raw)
 static void learn_name(const struct fng_identity *fn, const char *path, char *out, size_t size)
 {
 	const char *base = strrchr(path, '/');
-	char raw[FNG_ID_STR * 2 + 2];
+	char raw[FNG_ID_STR * 2 + 2], name[63 + 1 + 63 + 1];
 	size_t o;
 
 	if (!strcmp(fn->platform, "host"))
@@ -837,19 +837,20 @@ static void learn_name(const struct fng_identity *fn, const char *path, char *ou
 		snprintf(raw, sizeof(raw), "%s-%s", fn->name, fn->container);
 	else
 		snprintf(raw, sizeof(raw), "%s", fn->name[0] ? fn->name : "function");
-	/* 63 + 1 + 63 bytes: within FNG_ID_STR and a DNS-1123 subdomain */
-	o = dns_label_append(out, 0, 63, raw);
+	/* two labels of at most 63 bytes: a DNS-1123 subdomain */
+	o = dns_label_append(name, 0, 63, raw);
 	if (!o)
-		out[o++] = 'f';
+		name[o++] = 'f';
 	if (strcmp(fn->platform, "host") && fn->namespace[0]) {
 		size_t dot = o;
 
-		out[o++] = '.';
-		o = dns_label_append(out, o, 63, fn->namespace);
+		name[o++] = '.';
+		o = dns_label_append(name, o, 63, fn->namespace);
 		if (o == dot + 1)
 			o = dot;
 	}
-	out[o < size ? o : size - 1] = '\0';
+	name[o] = '\0';
+	snprintf(out, size, "%s", name);
 }
 
 /* @s as an fnmatch(3) glob that matches @s alone: its wildcards escaped. */
