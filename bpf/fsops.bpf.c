@@ -375,8 +375,7 @@ static __always_inline __u64 arg(__u64 *ctx, int i)
 	return v;
 }
 
-#define LSM_INFO(op) INFO(op, FNG_HOOK_LSM_PATH)
-#define NO_ARG	     -1
+#define NO_ARG -1
 
 /* Does the current task have a profile? Everyone else pays this one lookup, and no more. */
 static __always_inline bool profiled(void)
@@ -389,54 +388,55 @@ static __always_inline bool profiled(void)
 /*
  * Judge @op on the path in the hook's arguments @dir (a struct path) and
  * @dentry (a name in it; NO_ARG: @dir itself), and @op2 on @dir2/@dentry2
- * when @op2 is set (link and rename: both ends). EPERM or 0.
+ * when @op2 is set (link and rename: both ends), for hook @hook (BPF-LSM's,
+ * or FNG_HOOK_FMOD'ed: the trampoline on the security_* function, whose
+ * arguments are the same). EPERM or 0.
  */
 static __always_inline int lsm_fsop(__u64 *ctx, int dir, int dentry, __u8 op, int dir2, int dentry2,
-				    __u8 op2)
+				    __u8 op2, __u8 hook)
 {
 	int a, b = 0;
 
 	if (!profiled())
 		return 0;
-	a = fsop_kernel(arg(ctx, dir), dentry == NO_ARG ? 0 : arg(ctx, dentry), LSM_INFO(op));
+	a = fsop_kernel(arg(ctx, dir), dentry == NO_ARG ? 0 : arg(ctx, dentry), INFO(op, hook));
 	if (op2)
-		b = fsop_kernel(arg(ctx, dir2), arg(ctx, dentry2), LSM_INFO(op2));
+		b = fsop_kernel(arg(ctx, dir2), arg(ctx, dentry2), INFO(op2, hook));
 	return (a ?: b) == FNG_ACT_DENIED ? -EPERM : 0;
 }
 
-/* A hook judging one path: (@dir, @dentry) as in lsm_fsop(). */
-#define LSM_HOOK(hook, dir, dentry, op)                                                            \
-	SEC("lsm/" #hook)                                                                          \
-	int lsm_##hook(__u64 *ctx)                                                                 \
+/*
+ * A path hook: lsm/path_@hook, and its twin fmod_ret/security_path_@hook.
+ * (@dir, @dentry, @op, @dir2, @dentry2, @op2) as in lsm_fsop().
+ */
+#define PATH_HOOK(hook, dir, dentry, op, dir2, dentry2, op2)                                       \
+	SEC("lsm/path_" #hook)                                                                     \
+	int lsm_path_##hook(__u64 *ctx)                                                            \
 	{                                                                                          \
-		return lsm_fsop(ctx, dir, dentry, op, 0, 0, 0);                                    \
+		return lsm_fsop(ctx, dir, dentry, op, dir2, dentry2, op2, FNG_HOOK_LSM_PATH);      \
+	}                                                                                          \
+	SEC("fmod_ret/security_path_" #hook)                                                       \
+	int fmp_##hook(__u64 *ctx)                                                                 \
+	{                                                                                          \
+		return lsm_fsop(ctx, dir, dentry, op, dir2, dentry2, op2,                          \
+				FNG_HOOK_LSM_PATH | FNG_HOOK_FMOD);                                \
 	}
 
 /* (const struct path *dir, struct dentry *dentry, ...): the name in the directory. */
-LSM_HOOK(path_unlink, 0, 1, FNG_FOP_UNLINK)
-LSM_HOOK(path_mkdir, 0, 1, FNG_FOP_MKDIR)
-LSM_HOOK(path_rmdir, 0, 1, FNG_FOP_RMDIR)
-LSM_HOOK(path_mknod, 0, 1, FNG_FOP_MKNOD)
-LSM_HOOK(path_symlink, 0, 1, FNG_FOP_SYMLINK)
+PATH_HOOK(unlink, 0, 1, FNG_FOP_UNLINK, 0, 0, 0)
+PATH_HOOK(mkdir, 0, 1, FNG_FOP_MKDIR, 0, 0, 0)
+PATH_HOOK(rmdir, 0, 1, FNG_FOP_RMDIR, 0, 0, 0)
+PATH_HOOK(mknod, 0, 1, FNG_FOP_MKNOD, 0, 0, 0)
+PATH_HOOK(symlink, 0, 1, FNG_FOP_SYMLINK, 0, 0, 0)
 /* (const struct path *path, ...): the file itself. */
-LSM_HOOK(path_truncate, 0, NO_ARG, FNG_FOP_TRUNCATE)
-LSM_HOOK(path_chmod, 0, NO_ARG, FNG_FOP_CHMOD)
-LSM_HOOK(path_chown, 0, NO_ARG, FNG_FOP_CHOWN)
-
+PATH_HOOK(truncate, 0, NO_ARG, FNG_FOP_TRUNCATE, 0, 0, 0)
+PATH_HOOK(chmod, 0, NO_ARG, FNG_FOP_CHMOD, 0, 0, 0)
+PATH_HOOK(chown, 0, NO_ARG, FNG_FOP_CHOWN, 0, 0, 0)
 /* (struct dentry *old_dentry, const struct path *new_dir, struct dentry *new_dentry) */
-SEC("lsm/path_link")
-int lsm_path_link(__u64 *ctx)
-{
-	return lsm_fsop(ctx, 1, 0, FNG_FOP_LINK, 1, 2, FNG_FOP_LINK_TARGET);
-}
-
+PATH_HOOK(link, 1, 0, FNG_FOP_LINK, 1, 2, FNG_FOP_LINK_TARGET)
 /* (const struct path *old_dir, struct dentry *old_dentry, const struct path *new_dir,
  *  struct dentry *new_dentry[, unsigned int flags]): both ends, also for RENAME_EXCHANGE. */
-SEC("lsm/path_rename")
-int lsm_path_rename(__u64 *ctx)
-{
-	return lsm_fsop(ctx, 0, 1, FNG_FOP_RENAME, 2, 3, FNG_FOP_RENAME_TARGET);
-}
+PATH_HOOK(rename, 0, 1, FNG_FOP_RENAME, 2, 3, FNG_FOP_RENAME_TARGET)
 
 /* ---- syscall exit, without BPF-LSM ---- */
 

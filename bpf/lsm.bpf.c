@@ -2,7 +2,10 @@
 /*
  * BPF-LSM enforcement: a denied open or exec fails with EPERM and the
  * process lives on. Loaded only where the agent's probe found BPF-LSM usable
- * (the programs load and attach, and "bpf" is in /sys/kernel/security/lsm);
+ * (the programs load and attach, and "bpf" is in /sys/kernel/security/lsm).
+ * Where it is not, but BPF trampolines work, the fmod_ret twins on the
+ * kernel's security_* functions behind the same hooks do the same (the
+ * FMOD_RET tier: returning non-zero skips the function and fails the call);
  * elsewhere the tracepoint fallbacks of file.bpf.c and exec.bpf.c run.
  *
  * LSM programs may run preemptibly: the per-CPU scratch they share with
@@ -18,27 +21,44 @@
 
 #define EPERM 1
 
+/* An open of @file, from BPF-LSM or from the trampoline (@hook): 0 or -EPERM. */
+static __always_inline int open_hook(struct file *file, __u8 hook)
+{
+	__u32 flags = BPF_CORE_READ(file, f_flags);
+
+	/* The kernel opening a program to exec it: judged as an exec. */
+	if (flags & __FMODE_EXEC)
+		return 0;
+	return file_judge(file, flags, hook, true) == FNG_ACT_DENIED ? -EPERM : 0;
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(lsm_file_open, struct file *file, int ret)
 {
-	__u32 flags;
-
-	if (ret)
-		return ret;
-	/* The kernel opening a program to exec it: judged by lsm/bprm_check_security. */
-	flags = BPF_CORE_READ(file, f_flags);
-	if (flags & __FMODE_EXEC)
-		return 0;
-	return file_judge(file, flags, FNG_HOOK_LSM_FILE, true) == FNG_ACT_DENIED ? -EPERM : 0;
+	return ret ?: open_hook(file, FNG_HOOK_LSM_FILE);
 }
 
-/* Called for each stage of an exec: a script, then its interpreter. */
+/* (An fmod_ret program does not read the return value: the arguments differ between kernels.) */
+SEC("fmod_ret/security_file_open")
+int BPF_PROG(fm_file_open, struct file *file)
+{
+	return open_hook(file, FNG_HOOK_LSM_FILE | FNG_HOOK_FMOD);
+}
+
+/* An exec stage (a script, then its interpreter), from BPF-LSM or the trampoline. */
+static __always_inline int exec_hook(struct linux_binprm *bprm, __u8 hook)
+{
+	return exec_judge(bprm->file, ARGV_SYSCALL, hook, true) == FNG_ACT_DENIED ? -EPERM : 0;
+}
+
 SEC("lsm/bprm_check_security")
 int BPF_PROG(lsm_bprm_check, struct linux_binprm *bprm, int ret)
 {
-	if (ret)
-		return ret;
-	return exec_judge(bprm->file, ARGV_SYSCALL, FNG_HOOK_LSM_BPRM, true) == FNG_ACT_DENIED
-		       ? -EPERM
-		       : 0;
+	return ret ?: exec_hook(bprm, FNG_HOOK_LSM_BPRM);
+}
+
+SEC("fmod_ret/security_bprm_check")
+int BPF_PROG(fm_bprm_check, struct linux_binprm *bprm)
+{
+	return exec_hook(bprm, FNG_HOOK_LSM_BPRM | FNG_HOOK_FMOD);
 }

@@ -193,16 +193,29 @@ int net_sock_create(struct bpf_sock *sk)
 			    false);
 }
 
-/* Packet sockets: no cgroup hook sees their creation. Where BPF-LSM works: EPERM. */
+/*
+ * Packet sockets: no cgroup hook sees their creation. Where BPF-LSM works,
+ * or the trampoline on security_socket_create (@hook): EPERM.
+ */
+static __always_inline int packet_hook(int family, int kern, __u8 hook)
+{
+	if (kern || family != AF_PACKET)
+		return 0;
+	return socket_judge(family, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, hook, true, false)
+		       ? 0
+		       : -1 /* -EPERM */;
+}
+
 SEC("lsm/socket_create")
 int BPF_PROG(lsm_socket_create, int family, int type, int protocol, int kern, int ret)
 {
-	if (ret || kern || family != AF_PACKET)
-		return ret;
-	return socket_judge(family, FNG_PROTO_PACKET, FNG_ALLOW_PACKET, FNG_HOOK_LSM_SOCKET, true,
-			    false)
-		       ? 0
-		       : -1 /* -EPERM */;
+	return ret ?: packet_hook(family, kern, FNG_HOOK_LSM_SOCKET);
+}
+
+SEC("fmod_ret/security_socket_create")
+int BPF_PROG(fm_socket, int family, int type, int protocol, int kern)
+{
+	return packet_hook(family, kern, FNG_HOOK_LSM_SOCKET | FNG_HOOK_FMOD);
 }
 
 /*

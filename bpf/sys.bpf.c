@@ -8,7 +8,9 @@
  *
  * Where BPF-LSM works, its hooks answer most of them with EPERM (sb_mount,
  * move_mount, sb_umount, sb_pivotroot, ptrace_access_check, bpf,
- * kernel_load_data and kernel_read_file for modules and kexec images).
+ * kernel_load_data and kernel_read_file for modules and kexec images);
+ * where it does not but BPF trampolines do, fmod_ret programs on the
+ * security_* functions behind those hooks do the same.
  * The syscall entry tracepoints see the rest (unshare, setns, fsmount, which
  * have no hook), and all of them where BPF-LSM does not work: in enforce
  * mode the caller is killed before the call returns to it. The container
@@ -29,11 +31,12 @@
 #define PTRACE_MODE_ATTACH 0x02
 
 /*
- * Judge @call, allowed by the profile bit @bit, from a BPF-LSM hook (@lsm:
- * the caller answers EPERM) or a tracepoint (killed here). A global
- * function: verified once per program. Returns the action (FNG_ACT_*) or 0.
+ * Judge @call, allowed by the profile bit @bit, from a BPF-LSM hook or its
+ * trampoline twin (@lsm: the caller answers EPERM; @hook says which) or a
+ * tracepoint (killed here). A global function: verified once per program.
+ * Returns the action (FNG_ACT_*) or 0.
  */
-__noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
+__noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm, __u32 hook)
 {
 	struct fng_cg_profile *p, prof;
 	__u64 cgid;
@@ -46,7 +49,7 @@ __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
 	if (runtime_task(&prof))
 		return 0;
 	act = verdict(prof.mode, lsm);
-	sys_report(&prof, cgid, call, act, FNG_HOOK_SYSCALL);
+	sys_report(&prof, cgid, call, act, hook);
 	if (act == FNG_ACT_KILLED)
 		kill_current();
 	return act;
@@ -57,7 +60,7 @@ __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm)
 	int sys_##call(struct trace_event_raw_sys_enter *ctx)                                      \
 	{                                                                                          \
 		if (cond)                                                                          \
-			sys_judge(id, bit, false);                                                 \
+			sys_judge(id, bit, false, FNG_HOOK_SYSCALL);                               \
 		return 0;                                                                          \
 	}
 
@@ -76,53 +79,91 @@ SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, ctx->args[0] & (CLONE_NEWNS | C
 SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS,
 	  (__u32)ctx->args[1] == 0 || (ctx->args[1] & (CLONE_NEWNS | CLONE_NEWUSER)))
 
-/* ---- BPF-LSM: the same calls, answered with EPERM ---- */
+/* ---- BPF-LSM and its trampoline twins: the same calls, answered with EPERM ---- */
 
-static __always_inline int lsm_sys(__u32 call, __u32 bit)
+static __always_inline int lsm_sys(__u32 call, __u32 bit, __u32 hook)
 {
-	return sys_judge(call, bit, true) == FNG_ACT_DENIED ? -EPERM : 0;
+	return sys_judge(call, bit, true, hook) == FNG_ACT_DENIED ? -EPERM : 0;
 }
 
-/* A hook that is the call itself. */
-#define LSM_SYS(hook, call, bit)                                                                   \
+/* A hook that is the call itself: lsm/@hook, and fmod_ret/security_@hook as fms_@name. */
+#define LSM_SYS(hook, name, call, bit)                                                             \
 	SEC("lsm/" #hook)                                                                          \
 	int BPF_PROG(lsm_##hook)                                                                   \
 	{                                                                                          \
-		return lsm_sys(call, bit);                                                         \
+		return lsm_sys(call, bit, FNG_HOOK_SYSCALL);                                       \
+	}                                                                                          \
+	SEC("fmod_ret/security_" #hook)                                                            \
+	int BPF_PROG(fms_##name)                                                                   \
+	{                                                                                          \
+		return lsm_sys(call, bit, FNG_HOOK_SYSCALL | FNG_HOOK_FMOD);                       \
 	}
 
-LSM_SYS(sb_mount, SYS_MOUNT, FNG_SYS_MOUNT)
-LSM_SYS(move_mount, SYS_MOVE_MOUNT, FNG_SYS_MOUNT)
-LSM_SYS(sb_umount, SYS_UMOUNT, FNG_SYS_UMOUNT)
-LSM_SYS(sb_pivotroot, SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT)
-LSM_SYS(bpf, SYS_BPF, FNG_SYS_BPF)
+LSM_SYS(sb_mount, mount, SYS_MOUNT, FNG_SYS_MOUNT)
+LSM_SYS(move_mount, move_mount, SYS_MOVE_MOUNT, FNG_SYS_MOUNT)
+LSM_SYS(sb_umount, umount, SYS_UMOUNT, FNG_SYS_UMOUNT)
+LSM_SYS(sb_pivotroot, pivot_root, SYS_PIVOT_ROOT, FNG_SYS_PIVOT_ROOT)
+LSM_SYS(bpf, bpf, SYS_BPF, FNG_SYS_BPF)
 
 /* Not called for the caller's own threads; a read of another's /proc entry is no attach. */
+static __always_inline int ptrace_hook(unsigned int mode, __u32 hook)
+{
+	return mode & PTRACE_MODE_ATTACH ? lsm_sys(SYS_PTRACE, FNG_SYS_PTRACE, hook) : 0;
+}
+
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(lsm_ptrace_access_check, struct task_struct *child, unsigned int mode)
 {
-	return mode & PTRACE_MODE_ATTACH ? lsm_sys(SYS_PTRACE, FNG_SYS_PTRACE) : 0;
+	return ptrace_hook(mode, FNG_HOOK_SYSCALL);
+}
+
+SEC("fmod_ret/security_ptrace_access_check")
+int BPF_PROG(fms_ptrace, struct task_struct *child, unsigned int mode)
+{
+	return ptrace_hook(mode, FNG_HOOK_SYSCALL | FNG_HOOK_FMOD);
 }
 
 /* init_module and kexec_load: their image from user memory. */
-SEC("lsm/kernel_load_data")
-int BPF_PROG(lsm_kernel_load_data, enum kernel_load_data_id id)
+static __always_inline int load_data_hook(enum kernel_load_data_id id, __u32 hook)
 {
 	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_MODULE))
-		return lsm_sys(SYS_INIT_MODULE, FNG_SYS_INIT_MODULE);
+		return lsm_sys(SYS_INIT_MODULE, FNG_SYS_INIT_MODULE, hook);
 	if (id == bpf_core_enum_value(enum kernel_load_data_id, LOADING_KEXEC_IMAGE))
-		return lsm_sys(SYS_KEXEC_LOAD, FNG_SYS_KEXEC_LOAD);
+		return lsm_sys(SYS_KEXEC_LOAD, FNG_SYS_KEXEC_LOAD, hook);
 	return 0;
 }
 
+SEC("lsm/kernel_load_data")
+int BPF_PROG(lsm_kernel_load_data, enum kernel_load_data_id id)
+{
+	return load_data_hook(id, FNG_HOOK_SYSCALL);
+}
+
+SEC("fmod_ret/security_kernel_load_data")
+int BPF_PROG(fms_load_data, enum kernel_load_data_id id)
+{
+	return load_data_hook(id, FNG_HOOK_SYSCALL | FNG_HOOK_FMOD);
+}
+
 /* finit_module and kexec_file_load: their image from a file (firmware is not judged). */
+static __always_inline int read_file_hook(enum kernel_read_file_id id, __u32 hook)
+{
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
+		return lsm_sys(SYS_FINIT_MODULE, FNG_SYS_INIT_MODULE, hook);
+	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_IMAGE) ||
+	    id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_INITRAMFS))
+		return lsm_sys(SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD, hook);
+	return 0;
+}
+
 SEC("lsm/kernel_read_file")
 int BPF_PROG(lsm_kernel_read_file, struct file *file, enum kernel_read_file_id id)
 {
-	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_MODULE))
-		return lsm_sys(SYS_FINIT_MODULE, FNG_SYS_INIT_MODULE);
-	if (id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_IMAGE) ||
-	    id == bpf_core_enum_value(enum kernel_read_file_id, READING_KEXEC_INITRAMFS))
-		return lsm_sys(SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD);
-	return 0;
+	return read_file_hook(id, FNG_HOOK_SYSCALL);
+}
+
+SEC("fmod_ret/security_kernel_read_file")
+int BPF_PROG(fms_read_file, struct file *file, enum kernel_read_file_id id)
+{
+	return read_file_hook(id, FNG_HOOK_SYSCALL | FNG_HOOK_FMOD);
 }

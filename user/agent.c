@@ -2131,6 +2131,13 @@ static Fnguard__V1__Action pb_action(uint8_t action)
 	return FNGUARD__V1__ACTION__ALERTED;
 }
 
+/* The in-place enforcer of a record from hook @hook: BPF-LSM, or its trampoline twin. */
+static Fnguard__V1__Mechanism lsm_or_fmod(uint8_t hook)
+{
+	return hook & FNG_HOOK_FMOD ? FNGUARD__V1__MECHANISM__FMOD_RET
+				    : FNGUARD__V1__MECHANISM__LSM;
+}
+
 /*
  * The enforcer that acted: @enforcer for a denial by the hook itself, the
  * signal for a kill, nothing for an alert.
@@ -2253,8 +2260,9 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
 		   FNGUARD__V1__KIND__EGRESS,
-		   e->hook == FNG_HOOK_LSM_SOCKET ? FNGUARD__V1__MECHANISM__LSM
-						  : FNGUARD__V1__MECHANISM__CGROUP_HOOK);
+		   (e->hook & ~FNG_HOOK_FMOD) == FNG_HOOK_LSM_SOCKET
+			   ? lsm_or_fmod(e->hook)
+			   : FNGUARD__V1__MECHANISM__CGROUP_HOOK);
 	if (e->protos == FNG_PROTO_RAW || e->protos == FNG_PROTO_PACKET)
 		addr[0] = '\0'; /* judged at socket creation: no destination yet */
 	else if (e->family == FNG_FAMILY_V4)
@@ -2323,7 +2331,7 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 		return;
 	}
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
-		   FNGUARD__V1__KIND__FILE, FNGUARD__V1__MECHANISM__LSM);
+		   FNGUARD__V1__KIND__FILE, lsm_or_fmod(e->hook));
 	copy_path(path, sizeof(path), e->path, e->path_len);
 	fa.path = path;
 	fa.flags = e->flags;
@@ -2348,7 +2356,7 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 	struct vrec x;
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
-		   FNGUARD__V1__KIND__EXEC, FNGUARD__V1__MECHANISM__LSM);
+		   FNGUARD__V1__KIND__EXEC, lsm_or_fmod(e->hook));
 	copy_path(path, sizeof(path), e->path, e->path_len);
 	/* argv: NUL-terminated strings back to back; the last may be cut. */
 	memcpy(argbuf, e->argv, len);
@@ -2421,7 +2429,7 @@ static void handle_syscall(struct agent *a, const struct fng_syscall_event *e)
 	struct vrec x;
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
-		   FNGUARD__V1__KIND__SYSCALL, FNGUARD__V1__MECHANISM__LSM);
+		   FNGUARD__V1__KIND__SYSCALL, lsm_or_fmod(e->hook));
 	copy_path(name, sizeof(name), e->name, sizeof(e->name));
 	sc.name = name;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_SYSCALL;

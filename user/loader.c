@@ -203,6 +203,51 @@ static int probe_lsm(const char *hook, char *why, size_t len)
 	return err;
 }
 
+/*
+ * Do fmod_ret programs (BPF trampolines) load and attach on the kernel's
+ * security_file_open? Where BPF-LSM is off they carry the same judgement
+ * (the FMOD_RET tier). 0, or -errno with @why filled.
+ */
+static int probe_fmod(char *why, size_t len)
+{
+	/* r0 = 0; exit */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int id, fd, link, err;
+
+	id = libbpf_find_vmlinux_btf_id("security_file_open", BPF_MODIFY_RETURN);
+	if (id < 0) {
+		snprintf(why, len, "no security_file_open in the kernel's BTF");
+		return id;
+	}
+	{
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_MODIFY_RETURN,
+			    .attach_btf_id = (__u32)id);
+
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "fng_probe", "GPL", insns,
+				   ARRAY_SIZE(insns), &o);
+	}
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "loading an fmod_ret program on security_file_open: %s",
+			 strerror(-err));
+		return err;
+	}
+	link = bpf_link_create(fd, 0, BPF_MODIFY_RETURN, NULL);
+	if (link < 0 && errno == EINVAL) /* kernels that attach tracing programs the old way */
+		link = bpf_raw_tracepoint_open(NULL, fd);
+	err = link < 0 ? -errno : 0;
+	if (err)
+		snprintf(why, len, "attaching an fmod_ret program on security_file_open: %s",
+			 strerror(-err));
+	else
+		close(link);
+	close(fd);
+	return err;
+}
+
 /* Does the kernel's BTF have type @name of @kind (a tp_btf tracepoint's btf_trace_<tp>)? */
 static bool btf_has(struct btf *vmlinux, const char *name, int kind)
 {
@@ -245,32 +290,39 @@ struct prog_plan {
 
 /*
  * System-level calls BPF-LSM can answer with EPERM (sys.bpf.c): the
- * tracepoint program each LSM program replaces where it loads.
+ * tracepoint program each LSM program, or its trampoline twin, replaces
+ * where it loads.
  */
 static const struct {
-	const char *tp_prog, *lsm_prog;
+	const char *tp_prog, *lsm_prog, *fmod_prog;
 } sys_lsm[] = {
-	{ "sys_mount", "lsm_sb_mount" },
-	{ "sys_move_mount", "lsm_move_mount" },
-	{ "sys_umount", "lsm_sb_umount" },
-	{ "sys_pivot_root", "lsm_sb_pivotroot" },
-	{ "sys_ptrace", "lsm_ptrace_access_check" },
-	{ "sys_bpf", "lsm_bpf" },
-	{ "sys_init_module", "lsm_kernel_load_data" },
-	{ "sys_kexec_load", "lsm_kernel_load_data" },
-	{ "sys_finit_module", "lsm_kernel_read_file" },
-	{ "sys_kexec_file_load", "lsm_kernel_read_file" },
+	{ "sys_mount", "lsm_sb_mount", "fms_mount" },
+	{ "sys_move_mount", "lsm_move_mount", "fms_move_mount" },
+	{ "sys_umount", "lsm_sb_umount", "fms_umount" },
+	{ "sys_pivot_root", "lsm_sb_pivotroot", "fms_pivot_root" },
+	{ "sys_ptrace", "lsm_ptrace_access_check", "fms_ptrace" },
+	{ "sys_bpf", "lsm_bpf", "fms_bpf" },
+	{ "sys_init_module", "lsm_kernel_load_data", "fms_load_data" },
+	{ "sys_kexec_load", "lsm_kernel_load_data", "fms_load_data" },
+	{ "sys_finit_module", "lsm_kernel_read_file", "fms_read_file" },
+	{ "sys_kexec_file_load", "lsm_kernel_read_file", "fms_read_file" },
 };
 
-/* Does the kernel have the LSM hook the "lsm/<hook>" program @p attaches to? */
+/*
+ * Does the kernel have what program @p attaches to: the LSM hook of an
+ * "lsm/<hook>" program, the function of an "fmod_ret/<function>" one?
+ */
 static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 {
 	const char *sec = bpf_program__section_name(p);
 	char name[128];
 
-	if (strncmp(sec, "lsm/", 4))
+	if (!strncmp(sec, "lsm/", 4))
+		snprintf(name, sizeof(name), "bpf_lsm_%s", sec + 4);
+	else if (!strncmp(sec, "fmod_ret/", 9))
+		snprintf(name, sizeof(name), "%s", sec + 9);
+	else
 		return false;
-	snprintf(name, sizeof(name), "bpf_lsm_%s", sec + 4);
 	return btf_has(vmlinux, name, BTF_KIND_FUNC);
 }
 
@@ -282,26 +334,39 @@ static bool syscall_tp_exists(struct bpf_program *p)
 	return !strncmp(sec, pre, strlen(pre)) && tracepoint_exists("syscalls", sec + strlen(pre));
 }
 
-/*
- * The row of sys_lsm naming program @name: as its tracepoint program
- * (@tp) or as its LSM program; NULL if none.
- */
-static const char *sys_lsm_of(const char *name, bool tp)
+/* The tiers that can judge a file, exec, socket or system call, strongest first. */
+enum tier {
+	TIER_LSM,
+	TIER_FMOD,
+	TIER_TRACEPOINT,
+};
+
+/* Is @name one of sys_lsm's programs of @tier? */
+static bool sys_lsm_has(const char *name, enum tier tier)
 {
 	for (size_t k = 0; k < ARRAY_SIZE(sys_lsm); k++)
-		if (!strcmp(name, tp ? sys_lsm[k].tp_prog : sys_lsm[k].lsm_prog))
-			return tp ? sys_lsm[k].lsm_prog : sys_lsm[k].tp_prog;
-	return NULL;
+		if (!strcmp(name, tier == TIER_LSM    ? sys_lsm[k].lsm_prog
+				  : tier == TIER_FMOD ? sys_lsm[k].fmod_prog
+						      : sys_lsm[k].tp_prog))
+			return true;
+	return false;
 }
 
-/* Does BPF-LSM answer the call tracepoint program @tp_name judges (its LSM program loads)? */
-static bool sys_lsm_loads(struct fnguard_bpf *sk, struct btf *vmlinux, bool lsm_file,
-			  const char *tp_name)
+/*
+ * Does a hook of @tier (where the tier works: @works) answer the call
+ * tracepoint program @tp_name judges (its program there loads)?
+ */
+static bool sys_hook_loads(struct fnguard_bpf *sk, struct btf *vmlinux, enum tier tier, bool works,
+			   const char *tp_name)
 {
-	const char *lsm = sys_lsm_of(tp_name, true);
-	struct bpf_program *p = lsm ? bpf_object__find_program_by_name(sk->obj, lsm) : NULL;
+	struct bpf_program *p = NULL;
 
-	return p && lsm_file && lsm_hook_exists(vmlinux, p);
+	for (size_t k = 0; k < ARRAY_SIZE(sys_lsm) && !p; k++)
+		if (!strcmp(tp_name, sys_lsm[k].tp_prog))
+			p = bpf_object__find_program_by_name(
+				sk->obj,
+				tier == TIER_LSM ? sys_lsm[k].lsm_prog : sys_lsm[k].fmod_prog);
+	return p && works && lsm_hook_exists(vmlinux, p);
 }
 
 /* Plan a program attached with its @group, not at load. */
@@ -319,37 +384,43 @@ static void add_point(struct fng_loader *l, const char *point, int mechanism, co
 			(struct fng_point){ .point = point, .mechanism = mechanism, .hook = hook };
 }
 
+/* A point's mechanism (Fnguard__V1__Mechanism) for the tier that enforces it. */
+static int tier_mechanism(enum tier t)
+{
+	return t == TIER_LSM	? FNGUARD__V1__MECHANISM__LSM
+	       : t == TIER_FMOD ? FNGUARD__V1__MECHANISM__FMOD_RET
+				: FNGUARD__V1__MECHANISM__SIGNAL;
+}
+
 /*
  * Decide per enforcement point which programs load: the LSM programs where
- * BPF-LSM works, the tracepoint fallbacks elsewhere; drop programs whose
- * tracepoint this kernel lacks. Fills the plan and the point table.
+ * BPF-LSM works, their fmod_ret twins where only BPF trampolines do, the
+ * tracepoint fallbacks elsewhere; drop programs whose hook or tracepoint
+ * this kernel lacks. Fills the plan and the point table, and logs once why
+ * each stronger tier was passed over.
  */
 static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n,
 			  bool force_fallback)
 {
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	char why_file[256] = "", why_exec[256] = "";
-	bool lsm_file, lsm_exec, lsm_socket, lsm_path, uring, task_helpers, packet_tp,
-		lsm_sys_any = false;
+	char why_lsm[256] = "", why_exec[256] = "", why_fmod[256] = "";
+	bool lsm_file, lsm_exec, lsm_socket, lsm_path, fmod, uring, task_helpers, packet_tp,
+		sys_any[TIER_TRACEPOINT] = { false };
+	enum tier file_t, exec_t, path_t, socket_t;
 
 	if (force_fallback) {
-		snprintf(why_file, sizeof(why_file), "--no-lsm");
+		snprintf(why_lsm, sizeof(why_lsm), "--no-lsm");
 		snprintf(why_exec, sizeof(why_exec), "--no-lsm");
+		snprintf(why_fmod, sizeof(why_fmod), "--no-lsm");
 	}
-	lsm_file = !force_fallback && probe_lsm("file_open", why_file, sizeof(why_file)) == 0;
+	lsm_file = !force_fallback && probe_lsm("file_open", why_lsm, sizeof(why_lsm)) == 0;
 	lsm_exec = !force_fallback &&
 		   probe_lsm("bprm_check_security", why_exec, sizeof(why_exec)) == 0;
-	if (!lsm_file || !lsm_exec)
-		pr_info("BPF-LSM not used for %s%s%s: %s; using tracepoints and SIGKILL instead",
-			!lsm_file ? "file opens" : "", !lsm_file && !lsm_exec ? " and " : "",
-			!lsm_exec ? "exec" : "", !lsm_file ? why_file : why_exec);
 	lsm_socket = !force_fallback && lsm_file &&
-		     probe_lsm("socket_create", why_file, sizeof(why_file)) == 0;
-	uring = !lsm_file && btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+		     probe_lsm("socket_create", why_lsm, sizeof(why_lsm)) == 0;
 	/* The path_* hooks exist where the kernel has CONFIG_SECURITY_PATH. */
 	lsm_path = lsm_file && btf_has(vmlinux, "bpf_lsm_path_rename", BTF_KIND_FUNC);
-	sk->rodata->files_by_signal = !lsm_file;
 	/*
 	 * File, exec and io_uring judgement, and the runtime's setup marks, need
 	 * task storage and bpf_get_current_task_btf() (5.11) and bpf_task_pt_regs()
@@ -361,12 +432,34 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	if (!task_helpers) {
 		pr_warn("this kernel lacks task storage, bpf_get_current_task_btf() or "
 			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
-		lsm_file = lsm_exec = lsm_socket = lsm_path = uring = false;
+		lsm_file = lsm_exec = lsm_socket = lsm_path = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 	}
+	/* The trampoline tier, where BPF-LSM does not cover every point. */
+	fmod = task_helpers && !force_fallback && !(lsm_file && lsm_exec && lsm_path) &&
+	       probe_fmod(why_fmod, sizeof(why_fmod)) == 0;
+	file_t = lsm_file ? TIER_LSM : fmod ? TIER_FMOD : TIER_TRACEPOINT;
+	exec_t = lsm_exec ? TIER_LSM : fmod ? TIER_FMOD : TIER_TRACEPOINT;
+	path_t = lsm_path ? TIER_LSM
+		 : fmod && btf_has(vmlinux, "security_path_rename", BTF_KIND_FUNC)
+			 ? TIER_FMOD
+			 : TIER_TRACEPOINT;
+	socket_t = lsm_socket ? TIER_LSM : fmod ? TIER_FMOD : TIER_TRACEPOINT;
+	if (task_helpers && (file_t != TIER_LSM || exec_t != TIER_LSM))
+		pr_info("BPF-LSM not used for %s%s%s: %s; %s",
+			file_t != TIER_LSM ? "file opens" : "",
+			file_t != TIER_LSM && exec_t != TIER_LSM ? " and " : "",
+			exec_t != TIER_LSM ? "exec" : "", file_t != TIER_LSM ? why_lsm : why_exec,
+			fmod ? "fmod_ret programs on the kernel's security_* functions deny instead"
+			     : "using tracepoints and SIGKILL instead");
+	if (task_helpers && !fmod && (file_t != TIER_LSM || exec_t != TIER_LSM))
+		pr_info("BPF trampolines (fmod_ret) not used: %s", why_fmod);
+	uring = file_t == TIER_TRACEPOINT &&
+		btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	sk->rodata->files_by_signal = file_t == TIER_TRACEPOINT;
 	/* As the other lazy tracepoints: 5.10 cannot pin a tracepoint's link. */
-	packet_tp =
-		task_helpers && !lsm_socket && tracepoint_exists("syscalls", "sys_enter_socket");
+	packet_tp = task_helpers && socket_t == TIER_TRACEPOINT &&
+		    tracepoint_exists("syscalls", "sys_enter_socket");
 
 	for (size_t i = 0; i < n; i++) {
 		struct prog_plan *pp = &plan[i];
@@ -376,30 +469,44 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		/* Syscall tracepoints, attached while a profile needs them (see loader.h). */
 		if (!strncmp(name, "file_", 5)) /* the open family's exits */
 			plan_lazy(pp, FNG_HOOKS_FILES,
-				  task_helpers && !lsm_file && syscall_tp_exists(p));
+				  task_helpers && file_t == TIER_TRACEPOINT &&
+					  syscall_tp_exists(p));
 		else if (!strncmp(name, "fsop_", 5)) /* namespace changes (fsops.bpf.c) */
 			plan_lazy(pp, FNG_HOOKS_FILES,
-				  task_helpers && !lsm_path && syscall_tp_exists(p));
+				  task_helpers && path_t == TIER_TRACEPOINT &&
+					  syscall_tp_exists(p));
 		else if (!strncmp(name, "sys_", 4)) /* system-level calls (sys.bpf.c) */
 			plan_lazy(pp, FNG_HOOKS_PROFILES,
 				  task_helpers && syscall_tp_exists(p) &&
-					  !sys_lsm_loads(sk, vmlinux, lsm_file, name));
+					  !sys_hook_loads(sk, vmlinux, TIER_LSM, lsm_file, name) &&
+					  !sys_hook_loads(sk, vmlinux, TIER_FMOD, fmod, name));
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
 		else if (!task_helpers)
 			pp->load = pp->cgroup || p == sk->progs.cg_mkdir || p == sk->progs.cg_rmdir;
 		else if (!strncmp(name, "lsm_path_", 9))
-			pp->load = lsm_path;
-		else if (sys_lsm_of(name, false))
-			lsm_sys_any |= pp->load = lsm_file && lsm_hook_exists(vmlinux, p);
+			pp->load = path_t == TIER_LSM;
+		else if (!strncmp(name, "fmp_", 4))
+			pp->load = path_t == TIER_FMOD && lsm_hook_exists(vmlinux, p);
+		else if (sys_lsm_has(name, TIER_LSM))
+			sys_any[TIER_LSM] |= pp->load = lsm_file && lsm_hook_exists(vmlinux, p);
+		else if (sys_lsm_has(name, TIER_FMOD))
+			sys_any[TIER_FMOD] |= pp->load =
+				!lsm_file && fmod && lsm_hook_exists(vmlinux, p);
 		else if (p == sk->progs.lsm_file_open)
-			pp->load = lsm_file;
+			pp->load = file_t == TIER_LSM;
+		else if (p == sk->progs.fm_file_open)
+			pp->load = file_t == TIER_FMOD;
 		else if (p == sk->progs.lsm_socket_create)
-			pp->load = lsm_socket;
+			pp->load = socket_t == TIER_LSM;
+		else if (p == sk->progs.fm_socket)
+			pp->load = socket_t == TIER_FMOD;
 		else if (p == sk->progs.lsm_bprm_check)
-			pp->load = lsm_exec;
+			pp->load = exec_t == TIER_LSM;
+		else if (p == sk->progs.fm_bprm_check)
+			pp->load = exec_t == TIER_FMOD;
 		else if (p == sk->progs.exec_sched || p == sk->progs.exec_script)
-			pp->load = !lsm_exec;
+			pp->load = exec_t == TIER_TRACEPOINT;
 		else if (p == sk->progs.uring_submit)
 			pp->load = uring;
 		else
@@ -412,20 +519,12 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg4");
 	add_point(l, "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg6");
 	add_point(l, "socket.raw", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sock_create");
-	if (lsm_socket)
-		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__LSM, "lsm/socket_create");
-	else if (packet_tp)
-		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__SIGNAL,
-			  "tracepoint/syscalls/sys_enter_socket");
-	else
-		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__NONE,
-			  task_helpers ? "no hook sees packet sockets here (no BPF-LSM, no socket "
-					 "tracepoint)"
-				       : "no hook sees packet sockets here: no BPF-LSM, and the "
-					 "socket() fallback needs 5.15");
 	if (!task_helpers) {
 		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
 
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__NONE,
+			  "no hook sees packet sockets here: no BPF-LSM, and the socket() "
+			  "fallback needs 5.15");
 		add_point(l, "file.open", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__NONE, why);
 		add_point(l, "exec", FNGUARD__V1__MECHANISM__NONE, why);
@@ -435,33 +534,51 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		btf__free(vmlinux);
 		return;
 	}
-	if (lsm_file)
-		add_point(l, "file.open", FNGUARD__V1__MECHANISM__LSM, "lsm/file_open");
+	if (socket_t != TIER_TRACEPOINT)
+		add_point(l, "socket.packet", tier_mechanism(socket_t),
+			  socket_t == TIER_LSM ? "lsm/socket_create"
+					       : "fmod_ret/security_socket_create");
+	else if (packet_tp)
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_enter_socket");
 	else
-		add_point(l, "file.open", FNGUARD__V1__MECHANISM__SIGNAL,
-			  "tracepoint/syscalls/sys_exit_open*");
-	if (lsm_path)
-		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__LSM, "lsm/path_*");
-	else
-		add_point(l, "file.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
-			  "tracepoint/syscalls/sys_exit_{rename,link,unlink,mkdir,chmod,...}");
-	if (lsm_exec)
-		add_point(l, "exec", FNGUARD__V1__MECHANISM__LSM, "lsm/bprm_check_security");
-	else
-		add_point(l, "exec", FNGUARD__V1__MECHANISM__SIGNAL, "tp_btf/sched_process_exec");
-	if (lsm_file)
+		add_point(l, "socket.packet", FNGUARD__V1__MECHANISM__NONE,
+			  "no hook sees packet sockets here (no BPF-LSM, no trampolines, no socket "
+			  "tracepoint)");
+	add_point(l, "file.open", tier_mechanism(file_t),
+		  file_t == TIER_LSM	? "lsm/file_open"
+		  : file_t == TIER_FMOD ? "fmod_ret/security_file_open"
+					: "tracepoint/syscalls/sys_exit_open*");
+	add_point(l, "file.namespace", tier_mechanism(path_t),
+		  path_t == TIER_LSM ? "lsm/path_*"
+		  : path_t == TIER_FMOD
+			  ? "fmod_ret/security_path_*"
+			  : "tracepoint/syscalls/sys_exit_{rename,link,unlink,mkdir,chmod,...}");
+	add_point(l, "exec", tier_mechanism(exec_t),
+		  exec_t == TIER_LSM	? "lsm/bprm_check_security"
+		  : exec_t == TIER_FMOD ? "fmod_ret/security_bprm_check"
+					: "tp_btf/sched_process_exec");
+	if (file_t == TIER_LSM)
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__LSM,
-			  "lsm/file_open + cgroup hooks");
+			  "lsm/file_open, lsm/path_* + cgroup hooks");
+	else if (file_t == TIER_FMOD)
+		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__FMOD_RET,
+			  "fmod_ret/security_file_open, security_path_* + cgroup hooks");
 	else if (uring)
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__SIGNAL,
 			  "tp_btf/io_uring_submit_req");
 	else
 		add_point(l, "io_uring", FNGUARD__V1__MECHANISM__NONE,
 			  "no io_uring_submit_req tracepoint in this kernel");
-	if (lsm_sys_any)
+	if (sys_any[TIER_LSM])
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__LSM,
 			  "lsm/{sb_mount,move_mount,sb_umount,sb_pivotroot,ptrace_access_check,bpf,"
 			  "kernel_load_data,kernel_read_file} (fsmount: tracepoint)");
+	else if (sys_any[TIER_FMOD])
+		add_point(l, "syscall", FNGUARD__V1__MECHANISM__FMOD_RET,
+			  "fmod_ret/security_{sb_mount,move_mount,sb_umount,sb_pivotroot,"
+			  "ptrace_access_check,bpf,kernel_load_data,kernel_read_file} (fsmount: "
+			  "tracepoint)");
 	else
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
 			  "tracepoint/syscalls/sys_enter_{mount,umount,pivot_root,ptrace,bpf,...}");

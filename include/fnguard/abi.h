@@ -149,6 +149,12 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_HOOK_LSM_PATH     14 /* lsm/path_* */
 #define FNG_HOOK_SYSCALL      15 /* syscall entry tracepoint of a system-level call */
 #define FNG_HOOK_SOCKET_TP    16 /* sys_enter_socket (packet sockets without BPF-LSM) */
+/*
+ * Or'ed into an LSM hook's number (FNG_HOOK_LSM_*): the same judgement from
+ * an fmod_ret program on the kernel's security_* function behind the hook,
+ * where BPF-LSM is off but BPF trampolines work (the FMOD_RET tier).
+ */
+#define FNG_HOOK_FMOD	      0x80
 
 /*
  * What a file record is about (fng_file_event.op). Every operation but the

@@ -4,9 +4,12 @@
 # The kernel matrix: Debian's cloud kernels (5.10 from bullseye, 6.1 from
 # bookworm, 6.12 from bookworm-backports, 7.2 from sid), each booted under
 # qemu (TCG: the nested /dev/kvm here cannot run stock kernels; one vCPU:
-# with two, 6.12 crashed at boot in about one boot of six) twice: with
-# bpf in the LSM list and without it. In each guest tests/vm/suite.sh starts
-# the real agent and tries allowed and denied connects, opens and execs.
+# with two, 6.12 crashed at boot in about one boot of six) once per boot line
+# tests/vm/expected.tsv lists for it: with bpf in the LSM list, without it,
+# and without it with the agent's --no-lsm (the tracepoint tier). In each
+# guest tests/vm/suite.sh starts the real agent, checks it reports the
+# mechanism per point the table expects, and tries allowed and denied
+# connects, opens, execs and the rest by the tier the table names.
 # Prints TAP (one result per check per boot; a guest that dies or times out
 # fails its boot), the mechanism per enforcement point as a table (also in
 # $BUILD/vm/compat.md), and the wall time. Kernels are downloaded with a
@@ -98,8 +101,8 @@ build_initramfs() {
 	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
 }
 
-boot() { # kernel, suite, lsm list, label
-	local kernel=$1 label=$2 lsm=$3 log=$WORK/$2.log rc attempt
+boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent options
+	local kernel=$1 label=$2 lsm=$3 expect=$4 agent_opts=$5 log=$WORK/$2.log rc attempt
 	# A guest kernel that crashes on its own (6.12 under TCG does now and then,
 	# in its RNG's crng_reseed worker) is booted again, up to 3 times, and the
 	# crash is printed; a crash whose trace has BPF in it is a failure at once,
@@ -110,7 +113,7 @@ boot() { # kernel, suite, lsm list, label
 			-nographic -no-reboot -nodefaults -serial stdio -monitor none \
 			-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 			-kernel "$kernel" -initrd "$WORK/initramfs.gz" \
-			-append "console=ttyS0 lsm=$lsm panic=-1 oops=panic quiet" \
+			-append "console=ttyS0 lsm=$lsm panic=-1 oops=panic quiet fngexpect=$expect fngargs=$agent_opts" \
 			> "$log" 2>&1 < /dev/null
 		rc=$?
 		tr -d '\r' < "$log" > "$log.txt"
@@ -149,7 +152,7 @@ boot() { # kernel, suite, lsm list, label
 	fi
 	# the table: kernel, lsm on/off, then the mechanism per point
 	local row
-	row="| $(echo "$info" | awk '{print $2}') | $([ "$lsm" = "$LSM_ON" ] && echo yes || echo no) |"
+	row="| $(echo "$info" | awk '{print $2}') | $([ "$lsm" = "$LSM_ON" ] && echo yes || echo no) | $([ -n "$agent_opts" ] && echo "$agent_opts" || echo "-") |"
 	for p in egress.connect4 socket.raw socket.packet file.open file.namespace exec io_uring syscall syscall.namespace; do
 		row="$row $(grep -o 'VMMECH .*' "$log.txt" | awk -v p="$p" '$2 == p {print $3}' | head -1) |"
 	done
@@ -174,13 +177,22 @@ for suite in $SUITES; do
 		continue
 	fi
 	[ -n "${FNG_VM_FETCH_ONLY:-}" ] && { echo "# $suite: $kernel"; continue; }
-	boot "$kernel" "$suite+bpf-lsm" "$LSM_ON"
-	boot "$kernel" "$suite-no-bpf-lsm" "$LSM_OFF"
+	# the boot lines the table has for this suite, with the mechanisms it expects
+	while read -r s line packet file ns exec uring sys sysns; do
+		[ "$s" = "$suite" ] || continue
+		expect="$packet,$file,$ns,$exec,$uring,$sys,$sysns"
+		case $line in
+		bpf-lsm) boot "$kernel" "$suite+bpf-lsm" "$LSM_ON" "$expect" "" ;;
+		no-bpf-lsm) boot "$kernel" "$suite-no-bpf-lsm" "$LSM_OFF" "$expect" "" ;;
+		tracepoints) boot "$kernel" "$suite-tracepoints" "$LSM_OFF" "$expect" "--no-lsm" ;;
+		*) tap "not ok" "$suite: unknown boot line \"$line\" in tests/vm/expected.tsv" ;;
+		esac
+	done < <(grep -v '^#' "$ROOT/tests/vm/expected.tsv" | grep -v '^ *$')
 	echo "# $suite: $(($(date +%s) - t0)) s"
 done
 {
-	echo "| kernel | bpf in LSM list | egress | raw socket | packet socket | file open | file namespace | exec | io_uring | system calls | namespaces |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| kernel | bpf in LSM list | agent | egress | raw socket | packet socket | file open | file namespace | exec | io_uring | system calls | namespaces |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 	cat "$WORK/compat.rows"
 } > "$WORK/compat.md"
 sed 's/^/# /' "$WORK/compat.md"

@@ -22,6 +22,14 @@ done_() { /vmhelper outb 16; sleep 5; poweroff -f; }
 result() { echo "VMRESULT $1 $2 $3"; }
 lsm=$(cat /sys/kernel/security/lsm)
 echo "VMINFO kernel $(uname -r) lsm $lsm"
+# What tests/vm/expected.tsv says this kernel and boot line must give, per
+# point (run.sh passes it on the command line), and the agent's options.
+arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
+expect=$(arg fngexpect)
+agent_opts=$(arg fngargs)
+IFS=, read -r exp_packet exp_file exp_ns exp_exec exp_uring exp_sys exp_sysns <<EXPECT
+$expect
+EXPECT
 
 mkdir -p /sys/fs/cgroup/fn /profiles /out
 echo allowed > /allowed
@@ -46,8 +54,9 @@ spec:
   syscalls: [io_uring]
 YAML
 /vmhelper listen 127.0.0.1 8080 &
+# shellcheck disable=SC2086
 /fnguard run --profiles /profiles --export file:/events.pb --pin-dir /sys/fs/bpf/fnguard \
-	--control /run/control.sock --node vm > /agent.log 2>&1 &
+	--control /run/control.sock --node vm $agent_opts > /agent.log 2>&1 &
 agent=$!
 i=0
 until /fnguard status --control /run/control.sock > /status.txt 2>/dev/null; do
@@ -83,118 +92,92 @@ expect() { # name, want (a substring of the output), command...
 	esac
 }
 
-case ",$lsm," in *,bpf,*) lsm_on=1 ;; *) lsm_on=0 ;; esac
-mech_file=$(grep -E '^ +file\.open ' /status.txt | awk '{print $2}')
-mech_exec=$(grep -E '^ +exec ' /status.txt | awk '{print $2}')
-egress_only=0
-if [ "$mech_file" = NONE ] && [ "$mech_exec" = NONE ]; then
-	# a kernel without task storage and task helpers: the agent says so, egress only
-	egress_only=1
-	grep -q 'file.open *NONE' /status.txt && result mechanism_none_reported pass "" ||
-		result mechanism_none_reported fail ""
-elif [ $lsm_on = 1 ]; then
-	[ "$mech_file" = LSM ] && [ "$mech_exec" = LSM ] &&
-		result mechanism_lsm pass "" || result mechanism_lsm fail "file $mech_file exec $mech_exec"
-else
-	[ "$mech_file" = SIGNAL ] && [ "$mech_exec" = SIGNAL ] &&
-		result mechanism_fallback pass "" ||
-		result mechanism_fallback fail "file $mech_file exec $mech_exec (bpf not in $lsm)"
-fi
+# The agent reports exactly the mechanisms the table expects, point by point.
+mech() { grep -E "^ +$1 " /status.txt | awk '{print $2}'; }
+[ -n "$expect" ] || result expectations fail "no fngexpect= on the kernel command line"
+for pm in socket.packet:$exp_packet file.open:$exp_file file.namespace:$exp_ns exec:$exp_exec \
+	io_uring:$exp_uring syscall:$exp_sys syscall.namespace:$exp_sysns egress.connect4:CGROUP_HOOK \
+	socket.raw:CGROUP_HOOK; do
+	p=${pm%%:*} want=${pm#*:}
+	got=$(mech "$p")
+	[ "$got" = "$want" ] && result "mechanism_${p}_$want" pass "" ||
+		result "mechanism_${p}_$want" fail "the agent reports $got"
+done
+# What a denied call does in each tier: EPERM and the process runs on (LSM,
+# FMOD_RET), or the process is killed (SIGNAL). By the table, not the agent.
+denied() { # tier: what vmhelper prints of a denied open, link or rename
+	case $1 in LSM | FMOD_RET) echo "EPERM alive status 1" ;; *) echo "status 137" ;; esac
+}
 
 expect connect_allowed "ok status 0" /vmhelper connect 127.0.0.1 8080
 expect connect_denied "EPERM status 1" /vmhelper connect 127.0.0.1 9090
 expect raw_socket_denied "EPERM status 1" /vmhelper socket raw
-# packet sockets: lsm/socket_create where BPF-LSM works, else the socket() tracepoint
-mech_packet=$(grep -E '^ +socket\.packet ' /status.txt | awk '{print $2}')
-if [ $lsm_on = 1 ] && [ $egress_only = 0 ]; then
-	[ "$mech_packet" = LSM ] && result mechanism_packet_lsm pass "" ||
-		result mechanism_packet_lsm fail "socket.packet $mech_packet"
-	expect packet_socket_denied_lsm "EPERM status 1" /vmhelper socket packet
-elif [ $egress_only = 0 ]; then
-	[ "$mech_packet" = SIGNAL ] && result mechanism_packet_signal pass "" ||
-		result mechanism_packet_signal fail "socket.packet $mech_packet"
-	expect packet_socket_killed "status 137" /vmhelper socket packet
-else
-	# 5.10 cannot pin a tracepoint's link: no gap-free fallback, and the agent says so
-	[ "$mech_packet" = NONE ] && result mechanism_packet_none_said pass "" ||
-		result mechanism_packet_none_said fail "socket.packet $mech_packet"
-fi
+case $exp_packet in
+LSM | FMOD_RET) expect "packet_socket_denied_$exp_packet" "EPERM status 1" /vmhelper socket packet ;;
+SIGNAL) expect packet_socket_killed "status 137" /vmhelper socket packet ;;
+*) result packet_socket skip "the table says no hook sees packet sockets on this kernel" ;;
+esac
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
-# io_uring, allowed by the profile: its opens judged by path like open()
-mech_uring=$(grep -E '^ +io_uring ' /status.txt | awk '{print $2}')
-if [ $egress_only = 0 ]; then
-	expect uring_open_allowed "ok alive status 0" /vmhelper uring-open /allowed
-	case $mech_file/$mech_uring in
-	LSM/*) expect uring_open_denied_eperm "EPERM alive status 1" /vmhelper uring-open /secret ;;
-	*/SIGNAL) expect uring_open_denied_killed "status 137" /vmhelper uring-open /secret ;;
-	*) result uring_open_denied skip "io_uring is not judged here without BPF-LSM ($mech_uring)" ;;
-	esac
-fi
-expect exec_allowed "status 0" /vmhelper exec /vmhelper true
-if [ $egress_only = 1 ]; then
-	for t in open_denied exec_denied link_denied rename_denied unshare_denied bpf_denied \
-		record_FILE record_EXEC record_link record_SYSCALL; do
-		result $t skip "files and exec are not enforced on this kernel (the agent reports NONE)"
+if [ "$exp_file" = NONE ]; then
+	for t in uring_open_allowed uring_open_denied open_denied exec_denied link_denied \
+		rename_denied rename_allowed unshare_denied bpf_denied; do
+		result $t skip "the table says files and exec are not enforced on this kernel"
 	done
-elif [ $lsm_on = 1 ]; then
-	expect open_denied_eperm_keeps_running "EPERM alive status 1" /vmhelper open /secret
-	expect exec_denied_eperm "EPERM status 1" /vmhelper exec /bin/busybox true
-	# a file the function may not read linked, or moved, where it may
-	expect link_denied_eperm "EPERM alive status 1" /vmhelper link /secret /out/l
-	expect rename_denied_eperm "EPERM alive status 1" /vmhelper rename /allowed /out/a
 else
-	expect open_denied_killed "status 137" /vmhelper open /secret
-	expect exec_denied_killed "status 137" /vmhelper exec /bin/busybox true
-	expect link_denied_killed "status 137" /vmhelper link /secret /out/l
-	expect rename_denied_killed "status 137" /vmhelper rename /allowed /out/a
-fi
-if [ $egress_only = 0 ]; then
+	# io_uring, allowed by the profile: its opens judged by path like open()
+	expect uring_open_allowed "ok alive status 0" /vmhelper uring-open /allowed
+	case $exp_uring in
+	NONE) result uring_open_denied skip "the table says io_uring is not judged here" ;;
+	*) expect "uring_open_denied_$exp_uring" "$(denied "$exp_uring")" /vmhelper uring-open /secret ;;
+	esac
+	expect "open_denied_$exp_file" "$(denied "$exp_file")" /vmhelper open /secret
+	case $exp_exec in
+	LSM | FMOD_RET) expect "exec_denied_$exp_exec" "EPERM status 1" /vmhelper exec /bin/busybox true ;;
+	*) expect exec_denied_killed "status 137" /vmhelper exec /bin/busybox true ;;
+	esac
+	# a file the function may not read linked, or moved, where it may
+	expect "link_denied_$exp_ns" "$(denied "$exp_ns")" /vmhelper link /secret /out/l
+	expect "rename_denied_$exp_ns" "$(denied "$exp_ns")" /vmhelper rename /allowed /out/a
 	expect rename_allowed "ok alive status 0" /vmhelper rename /out/mine /out/mine2
 	# no BPF-LSM hook sees unshare: the syscall tracepoint, everywhere
 	expect unshare_denied_killed "status 137" /vmhelper unshare
-	if [ $lsm_on = 1 ]; then
-		expect bpf_denied_eperm "EPERM status 1" /vmhelper bpf
-	else
-		expect bpf_denied_killed "status 137" /vmhelper bpf
-	fi
+	case $exp_sys in
+	LSM | FMOD_RET) expect "bpf_denied_$exp_sys" "EPERM status 1" /vmhelper bpf ;;
+	*) expect bpf_denied_killed "status 137" /vmhelper bpf ;;
+	esac
 fi
+expect exec_allowed "status 0" /vmhelper exec /vmhelper true
 
 sleep 1
 /fnguard events --source file:/events.pb --format json > /events.json 2>&1
-want_mech=SIGNAL want_action=KILLED
-[ $lsm_on = 1 ] && want_mech=LSM want_action=DENIED
-for kind in FILE EXEC; do
-	[ $egress_only = 1 ] && break
-	if grep "\"kind\":\"$kind\"" /events.json | grep "\"action\":\"$want_action\"" |
-		grep -q "\"mechanism\":\"$want_mech\""; then
-		result "record_${kind}_${want_mech}_${want_action}" pass ""
+action_of() { case $1 in LSM | FMOD_RET) echo DENIED ;; *) echo KILLED ;; esac; }
+# A record matching @filter that says what the table expects of @tier.
+record() { # name, tier, filter (a grep pattern the record must match)
+	if grep "$3" /events.json | grep "\"action\":\"$(action_of "$2")\"" |
+		grep -q "\"mechanism\":\"$2\""; then
+		result "$1_$2_$(action_of "$2")" pass ""
 	else
-		result "record_${kind}_${want_mech}_${want_action}" fail "$(grep "\"kind\":\"$kind\"" /events.json | head -c 300)"
+		result "$1_$2_$(action_of "$2")" fail "$(grep "$3" /events.json | head -c 300)"
 	fi
-done
-if [ $egress_only = 0 ]; then
-	grep '"operation":"link"' /events.json | grep '"path":"/secret"' |
-		grep "\"action\":\"$want_action\"" | grep -q "\"mechanism\":\"$want_mech\"" &&
-		result "record_link_${want_mech}" pass "" ||
-		result "record_link_${want_mech}" fail "$(grep '"operation"' /events.json | head -c 300)"
+}
+if [ "$exp_file" != NONE ]; then
+	record record_FILE "$exp_file" '"kind":"FILE".*"operation":"open"'
+	record record_EXEC "$exp_exec" '"kind":"EXEC"'
+	record record_link "$exp_ns" '"operation":"link".*"path":"/secret"\|"path":"/secret".*"operation":"link"'
+	record record_SYSCALL_bpf "$exp_sys" '"kind":"SYSCALL".*"name":"bpf"'
 	grep '"kind":"SYSCALL"' /events.json | grep -q '"name":"unshare"' &&
 		result record_SYSCALL_unshare pass "" ||
 		result record_SYSCALL_unshare fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
-	grep '"kind":"SYSCALL"' /events.json | grep '"name":"bpf"' |
-		grep -q "\"mechanism\":\"$want_mech\"" &&
-		result "record_SYSCALL_bpf_${want_mech}" pass "" ||
-		result "record_SYSCALL_bpf_${want_mech}" fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
 	grep -q '"/out/mine' /events.json && result allowed_rename_not_recorded fail "" ||
 		result allowed_rename_not_recorded pass ""
 fi
+case $exp_packet in
+LSM | FMOD_RET | SIGNAL) record record_packet_socket "$exp_packet" '"protocol":"PACKET"' ;;
+esac
 grep '"kind":"EGRESS"' /events.json | grep '"action":"DENIED"' | grep -q '"port":9090' &&
 	result record_egress_denied pass "" || result record_egress_denied fail ""
 grep -q '"protocol":"RAW"' /events.json && result record_raw_socket pass "" ||
 	result record_raw_socket fail ""
-[ "$mech_packet" = NONE ] ||
-	{ grep '"protocol":"PACKET"' /events.json | grep -q "\"mechanism\":\"$mech_packet\"" &&
-		result "record_packet_socket_$mech_packet" pass "" ||
-		result "record_packet_socket_$mech_packet" fail "$(grep '"protocol":"PACKET"' /events.json | head -c 300)"; }
 grep '"operation":"open"' /events.json | grep -q '"/allowed"' &&
 	result allowed_open_not_recorded fail "" ||
 	result allowed_open_not_recorded pass ""
