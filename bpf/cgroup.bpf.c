@@ -173,52 +173,45 @@ int BPF_PROG(cg_attach, struct cgroup *dst, const char *path, struct task_struct
 }
 
 /*
- * A new process that is a violation of its own:
- *
- * - Fallback integrity: without BPF-LSM a denied open kills the opener,
- *   which only keeps the file from the function if no other process holds
- *   the same file table. A new process sharing its parent's
- *   (clone(CLONE_FILES) without CLONE_THREAD) is therefore a violation
- *   where the profile restricts files, unless it says syscalls: [clone_files].
- * - A new mount or user namespace made by clone() rather than unshare():
- *   allowed by syscalls: [unshare], like unshare().
- *
- * In enforce mode the caller is killed before it returns from clone().
- * @child is not yet running.
+ * A new process that is a violation of its own (clone_call()): judged at
+ * clone()'s entry (sys.bpf.c), so that no such child is made. Here, after
+ * the fork, what the entry could not see: clone3's flags in memory it
+ * could not read (not mapped in yet), or changed by another thread after
+ * it read them. The caller is killed, and the child, not yet running, is
+ * doomed (doomed_tasks): it dies on its way out of clone(), before it runs
+ * a single instruction of its own. Where nothing is killed, what the entry
+ * saw it has reported (clone_seen).
  */
 static __always_inline void fork_judge(struct task_struct *parent, struct task_struct *child)
 {
-	struct fng_cg_profile prof, *p;
-	bool newns, newuser;
-	__u32 call;
-	__u64 cgid;
+	struct fng_cg_profile prof;
+	__u64 flags = 0, cgid, *seen;
+	int call;
 	__u8 act;
 
-	newns = child->nsproxy->mnt_ns != parent->nsproxy->mnt_ns;
-	newuser = child->cred->user_ns != parent->cred->user_ns;
-	if (!files_by_signal && !newns && !newuser)
+	if (child->nsproxy->mnt_ns != parent->nsproxy->mnt_ns)
+		flags |= CLONE_NEWNS;
+	if (child->cred->user_ns != parent->cred->user_ns)
+		flags |= CLONE_NEWUSER;
+	if (child->files == parent->files && child->tgid != parent->tgid)
+		flags |= CLONE_FILES;
+	if (!flags || (flags == CLONE_FILES && !files_by_signal && !packet_by_signal))
 		return;
 	/* Every such fork on the node pays this one lookup; only profiled ones go on. */
-	p = current_profile(&cgid, false);
-	if (!p)
-		return;
-	prof = *p;
-	if (files_by_signal && (prof.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) &&
-	    !(prof.allow & FNG_ALLOW_CLONE_FILES) && child->files == parent->files &&
-	    child->tgid != parent->tgid)
-		call = SYS_CLONE_FILES;
-	else if (newns && !(prof.syscalls & FNG_SYS_UNSHARE))
-		call = SYS_CLONE_NEWNS;
-	else if (newuser && !(prof.syscalls & FNG_SYS_UNSHARE))
-		call = SYS_CLONE_NEWUSER;
-	else
-		return;
-	if (runtime_task(&prof))
+	call = clone_judged(flags, &prof, &cgid);
+	if (call < 0)
 		return;
 	act = verdict(prof.mode, false);
+	if (act != FNG_ACT_KILLED) {
+		seen = bpf_task_storage_get(&clone_seen, parent, 0, 0);
+		if (seen && !(flags & ~*seen & (CLONE_NEWNS | CLONE_NEWUSER | CLONE_FILES)))
+			return;
+	}
 	sys_report(&prof, cgid, call, act, FNG_HOOK_FORK);
-	if (act == FNG_ACT_KILLED)
+	if (act == FNG_ACT_KILLED) {
 		kill_current();
+		bpf_task_storage_get(&doomed_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	}
 }
 
 /* A new process of a profiled cgroup runs its parent's program until it execs. */

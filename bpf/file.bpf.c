@@ -9,7 +9,9 @@
  *
  * The open flags come from the syscall's own arguments, still in the task's
  * pt_regs at exit: the file keeps O_ACCMODE and O_APPEND but drops O_CREAT
- * and O_TRUNC once open.
+ * and O_TRUNC once open. openat2's are in user memory, which another thread
+ * (or the open itself, truncating a mapped file) can change before the
+ * exit: they are read at the entry, where the kernel copies them next.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -26,7 +28,7 @@ enum open_call {
 	CALL_BY_HANDLE
 };
 
-static __always_inline int open_exit(long ret, enum open_call call)
+static __always_inline int open_exit(long ret, enum open_call call, __u64 how_flags)
 {
 	struct task_struct *task;
 	struct pt_regs *regs;
@@ -52,14 +54,9 @@ static __always_inline int open_exit(long ret, enum open_call call)
 	case CALL_BY_HANDLE:
 		flags = PT_REGS_PARM3_SYSCALL(regs);
 		break;
-	case CALL_OPENAT2: {
-		struct open_how *how = (struct open_how *)PT_REGS_PARM3_SYSCALL(regs);
-		__u64 f = 0;
-
-		bpf_probe_read_user(&f, sizeof(f), &how->flags);
-		flags = f;
+	case CALL_OPENAT2:
+		flags = how_flags;
 		break;
-	}
 	case CALL_CREAT:
 		flags = O_CREAT | O_WRONLY | O_TRUNC;
 		break;
@@ -75,29 +72,67 @@ static __always_inline int open_exit(long ret, enum open_call call)
 SEC("tracepoint/syscalls/sys_exit_open")
 int file_open_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_OPEN);
+	return open_exit(ctx->ret, CALL_OPEN, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int file_openat_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_OPENAT);
+	return open_exit(ctx->ret, CALL_OPENAT, 0);
+}
+
+/* openat2's flags, not read: the open is judged as a write (O_RDWR | O_CREAT | O_TRUNC). */
+#define HOW_UNREAD (~0ull)
+
+/* openat2's flags at its entry, for its exit (openat2_flags). */
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how *how = (struct open_how *)ctx->args[2];
+	__u64 cgid, *f;
+
+	if (!current_profile(&cgid, false))
+		return 0;
+	f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* Not in memory now (it is, when the kernel copies it next): judged as a write. */
+	if (f && bpf_probe_read_user(f, sizeof(*f), &how->flags))
+		*f = HOW_UNREAD;
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int file_openat2_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_OPENAT2);
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 *f = bpf_task_storage_get(&openat2_flags, task, 0, 0);
+	/* An open that entered before the entry program was attached: the
+	 * flags as user memory says now, the best there is then. */
+	__u64 flags = HOW_UNREAD;
+
+	if (f) {
+		flags = *f;
+		bpf_task_storage_delete(&openat2_flags, task);
+	} else if (ctx->ret >= 0) {
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+		struct open_how *how = (struct open_how *)PT_REGS_PARM3_SYSCALL(regs);
+
+		if (bpf_probe_read_user(&flags, sizeof(flags), &how->flags))
+			flags = HOW_UNREAD;
+	}
+	if (flags == HOW_UNREAD)
+		flags = O_RDWR | O_CREAT | O_TRUNC;
+	return open_exit(ctx->ret, CALL_OPENAT2, flags);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int file_creat_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_CREAT);
+	return open_exit(ctx->ret, CALL_CREAT, 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int file_byhandle_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_BY_HANDLE);
+	return open_exit(ctx->ret, CALL_BY_HANDLE, 0);
 }

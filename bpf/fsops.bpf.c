@@ -62,7 +62,7 @@ static int dots_step(__u32 i, void *arg)
 		return 1;
 	c = s->buf[(s->from + i) & (FNG_PATH_MAX - 1)];
 	if (c == '/' || c == '\0') {
-		if (s->comp && s->comp == s->dots && s->dots <= 2) {
+		if (s->comp == 2 && s->dots == 2) {
 			s->found = 1;
 			return 1;
 		}
@@ -99,7 +99,7 @@ static __always_inline char *scratch_path(__u32 which)
 
 /*
  * Does the name at path[@from] of scratch record @which (@n bytes with its
- * NUL) have a "." or ".." component? A global function: its loop is
+ * NUL) have a ".." component? A global function: its loop is
  * verified once, not once for every state its callers reach it in.
  */
 __noinline int name_dots(__u32 which, __u32 from, __u32 n)
@@ -120,17 +120,167 @@ __noinline int name_dots(__u32 which, __u32 from, __u32 n)
 	return s.found;
 }
 
-/* The tainted key of @path (@len bytes with its NUL) in cgroup @cgid, in per-CPU scratch. */
-static __always_inline struct fng_taint_key *taint_key(__u64 cgid, const char *path, __u32 len)
+/*
+ * The compaction of name_compact(), one byte per step. The count of bytes
+ * written back lives in a map value (name_vars), where the verifier knows
+ * no value: kept on the stack, it would be a different constant at every
+ * step, and the verifier would walk the step once per byte.
+ */
+struct compact_scan {
+	char *buf;
+	__u32 *out; /* bytes written back */
+	__u32 from;
+	__u32 n; /* bytes of the name, NUL included */
+};
+
+static int compact_step(__u32 i, void *arg)
+{
+	struct compact_scan *s = arg;
+	__u32 out = *s->out;
+	char c;
+
+	if (i >= s->n)
+		return 1;
+	c = s->buf[(s->from + i) & (FNG_PATH_MAX - 1)];
+	/* after a '/' (or the directory the name is joined to), a '/' goes, and a "." component */
+	if ((c == '/' || c == '.') &&
+	    (out ? s->buf[(s->from + out - 1) & (FNG_PATH_MAX - 1)] == '/'
+		 : s->from && s->buf[(s->from - 1) & (FNG_PATH_MAX - 1)] == '/')) {
+		char next = s->buf[(s->from + i + 1) & (FNG_PATH_MAX - 1)];
+
+		if (c == '/' || next == '/' || next == '\0')
+			return 0;
+	}
+	s->buf[(s->from + out) & (FNG_PATH_MAX - 1)] = c;
+	*s->out = out + 1;
+	return c == '\0';
+}
+
+/*
+ * The name at path[@from] of scratch record @which (@n bytes with its NUL)
+ * in canonical form, in place: no "//", no "." component, no trailing '/',
+ * as the kernel's own names are. Then a rule, a taint or a record sees one
+ * name for one file ("/tmp//x" and "/tmp/./x/" are "/tmp/x"); ".." stays
+ * (name_dots()). Returns the new @n; 0 without bpf_loop() (5.17), where
+ * the name is then not judged by name.
+ */
+__noinline int name_compact(__u32 which, __u32 from, __u32 n)
+{
+	struct compact_scan s = { .buf = scratch_path(which), .from = from, .n = n };
+	struct name_vars *v;
+	__u32 key = 0, end, out;
+
+	v = bpf_map_lookup_elem(&name_vars, &key);
+	if (!s.buf || !v || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		return 0;
+	s.out = &v->out;
+	*s.out = 0;
+	bpf_loop(ARG_NAME_MAX, compact_step, &s, 0);
+	out = *s.out;
+	if (!out || out > n)
+		return 0;
+	/* "dir/" is "dir" (but "/" is "/") */
+	end = from + out - 1; /* the NUL */
+	if (end >= 2 && s.buf[(end - 1) & (FNG_PATH_MAX - 1)] == '/') {
+		s.buf[(end - 1) & (FNG_PATH_MAX - 1)] = '\0';
+		out--;
+	}
+	return out;
+}
+
+/* Is @p (@off bytes in) the name @lit, ending at a '/' or the NUL? */
+static __always_inline bool comp_is(const char *p, __u32 off, const char *lit, __u32 n)
+{
+	for (__u32 i = 0; i < 9; i++) {
+		if (i >= n)
+			break;
+		if (p[(off + i) & (FNG_PATH_MAX - 1)] != lit[i])
+			return false;
+	}
+	return p[(off + n) & (FNG_PATH_MAX - 1)] == '/' ||
+	       p[(off + n) & (FNG_PATH_MAX - 1)] == '\0';
+}
+
+/*
+ * Does @path (a name as given, not resolved) go through one of procfs' magic
+ * links, /proc/<pid>/root, cwd, exe, fd/ or map_files/? The kernel follows
+ * them to files anywhere (the task's root, an O_PATH fd's file), which a
+ * name cannot show: such a name is unresolved.
+ */
+static __always_inline bool proc_magic(const char *path)
+{
+	__u32 i;
+
+	if (path[0] != '/' || path[1] != 'p' || path[2] != 'r' || path[3] != 'o' ||
+	    path[4] != 'c' || path[5] != '/')
+		return false;
+	/* the pid, "self" or "thread-self" */
+	for (i = 6; i < 6 + 12; i++)
+		if (path[i] == '/' || path[i] == '\0')
+			break;
+	if (path[i] != '/')
+		return false;
+	i++;
+	return comp_is(path, i, "root", 4) || comp_is(path, i, "cwd", 3) ||
+	       comp_is(path, i, "exe", 3) || comp_is(path, i, "fd", 2) ||
+	       comp_is(path, i, "map_files", 9);
+}
+
+/* The scan of a path for its directory's length (the last '/'), one byte per step. */
+struct dir_scan {
+	const char *buf;
+	__u32 n;
+	__u32 dir; /* bytes before the last '/' seen */
+};
+
+static int dir_step(__u32 i, void *arg)
+{
+	struct dir_scan *s = arg;
+	char c;
+
+	if (i >= s->n)
+		return 1;
+	c = s->buf[i & (FNG_PATH_MAX - 1)];
+	if (c == '\0')
+		return 1;
+	if (c == '/')
+		s->dir = i;
+	return 0;
+}
+
+/* The length of the directory part of @buf (@n bytes): the bytes before its last '/'. */
+static __always_inline __u32 dir_len(const char *buf, __u32 n)
+{
+	struct dir_scan s = { .buf = buf, .n = n };
+
+	bpf_loop(FNG_PATH_MAX, dir_step, &s, 0);
+	return s.dir;
+}
+
+/*
+ * The tainted key of @path (@len bytes with its NUL) in cgroup @cgid, in
+ * per-CPU scratch: of the whole path, or with FNG_TAINT_BASENAME (@kind) of
+ * its last component.
+ */
+static __always_inline struct fng_taint_key *taint_key(__u64 cgid, const char *path, __u32 len,
+						       __u32 kind)
 {
 	struct fng_taint_key *k;
-	__u32 key = 0;
+	__u32 key = 0, b;
 
 	k = bpf_map_lookup_elem(&taint_scratch, &key);
 	if (!k)
 		return NULL;
 	__builtin_memset(k, 0, sizeof(*k));
 	k->cgroup_id = cgid;
+	k->kind = kind;
+	if (kind == FNG_TAINT_BASENAME) {
+		b = dir_len(path, len) + 1;
+		if (b >= len)
+			return NULL;
+		path += b & (FNG_PATH_MAX - 1);
+		len -= b;
+	}
 	if (len > FNG_PATH_KEY_MAX)
 		len = FNG_PATH_KEY_MAX;
 	/* The same number, in a form the 6.1 verifier can bound (the key has room). */
@@ -141,9 +291,9 @@ static __always_inline struct fng_taint_key *taint_key(__u64 cgid, const char *p
 }
 
 /* Remember that a forbidden link or rename gave @path to a file in cgroup @cgid. */
-static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len)
+static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len, __u32 kind)
 {
-	struct fng_taint_key *k = taint_key(cgid, path, len);
+	struct fng_taint_key *k = taint_key(cgid, path, len, kind);
 	__u8 one = 1;
 
 	if (!k || bpf_map_update_elem(&tainted, k, &one, BPF_ANY)) {
@@ -151,33 +301,46 @@ static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len)
 		return;
 	}
 	taints_present = 1;
+	if (kind == FNG_TAINT_BASENAME)
+		basename_taints_present = 1;
 }
 
 /*
  * The path a call names with (@dfd, @name), for the hooks that see only the
  * call's arguments (without BPF-LSM): the directory comes from the kernel
  * (the fd's file, the task's working directory), the name from the call,
- * read from user memory (@user) or from the kernel's copy. A "." or ".."
- * component makes the path FNG_PATH_UNRESOLVED; symlinks inside the name
- * are not followed (only the LSM hooks see the kernel's own lookup). @name
- * NULL stands for the file of @dfd itself (fchmod, AT_EMPTY_PATH). Into
- * @out, the path of scratch record @which, as path_resolve_at(); returns 0
- * when there is nothing to judge (a bad fd or pointer: the call fails).
+ * read from user memory (@user) or from the kernel's copy, in canonical
+ * form (name_compact()). A ".." component, or one of procfs' magic links
+ * on the way, makes the path FNG_PATH_UNRESOLVED; symlinks inside the name
+ * are not followed (only the LSM hooks see the kernel's own lookup). A
+ * name that cannot be read (the caller unmapped it, or the call made it
+ * go) is FNG_PATH_UNREADABLE: a call that worked on a name nobody can see.
+ * @name NULL stands for the file of @dfd itself (fchmod, AT_EMPTY_PATH).
+ * Into @out, the path of scratch record @which, as path_resolve_at();
+ * returns 0 when there is nothing to judge (a bad fd: the call fails).
  */
 static __always_inline __u32 path_of_name(long dfd, const char *name, bool user, enum scratch which,
 					  char *out, __u8 *pflags)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct name_vars *v;
 	struct path at;
-	__u32 len, pos;
+	__u32 len, pos, key = 0;
 	long n;
 	char c0 = 0;
 
 	*pflags = 0;
+	v = bpf_map_lookup_elem(&name_vars, &key);
+	if (!v)
+		return 0;
+	v->base[which & 1] = ~0u; /* (no name of its own: nothing of it to resolve) */
 	if (name) {
 		n = user ? bpf_probe_read_user(&c0, 1, name) : bpf_probe_read_kernel(&c0, 1, name);
-		if (n)
-			return 0;
+		if (n) {
+			*pflags = FNG_PATH_UNREADABLE;
+			out[0] = '\0';
+			return 1;
+		}
 	}
 	if (c0 == '/') {
 		pos = 0;
@@ -209,13 +372,24 @@ static __always_inline __u32 path_of_name(long dfd, const char *name, bool user,
 	 * verifier does not know it of the register it reaches the call in. */
 	barrier_var(pos);
 	pos &= ARG_NAME_AT - 1;
+	v->base[which & 1] = pos;
 	n = user ? bpf_probe_read_user_str(out + pos, ARG_NAME_MAX, name)
 		 : bpf_probe_read_kernel_str(out + pos, ARG_NAME_MAX, name);
-	if (n <= 0)
-		return 0;
+	if (n <= 0) {
+		*pflags |= FNG_PATH_UNREADABLE;
+		out[pos] = '\0';
+		return pos + 1;
+	}
 	if (n == ARG_NAME_MAX)
 		*pflags |= FNG_PATH_TRUNCATED;
 	if (name_dots(which, pos, n))
+		*pflags |= FNG_PATH_UNRESOLVED;
+	n = name_compact(which, pos, n);
+	if (!n) {
+		*pflags |= FNG_PATH_UNRESOLVED;
+		return pos + 1;
+	}
+	if (proc_magic(out))
 		*pflags |= FNG_PATH_UNRESOLVED;
 	return pos + n;
 }
@@ -253,14 +427,18 @@ __noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mod
 	if (!e)
 		return 0;
 	e->ruleset = ruleset;
-	/* A cut name is looked up without its NUL: only prefix rules can hold it. */
-	ok = !(pflags & (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_UNRESOLVED)) &&
-	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
-			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, need);
+	ok = !(pflags & FNG_PATH_UNJUDGED) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen, judged_len(pflags, len), need);
+	if (ok && mnt_ns_poisoned()) {
+		ok = false;
+		pflags |= FNG_PATH_POISONED;
+	}
 	/* A name a forbidden link or rename made (only ever set without BPF-LSM). */
 	if (ok && taints_present) {
-		struct fng_taint_key *k = taint_key(cgid, e->path, len);
+		struct fng_taint_key *k = taint_key(cgid, e->path, len, 0);
 
+		if (!(k && bpf_map_lookup_elem(&tainted, k)) && basename_taints_present)
+			k = taint_key(cgid, e->path, len, FNG_TAINT_BASENAME);
 		if (k && bpf_map_lookup_elem(&tainted, k)) {
 			ok = false;
 			pflags |= FNG_PATH_TAINTED;
@@ -349,16 +527,115 @@ __noinline int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags)
 		return 0;
 	pflags = len >> 16;
 	len &= 0xffff;
-	/* The name a forbidden link or rename is giving the file: the call will
-	 * complete before its caller dies, so the name is remembered. */
-	if (info & INFO_TAINT)
-		taint_name(cgid, e->path, len);
-	if (!need)
-		return 0;
 	if (info & INFO_UNRESOLVED)
 		pflags |= FNG_PATH_UNRESOLVED;
+	/*
+	 * The name a forbidden link or rename is giving the file: the call will
+	 * complete before its caller dies, so the name is remembered. Where
+	 * the directory it names may not be the one it is in (unresolved), its
+	 * last component, which the call does not resolve: no file of that
+	 * name is the function's any more. Where even that is not known (a
+	 * name cut or not readable), the mount namespace is poisoned in
+	 * enforce mode (audit and learn go on recording).
+	 */
+	if ((info & INFO_TAINT) &&
+	    (pflags & (FNG_PATH_UNREADABLE | FNG_PATH_TRUNCATED | FNG_PATH_DEEP))) {
+		if (verdict(prof.mode, false) == FNG_ACT_KILLED)
+			poison_mnt_ns(cgid);
+	} else if (info & INFO_TAINT) {
+		taint_name(cgid, e->path, len,
+			   pflags & FNG_PATH_UNRESOLVED ? FNG_TAINT_BASENAME : 0);
+	}
+	if (!need)
+		return 0;
 	return path_verdict(&prof, cgid, e, len, pflags, need, oflags, INFO_OP(info),
 			    INFO_HOOK(info), false);
+}
+
+/* The comparison of two directories, one byte per step. */
+struct same_scan {
+	const char *a, *b;
+	__u32 n;
+	int differ;
+};
+
+static int same_step(__u32 i, void *arg)
+{
+	struct same_scan *s = arg;
+
+	if (i >= s->n)
+		return 1;
+	if (s->a[i & (FNG_PATH_MAX - 1)] != s->b[i & (FNG_PATH_MAX - 1)]) {
+		s->differ = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Does the name that ends at @dir (the length of its path's directory
+ * part) in the path of scratch record @which name directories of its own?
+ * A relative name does past the directory it is joined to (name_vars.base),
+ * an absolute one past the root.
+ */
+static __always_inline bool name_has_dir(__u32 which, __u32 dir)
+{
+	struct name_vars *v;
+	__u32 key = 0, base;
+
+	v = bpf_map_lookup_elem(&name_vars, &key);
+	if (!v)
+		return true;
+	base = v->base[which & 1];
+	return base == ~0u ? false : base ? dir >= base : dir > 0;
+}
+
+/*
+ * A link or rename from (@dfd1, @name1) to (@dfd2, @name2), without BPF-LSM,
+ * by names that cannot be resolved through symlinks: a directory on a
+ * name's way may be one (made by the function, or shipped in its image), so
+ * that "/tmp/e/shadow" is /etc/shadow. Moving or linking a file into
+ * another directory that way could give an unreadable file a readable name,
+ * or a read-only one a writable name. So where the two directories differ,
+ * a side whose name has directories of its own is unresolved; a name
+ * without sits in a directory the kernel resolved (the fd's, or the
+ * working directory), and within one directory nothing moves anywhere
+ * new. Bit 0: the first side is unresolved, bit 1: the second; 0 where the
+ * profile does not restrict files. (Without bpf_loop(), 5.17, both are.)
+ */
+__noinline int fsop_crossdir(__s64 dfd1, __u64 name1, __s64 dfd2, __u64 name2, __u32 user)
+{
+	struct same_scan same = {};
+	struct fng_cg_profile prof;
+	struct fng_exec_event *x;
+	struct fng_file_event *f;
+	__u32 key = 0, len1, len2, d1, d2;
+	__u64 cgid;
+	int ret = 0;
+
+	if (!files_profile(&prof, &cgid, true))
+		return 0;
+	if (!bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		return 3;
+	x = bpf_map_lookup_elem(&exec_scratch, &key);
+	f = bpf_map_lookup_elem(&file_scratch, &key);
+	if (!x || !f)
+		return 3;
+	len2 = name_path(dfd2, name2, user, SCRATCH_EXEC) & 0xffff;
+	d2 = dir_len(x->path, len2);
+	if (name_has_dir(SCRATCH_EXEC, d2))
+		ret |= 2;
+	len1 = name_path(dfd1, name1, user, SCRATCH_FILE) & 0xffff;
+	d1 = dir_len(f->path, len1);
+	if (name_has_dir(SCRATCH_FILE, d1))
+		ret |= 1;
+	if (!ret || d1 != d2)
+		return ret;
+	same.a = f->path;
+	same.b = x->path;
+	same.n = d1;
+	bpf_loop(FNG_PATH_MAX, same_step, &same, 0);
+	return same.differ ? ret : 0;
 }
 
 /* ---- BPF-LSM ---- */
@@ -473,14 +750,21 @@ static __always_inline int exit_ret(int act)
 		return exit_ret(fsop_name(dfd, name, EXIT_INFO(op), 0));                           \
 	}
 
-/* A file and the name it gets: a name a forbidden call gave it is remembered (INFO_TAINT). */
+/*
+ * A file and the name it gets: a name a forbidden call gave it is remembered
+ * (INFO_TAINT); a side fsop_crossdir() cannot resolve is a violation.
+ */
 #define EXIT_TWO(call, dfd1, name1, op1, dfd2, name2, op2, info1)                                  \
 	SEC("tracepoint/syscalls/sys_exit_" #call)                                                 \
 	int fsop_##call(struct trace_event_raw_sys_exit *ctx)                                      \
 	{                                                                                          \
 		EXIT_REGS;                                                                         \
-		int a = fsop_name(dfd1, name1, EXIT_INFO(op1) | (info1), 0);                       \
-		int b = fsop_name(dfd2, name2, EXIT_INFO(op2) | (a ? INFO_TAINT : 0), 0);          \
+		int x = fsop_crossdir(dfd1, name1, dfd2, name2, 1);                                \
+		int a = fsop_name(dfd1, name1,                                                     \
+				  EXIT_INFO(op1) | (info1) | (x & 1 ? INFO_UNRESOLVED : 0), 0);    \
+		int b = fsop_name(                                                                 \
+			dfd2, name2,                                                               \
+			EXIT_INFO(op2) | (a ? INFO_TAINT : 0) | (x & 2 ? INFO_UNRESOLVED : 0), 0); \
 		return exit_ret(a ?: b);                                                           \
 	}
 

@@ -105,6 +105,71 @@ static __always_inline bool runtime_exec(const struct fng_cg_profile *prof, stru
 	return s && (ns == s->mnt_ns || !file_in_task_mnt_ns(file));
 }
 
+/* Paths no rule can judge: a violation wherever the profile restricts the access. */
+#define FNG_PATH_UNJUDGED (FNG_PATH_UNREACHABLE | FNG_PATH_UNREADABLE)
+
+/*
+ * The bytes of a path (@len with its NUL) a rule lookup uses: a cut path
+ * is looked up without its NUL, so that only prefix rules can hold it; a
+ * deep one (the walk did not reach the root: the components it has are
+ * the path's end) and an unresolved one (a name only the kernel could
+ * resolve) by their "/" alone, so that only a rule on "/" and all below
+ * it can.
+ */
+static __always_inline __u32 judged_len(__u8 pflags, __u32 len)
+{
+	if (pflags & (FNG_PATH_DEEP | FNG_PATH_UNRESOLVED))
+		return 1;
+	return pflags & FNG_PATH_TRUNCATED ? len - 1 : len;
+}
+
+/*
+ * A forbidden mount, or a forbidden link or rename to a name that cannot
+ * be resolved, was made in the current task's mount namespace (by cgroup
+ * @cgid) before its caller died: no path there is trusted any more (see
+ * poisoned_ns).
+ */
+/* Kernels before 6.18 number mount namespaces in mnt_namespace.seq. */
+struct mnt_namespace___seq {
+	u64 seq;
+} __attribute__((preserve_access_index));
+
+/*
+ * The current task's mount namespace, by a number the kernel never gives
+ * another (the inode number is reused once a namespace is gone).
+ */
+static __always_inline __u64 mnt_ns_id(void)
+{
+	struct mnt_namespace *ns = bpf_get_current_task_btf()->nsproxy->mnt_ns;
+
+	if (bpf_core_field_exists(ns->ns.ns_id))
+		return BPF_CORE_READ(ns, ns.ns_id);
+	return BPF_CORE_READ((struct mnt_namespace___seq *)ns, seq);
+}
+
+static __always_inline void poison_mnt_ns(__u64 cgid)
+{
+	__u64 ns = mnt_ns_id();
+
+	if (bpf_map_update_elem(&poisoned_ns, &ns, &cgid, BPF_ANY))
+		count_err(FNG_ERR_POISON_FULL);
+	poison_present = 1;
+}
+
+/*
+ * Has the current task's mount namespace been poisoned (without BPF-LSM:
+ * see poisoned_ns in maps.bpf.h)? Then no path in it is trusted.
+ */
+static __always_inline bool mnt_ns_poisoned(void)
+{
+	__u64 ns;
+
+	if (!poison_present)
+		return false;
+	ns = mnt_ns_id();
+	return bpf_map_lookup_elem(&poisoned_ns, &ns) != NULL;
+}
+
 /*
  * fsops.bpf.c: the verdict on the path in the per-CPU file record
  * (file_scratch); see path_verdict(). A global function: what it does after
@@ -181,6 +246,12 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 /* fsops.bpf.c: judge @op on the path (@dfd, @name) names; see there. */
 extern int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags);
 
+/*
+ * fsops.bpf.c: which sides of a link or rename from (@dfd1, @name1) to
+ * (@dfd2, @name2) cannot be resolved by name (bit 0, bit 1); see there.
+ */
+extern int fsop_crossdir(__s64 dfd1, __u64 name1, __s64 dfd2, __u64 name2, __u32 user);
+
 /* The per-CPU records name_path() writes into. */
 enum scratch {
 	SCRATCH_FILE, /* file_scratch */
@@ -213,9 +284,57 @@ enum sys_call {
 	SYS_CLONE_FILES,
 	SYS_CLONE_NEWNS,
 	SYS_CLONE_NEWUSER,
+	SYS_PIDFD_GETFD,
 };
 
 #define SYS_NAME(s) __builtin_memcpy(name, s, sizeof(s))
+
+#define CLONE_FILES   0x00000400
+#define CLONE_THREAD  0x00010000
+#define CLONE_NEWNS   0x00020000
+#define CLONE_NEWUSER 0x10000000
+
+/*
+ * The call a clone() with @flags makes that profile @prof forbids, or -1:
+ * a new mount or user namespace (unless spec.syscalls has unshare), or a
+ * file table shared with another process where the tier kills after the
+ * call (files_by_signal, packet_by_signal): the sharer would keep the fd
+ * of an open or a packet socket whose caller was killed (unless
+ * spec.syscalls has clone_files). Threads die with their process.
+ */
+static __always_inline int clone_call(const struct fng_cg_profile *prof, __u64 flags)
+{
+	if ((flags & CLONE_FILES) && !(flags & CLONE_THREAD) &&
+	    !(prof->allow & FNG_ALLOW_CLONE_FILES) &&
+	    ((files_by_signal && (prof->sections & (FNG_SEC_READ | FNG_SEC_WRITE))) ||
+	     (packet_by_signal && (prof->sections & FNG_SEC_EGRESS) &&
+	      !(prof->allow & FNG_ALLOW_PACKET))))
+		return SYS_CLONE_FILES;
+	if (prof->syscalls & FNG_SYS_UNSHARE)
+		return -1;
+	if (flags & CLONE_NEWNS)
+		return SYS_CLONE_NEWNS;
+	if (flags & CLONE_NEWUSER)
+		return SYS_CLONE_NEWUSER;
+	return -1;
+}
+
+/*
+ * The call of a clone() with @flags by the current task that its profile
+ * forbids (clone_call()), *@prof and *@cgid filled; -1 where it is none,
+ * or the task is the container runtime's.
+ */
+static __always_inline int clone_judged(__u64 flags, struct fng_cg_profile *prof, __u64 *cgid)
+{
+	struct fng_cg_profile *p = current_profile(cgid, true);
+	int call;
+
+	if (!p)
+		return -1;
+	*prof = *p;
+	call = clone_call(prof, flags);
+	return call < 0 || runtime_task(prof) ? -1 : call;
+}
 
 /* The name of @call, NUL-terminated, into @name (FNG_SYSCALL_NAME_MAX bytes, zeroed). */
 static __always_inline void sys_name(char *name, __u32 call)
@@ -268,6 +387,9 @@ static __always_inline void sys_name(char *name, __u32 call)
 		break;
 	case SYS_CLONE_NEWUSER:
 		SYS_NAME("clone(CLONE_NEWUSER)");
+		break;
+	case SYS_PIDFD_GETFD:
+		SYS_NAME("pidfd_getfd");
 		break;
 	}
 }
@@ -379,11 +501,13 @@ static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u6
 	bool admit, ok;
 
 	e->ruleset = prof->ruleset;
-	ok = !fileless &&
-	     !(pflags &
-	       (FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL | FNG_PATH_UNRESOLVED)) &&
-	     path_allowed((struct fng_path_key *)&e->key_prefixlen,
-			  pflags & FNG_PATH_TRUNCATED ? len - 1 : len, FNG_PERM_EXEC);
+	ok = !fileless && !(pflags & (FNG_PATH_UNJUDGED | FNG_PATH_INTERNAL)) &&
+	     path_allowed((struct fng_path_key *)&e->key_prefixlen, judged_len(pflags, len),
+			  FNG_PERM_EXEC);
+	if (ok && mnt_ns_poisoned()) {
+		ok = false;
+		pflags |= FNG_PATH_POISONED;
+	}
 	if (ok)
 		return 0;
 

@@ -118,6 +118,19 @@ struct {
 	__type(value, struct path_walk);
 } path_walks SEC(".maps") __weak;
 
+/* What fsops.bpf.c's name scans keep where the verifier knows no value. */
+struct name_vars {
+	__u32 out;     /* bytes compact_step() wrote back */
+	__u32 base[2]; /* per scratch record: where the name begins in its path (0: absolute) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct name_vars);
+} name_vars SEC(".maps") __weak;
+
 /* Where file and exec records are built (too big for the stack); the record
  * doubles as the path_rules lookup key. */
 struct {
@@ -158,6 +171,63 @@ struct {
 
 /* Set once any name has been tainted: until then nothing looks names up. */
 __u32 taints_present __weak = 0;
+/* Set once a last component has been (FNG_TAINT_BASENAME). */
+__u32 basename_taints_present __weak = 0;
+
+/*
+ * Without BPF-LSM and trampolines a forbidden mount (mount, move_mount,
+ * fsmount, umount, pivot_root) is made before its caller dies, and every
+ * task sharing the caller's mount namespace sees it; so is a forbidden
+ * link or rename to a name that cannot be read. Mount namespace (its
+ * unique number, mnt_ns_id()) -> the cgroup it happened in. From then on
+ * no path is trusted there: every file access a profile judges by path is
+ * a violation (FNG_PATH_POISONED). The agent removes a cgroup's entries
+ * when it goes.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u64);
+} poisoned_ns SEC(".maps") __weak;
+
+/* Set once any mount namespace has been poisoned: until then nothing looks one up. */
+__u32 poison_present __weak = 0;
+
+/*
+ * openat2's flags as the call's entry saw them (the open_how the kernel
+ * copies then), for its exit: read again at the exit, user memory could say
+ * something else by then (another thread, or a mapping the open truncated).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} openat2_flags SEC(".maps") __weak;
+
+/*
+ * Children of a forbidden clone() the fork tracepoint caught (its flags
+ * changed after the entry read them: see task_fork): killed before they
+ * first return to user space.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u8);
+} doomed_tasks SEC(".maps") __weak;
+
+/*
+ * The clone() flags its entry judged and reported (sys.bpf.c), until the
+ * fork: so that the fork tracepoint reports only what the entry did not see.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} clone_seen SEC(".maps") __weak;
 
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
@@ -184,5 +254,7 @@ const volatile __u64 rl_interval_ns __weak = 0;
 const volatile __u64 rl_tau_ns __weak = 0;
 /* File opens are enforced by killing the opener (no BPF-LSM): set by the loader. */
 const volatile bool files_by_signal __weak = false;
+/* Packet sockets are enforced by killing the caller of socket(): set by the loader. */
+const volatile bool packet_by_signal __weak = false;
 
 #endif /* FNG_MAPS_BPF_H */

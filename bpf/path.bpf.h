@@ -177,6 +177,9 @@ static __always_inline __u32 path_resolve_at(struct vfsmount *vm, struct dentry 
 		}
 		d = dn.parent;
 	}
+	/* The loop's bound, not the root, ended the walk: more mounts on the way than it crosses. */
+	if (!WALK_GET(w->flags) && !(d == root_d && vm == root_mnt))
+		WALK_SET(w->flags, FNG_PATH_DEEP);
 
 	/* Root first. */
 	WALK_SET(w->pos, 0);

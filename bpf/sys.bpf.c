@@ -24,8 +24,6 @@
 #include "judge.bpf.h"
 
 #define EPERM		   1
-#define CLONE_NEWNS	   0x00020000
-#define CLONE_NEWUSER	   0x10000000
 #define PTRACE_TRACEME	   0
 /* include/linux/ptrace.h: an attach (ptrace, process_vm_writev), not a look at /proc */
 #define PTRACE_MODE_ATTACH 0x02
@@ -50,8 +48,12 @@ __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm, __u32 hook)
 		return 0;
 	act = verdict(prof.mode, lsm);
 	sys_report(&prof, cgid, call, act, hook);
-	if (act == FNG_ACT_KILLED)
+	if (act == FNG_ACT_KILLED) {
 		kill_current();
+		/* the mount-family call completes, and every task of the namespace sees it */
+		if (call <= SYS_PIVOT_ROOT)
+			poison_mnt_ns(cgid);
+	}
 	return act;
 }
 
@@ -78,6 +80,87 @@ SYS_ENTER(kexec_file_load, SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD, true)
 SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, ctx->args[0] & (CLONE_NEWNS | CLONE_NEWUSER))
 SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS,
 	  (__u32)ctx->args[1] == 0 || (ctx->args[1] & (CLONE_NEWNS | CLONE_NEWUSER)))
+
+/* pidfd_getfd takes a file out of another process: an attach, as ptrace's. */
+SYS_ENTER(pidfd_getfd, SYS_PIDFD_GETFD, FNG_SYS_PTRACE, true)
+
+/*
+ * A clone() the profile forbids (clone_call()), judged at its entry: the
+ * caller is killed before the fork, and a fork with a fatal signal pending
+ * fails, so no child is ever made. clone3's flags are read here from its
+ * struct clone_args as the kernel copies it next; a thread that changes
+ * them in between is caught after the fork (task_fork, doomed_tasks).
+ */
+static __always_inline void clone_judge(__u64 flags)
+{
+	struct fng_cg_profile prof;
+	__u64 cgid, *seen;
+	int call;
+	__u8 act;
+
+	if (!(flags & (CLONE_NEWNS | CLONE_NEWUSER | CLONE_FILES)))
+		return;
+	call = clone_judged(flags, &prof, &cgid);
+	if (call < 0)
+		return;
+	act = verdict(prof.mode, false);
+	sys_report(&prof, cgid, call, act, FNG_HOOK_SYSCALL);
+	if (act == FNG_ACT_KILLED) {
+		kill_current();
+		return;
+	}
+	seen = bpf_task_storage_get(&clone_seen, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (seen)
+		*seen = flags;
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone")
+int sys_clone(struct trace_event_raw_sys_enter *ctx)
+{
+	clone_judge(ctx->args[0]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_clone3")
+int sys_clone3(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 flags;
+
+	/* (a struct too small for its flags fails with EINVAL) */
+	if (ctx->args[1] >= sizeof(flags) &&
+	    !bpf_probe_read_user(&flags, sizeof(flags), (const void *)ctx->args[0]))
+		clone_judge(flags);
+	return 0;
+}
+
+/*
+ * A doomed child (see doomed_tasks) dies on its way out of clone(), in its
+ * own context; the caller is done with what its entry saw (clone_seen).
+ */
+static __always_inline void clone_exit(long ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!ret && bpf_task_storage_get(&doomed_tasks, task, 0, 0))
+		kill_current();
+	else if (ret)
+		bpf_task_storage_delete(&clone_seen, task);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int sys_clone_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	clone_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int sys_clone3_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	clone_exit(ctx->ret);
+	return 0;
+}
 
 /* ---- BPF-LSM and its trampoline twins: the same calls, answered with EPERM ---- */
 

@@ -75,7 +75,7 @@ struct io_link___dn {
 /* Judge the file request @req (opcode @op) by path, as its syscall twin. */
 static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 {
-	int a, b;
+	int a, b, x;
 
 	if (!bpf_core_field_exists(req->cmd))
 		return UNJUDGED;
@@ -93,10 +93,14 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 
 		if (!HAS_NAME(io_rename, oldpath) || !HAS_NAME(io_rename, newpath))
 			return UNJUDGED;
+		x = fsop_crossdir(BPF_CORE_READ(r, old_dfd), NAME_OF(req, io_rename, oldpath),
+				  BPF_CORE_READ(r, new_dfd), NAME_OF(req, io_rename, newpath), 0);
 		a = fsop_name(BPF_CORE_READ(r, old_dfd), NAME_OF(req, io_rename, oldpath),
-			      URING_INFO(FNG_FOP_RENAME), 0);
+			      URING_INFO(FNG_FOP_RENAME) | (x & 1 ? INFO_UNRESOLVED : 0), 0);
 		b = fsop_name(BPF_CORE_READ(r, new_dfd), NAME_OF(req, io_rename, newpath),
-			      URING_INFO(FNG_FOP_RENAME_TARGET) | (a ? INFO_TAINT : 0), 0);
+			      URING_INFO(FNG_FOP_RENAME_TARGET) | (a ? INFO_TAINT : 0) |
+				      (x & 2 ? INFO_UNRESOLVED : 0),
+			      0);
 		return a ?: b;
 	}
 	if (op == bpf_core_enum_value(enum io_uring_op, IORING_OP_UNLINKAT)) {
@@ -126,16 +130,20 @@ static __always_inline int uring_judge_path(struct io_kiocb *req, __u8 op)
 
 		if (!HAS_NAME(io_link, oldpath) || !HAS_NAME(io_link, newpath))
 			return UNJUDGED;
+		x = sym ? 0
+			: fsop_crossdir(BPF_CORE_READ(l, old_dfd), NAME_OF(req, io_link, oldpath),
+					BPF_CORE_READ(l, new_dfd), NAME_OF(req, io_link, newpath),
+					0);
 		a = sym ? 0
 			: fsop_name(BPF_CORE_READ(l, old_dfd), NAME_OF(req, io_link, oldpath),
 				    URING_INFO(FNG_FOP_LINK) |
-					    (BPF_CORE_READ(l, flags) & AT_SYMLINK_FOLLOW
+					    (BPF_CORE_READ(l, flags) & AT_SYMLINK_FOLLOW || x & 1
 						     ? INFO_UNRESOLVED
 						     : 0),
 				    0);
 		b = fsop_name(BPF_CORE_READ(l, new_dfd), NAME_OF(req, io_link, newpath),
 			      URING_INFO(sym ? FNG_FOP_SYMLINK : FNG_FOP_LINK_TARGET) |
-				      (a ? INFO_TAINT : 0),
+				      (a ? INFO_TAINT : 0) | (x & 2 ? INFO_UNRESOLVED : 0),
 			      0);
 		return a ?: b;
 	}

@@ -515,6 +515,23 @@ static void untaint(struct agent *a, uint64_t id)
 		bpf_map_delete_elem(fd, &k);
 }
 
+/* Forget the mount namespaces a forbidden mount in cgroup @id poisoned: it is gone. */
+static void unpoison(struct agent *a, uint64_t id)
+{
+	int fd = loader__fd_poisoned_ns(a->ld);
+	uint64_t k, next, cg;
+	bool first = true;
+
+	while (!bpf_map_get_next_key(fd, first ? NULL : &k, &next)) {
+		if (!first && !bpf_map_lookup_elem(fd, &k, &cg) && cg == id)
+			bpf_map_delete_elem(fd, &k);
+		k = next;
+		first = false;
+	}
+	if (!first && !bpf_map_lookup_elem(fd, &k, &cg) && cg == id)
+		bpf_map_delete_elem(fd, &k);
+}
+
 static int tracked__apply(struct agent *a, struct tracked *t)
 {
 	struct fng_cg_profile val, old;
@@ -734,8 +751,10 @@ static void untrack(struct agent *a, struct tracked *t, enum untracking how,
 	hmap__del(&a->cgroups, t->id);
 	if (how == UNT_UNPROFILED)
 		bpf_map_delete_elem(a->fd_cg_profile, &t->id);
-	if (how != UNT_FORGET)
+	if (how != UNT_FORGET) {
 		untaint(a, t->id);
+		unpoison(a, t->id);
+	}
 	if (last) {
 		t->final = *last;
 		t->gone = true;
@@ -2319,9 +2338,23 @@ static const char *file_op_name(uint8_t op)
 	return op < ARRAY_SIZE(names) && names[op] ? names[op] : "unknown";
 }
 
+/* The names of the FNG_PATH_* bits in @flags, into @names (8 room); returns how many. */
+static size_t path_flag_names(uint8_t flags, char **names)
+{
+	static const char *const all[] = { "truncated",	 "deep",    "unreachable", "internal",
+					   "unresolved", "tainted", "unreadable",  "poisoned" };
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		if (flags & (1u << i))
+			names[n++] = (char *)all[i];
+	return n;
+}
+
 static void handle_file(struct agent *a, const struct fng_file_event *e, size_t size)
 {
 	Fnguard__V1__FileAccess fa = FNGUARD__V1__FILE_ACCESS__INIT;
+	char *flag_names[8];
 	struct learn_fn *lf;
 	char path[FNG_PATH_MAX];
 	struct vrec x;
@@ -2337,13 +2370,16 @@ static void handle_file(struct agent *a, const struct fng_file_event *e, size_t 
 	fa.flags = e->flags;
 	fa.write = (e->access & FNG_PERM_WRITE) != 0;
 	fa.operation = (char *)file_op_name(e->op);
+	fa.n_path_flags = path_flag_names(e->path_flags, flag_names);
+	fa.path_flags = flag_names;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_FILE;
 	x.v.file = &fa;
 	emit_violation(a, &x);
 	/* A path the kernel could not name in full cannot be learned by name. */
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) &&
-	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE |
-			       FNG_PATH_UNRESOLVED | FNG_PATH_TAINTED)))
+	    !(e->path_flags &
+	      (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_UNRESOLVED |
+	       FNG_PATH_TAINTED | FNG_PATH_UNREADABLE | FNG_PATH_POISONED)))
 		learn_noted(a, lf, learnset__add_path(lf->ls, path, e->access, x.v.time_unix_nano));
 }
 
@@ -2351,7 +2387,7 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 {
 	struct learn_fn *lf;
 	Fnguard__V1__Exec ex = FNGUARD__V1__EXEC__INIT;
-	char path[FNG_PATH_MAX], argbuf[FNG_ARGV_MAX + 1], *argv[FNG_ARGV_MAX / 2];
+	char path[FNG_PATH_MAX], argbuf[FNG_ARGV_MAX + 1], *argv[FNG_ARGV_MAX / 2], *flag_names[8];
 	size_t argc = 0, len = e->argv_len < FNG_ARGV_MAX ? e->argv_len : FNG_ARGV_MAX;
 	struct vrec x;
 
@@ -2371,13 +2407,15 @@ static void handle_exec(struct agent *a, const struct fng_exec_event *e)
 	ex.argv = argv;
 	ex.fileless = e->fileless != 0;
 	ex.script = e->op == FNG_FOP_SCRIPT;
+	ex.n_path_flags = path_flag_names(e->path_flags, flag_names);
+	ex.path_flags = flag_names;
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EXEC;
 	x.v.exec = &ex;
 	emit_violation(a, &x);
 	/* A fileless program has no name to allow: it stays a violation. */
 	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)) && !e->fileless &&
-	    !(e->path_flags &
-	      (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE | FNG_PATH_INTERNAL)))
+	    !(e->path_flags & (FNG_PATH_TRUNCATED | FNG_PATH_DEEP | FNG_PATH_UNREACHABLE |
+			       FNG_PATH_INTERNAL | FNG_PATH_POISONED)))
 		learn_noted(a, lf,
 			    learnset__add_path(lf->ls, path, FNG_PERM_EXEC, x.v.time_unix_nano));
 }
@@ -2875,7 +2913,8 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 	buf__printf(out,
 		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
-		    "bpf_no_stats=%llu bpf_no_signal=%llu bpf_taint_full=%llu cg_events_lost=%llu "
+		    "bpf_no_stats=%llu bpf_no_signal=%llu bpf_taint_full=%llu bpf_poison_full=%llu "
+		    "cg_events_lost=%llu "
 		    "reloads=%llu rejected=%llu\n",
 		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
 		    (unsigned long long)a->n.killed, (unsigned long long)a->n.alerted,
@@ -2885,6 +2924,7 @@ static int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_STATS),
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_TAINT_FULL),
+		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_POISON_FULL),
 		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
 		    (unsigned long long)a->n.rejected);
 	buf__printf(out,
@@ -3078,6 +3118,8 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 		    (const char *const[]){ "error", "no_stats", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_TAINT_FULL),
 		    (const char *const[]){ "error", "taint_full", NULL });
+	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_POISON_FULL),
+		    (const char *const[]){ "error", "poison_full", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", a->cg_lost_seen,
 		    (const char *const[]){ "error", "cgroup_event_lost", NULL });
 	prom_head(b, "fnguard_time_to_enforce_seconds", "histogram",
@@ -3283,6 +3325,7 @@ int agent_run(const struct agent_opts *o)
 	lo.cgroup_root = a->cg_root;
 	lo.ringbuf_size = o->ringbuf_size;
 	lo.no_lsm = o->no_lsm;
+	lo.no_bpf_lsm = o->no_bpf_lsm;
 	if (o->rate) {
 		lo.rl_interval_ns = 1000000000ull / o->rate;
 		if (!lo.rl_interval_ns)

@@ -51,7 +51,8 @@ struct agent_opts {
 	bool learn_cmd;
 	uint64_t learn_for_ns;
 	uint64_t learn_stable_ns;
-	bool no_lsm; /* tracepoint fallbacks even where BPF-LSM works */
+	bool no_lsm;	 /* the tracepoint tier even where BPF-LSM or trampolines work */
+	bool no_bpf_lsm; /* FMOD_RET (or tracepoints) even where BPF-LSM works */
 };
 
 /* Run until SIGTERM/SIGINT. Returns 0, or -errno after logging why (exit code 1). */

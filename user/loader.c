@@ -301,6 +301,7 @@ static const struct {
 	{ "sys_umount", "lsm_sb_umount", "fms_umount" },
 	{ "sys_pivot_root", "lsm_sb_pivotroot", "fms_pivot_root" },
 	{ "sys_ptrace", "lsm_ptrace_access_check", "fms_ptrace" },
+	{ "sys_pidfd_getfd", "lsm_ptrace_access_check", "fms_ptrace" },
 	{ "sys_bpf", "lsm_bpf", "fms_bpf" },
 	{ "sys_init_module", "lsm_kernel_load_data", "fms_load_data" },
 	{ "sys_kexec_load", "lsm_kernel_load_data", "fms_load_data" },
@@ -400,7 +401,7 @@ static int tier_mechanism(enum tier t)
  * each stronger tier was passed over.
  */
 static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n,
-			  bool force_fallback)
+			  bool force_fallback, bool no_bpf_lsm)
 {
 	struct fnguard_bpf *sk = l->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
@@ -409,13 +410,14 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		sys_any[TIER_TRACEPOINT] = { false };
 	enum tier file_t, exec_t, path_t, socket_t;
 
-	if (force_fallback) {
-		snprintf(why_lsm, sizeof(why_lsm), "--no-lsm");
-		snprintf(why_exec, sizeof(why_exec), "--no-lsm");
+	if (force_fallback || no_bpf_lsm) {
+		snprintf(why_lsm, sizeof(why_lsm), force_fallback ? "--no-lsm" : "--no-bpf-lsm");
+		snprintf(why_exec, sizeof(why_exec), "%s", why_lsm);
 		snprintf(why_fmod, sizeof(why_fmod), "--no-lsm");
 	}
-	lsm_file = !force_fallback && probe_lsm("file_open", why_lsm, sizeof(why_lsm)) == 0;
-	lsm_exec = !force_fallback &&
+	lsm_file = !force_fallback && !no_bpf_lsm &&
+		   probe_lsm("file_open", why_lsm, sizeof(why_lsm)) == 0;
+	lsm_exec = !force_fallback && !no_bpf_lsm &&
 		   probe_lsm("bprm_check_security", why_exec, sizeof(why_exec)) == 0;
 	lsm_socket = !force_fallback && lsm_file &&
 		     probe_lsm("socket_create", why_lsm, sizeof(why_lsm)) == 0;
@@ -434,6 +436,9 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
 		lsm_file = lsm_exec = lsm_socket = lsm_path = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
+		bpf_map__set_autocreate(sk->maps.doomed_tasks, false);
+		bpf_map__set_autocreate(sk->maps.openat2_flags, false);
+		bpf_map__set_autocreate(sk->maps.clone_seen, false);
 	}
 	/* The trampoline tier, where BPF-LSM does not cover every point. */
 	fmod = task_helpers && !force_fallback && !(lsm_file && lsm_exec && lsm_path) &&
@@ -460,6 +465,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	/* As the other lazy tracepoints: 5.10 cannot pin a tracepoint's link. */
 	packet_tp = task_helpers && socket_t == TIER_TRACEPOINT &&
 		    tracepoint_exists("syscalls", "sys_enter_socket");
+	sk->rodata->packet_by_signal = packet_tp;
 
 	for (size_t i = 0; i < n; i++) {
 		struct prog_plan *pp = &plan[i];
@@ -583,7 +589,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
 			  "tracepoint/syscalls/sys_enter_{mount,umount,pivot_root,ptrace,bpf,...}");
 	add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
-		  "tracepoint/syscalls/sys_enter_{unshare,setns}, tp_btf/sched_process_fork");
+		  "tracepoint/syscalls/sys_enter_{unshare,setns,clone,clone3}, "
+		  "tp_btf/sched_process_fork");
 	btf__free(vmlinux);
 }
 
@@ -771,7 +778,7 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 					(struct prog_plan){ .prog = p,
 							    .link = sk->skeleton->progs[i].link };
 		}
-		plan_programs(l, plan, n_plan, opts->no_lsm);
+		plan_programs(l, plan, n_plan, opts->no_lsm, opts->no_bpf_lsm);
 		err = fnguard_bpf__load(sk);
 		if (err && l->verifier_log && l->verifier_log[0])
 			log_verifier_tail(l->verifier_log, 40);
@@ -1002,6 +1009,11 @@ int loader__fd_proc_exe(const struct fng_loader *l)
 int loader__fd_tainted(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.tainted);
+}
+
+int loader__fd_poisoned_ns(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.poisoned_ns);
 }
 
 int loader__fd_events(const struct fng_loader *l)

@@ -24,7 +24,8 @@ struct fng_loader_opts {
 	uint64_t ringbuf_size;	 /* bytes of the violations ring buffer, power of two */
 	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
 	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
-	bool no_lsm;		 /* the tracepoint fallbacks even where BPF-LSM works */
+	bool no_lsm;		 /* the tracepoint tier even where BPF-LSM or trampolines work */
+	bool no_bpf_lsm;	 /* FMOD_RET (or tracepoints) even where BPF-LSM works */
 };
 
 /* When lazily attached programs are needed. */
@@ -91,10 +92,11 @@ int loader__fd_bpf_errs(const struct fng_loader *l);
 int loader__fd_path_rules(const struct fng_loader *l);
 int loader__fd_cg_parent(const struct fng_loader *l);
 int loader__fd_runtime_ns(const struct fng_loader *l);
-int loader__fd_tainted(const struct fng_loader *l);   /* names forbidden links and renames made */
-int loader__fd_proc_exe(const struct fng_loader *l);  /* executable path per process */
-int loader__fd_events(const struct fng_loader *l);    /* violations ring buffer */
-int loader__fd_cg_events(const struct fng_loader *l); /* cgroup lifecycle ring buffer */
+int loader__fd_tainted(const struct fng_loader *l);	/* names forbidden links and renames made */
+int loader__fd_poisoned_ns(const struct fng_loader *l); /* mount namespaces of forbidden mounts */
+int loader__fd_proc_exe(const struct fng_loader *l);	/* executable path per process */
+int loader__fd_events(const struct fng_loader *l);	/* violations ring buffer */
+int loader__fd_cg_events(const struct fng_loader *l);	/* cgroup lifecycle ring buffer */
 
 /* Entries net_rules and path_rules can hold in all. */
 void loader__rules_capacity(const struct fng_loader *l, size_t *net, size_t *path);

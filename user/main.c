@@ -119,9 +119,11 @@ static void help_agent_options(FILE *f)
 		"                              4M (default: tens of thousands of records)\n"
 		"      --summary-interval DUR  how often loss counts are exported while violations come\n"
 		"                              in (default 10s), and at stop\n"
-		"      --no-lsm                use the fallbacks (tracepoints and SIGKILL) for files,\n"
+		"      --no-lsm                use the last tier (tracepoints and SIGKILL) for files,\n"
 		"                              exec, packet sockets and system calls even where\n"
-		"                              BPF-LSM works\n"
+		"                              BPF-LSM or BPF trampolines work\n"
+		"      --no-bpf-lsm            skip BPF-LSM only: fmod_ret programs on the kernel's\n"
+		"                              security_* functions where trampolines work\n"
 		"      --learn-threshold N     names below a directory before a learned profile\n"
 		"                              generalises it to dir/** (default %d)\n",
 		FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
@@ -188,6 +190,7 @@ enum {
 	OPT_FORMAT,
 	OPT_FOLLOW,
 	OPT_NO_LSM,
+	OPT_NO_BPF_LSM,
 	OPT_STATE_ROOT,
 	OPT_FN_NAMESPACE,
 	OPT_KNATIVE_NAMESPACE,
@@ -373,6 +376,7 @@ static int run_agent(int argc, char **argv, bool learn)
 		{ "summary-interval", required_argument, NULL, OPT_SUMMARY },
 		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "no-lsm", no_argument, NULL, OPT_NO_LSM },
+		{ "no-bpf-lsm", no_argument, NULL, OPT_NO_BPF_LSM },
 		{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
 		{ "function-namespace", required_argument, NULL, OPT_FN_NAMESPACE },
 		{ "knative-namespace", required_argument, NULL, OPT_KNATIVE_NAMESPACE },
@@ -529,6 +533,9 @@ static int run_agent(int argc, char **argv, bool learn)
 			break;
 		case OPT_NO_LSM:
 			o.no_lsm = true;
+			break;
+		case OPT_NO_BPF_LSM:
+			o.no_bpf_lsm = true;
 			break;
 		case OPT_STATE_ROOT:
 			o.state_root = optarg;

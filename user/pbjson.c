@@ -747,6 +747,16 @@ static int text_arg(struct fng_buf *b, const char *arg)
 	return text_str(b, arg, quote);
 }
 
+/* A path's flags: " [unresolved,tainted]"; nothing when there are none. */
+static int text_path_flags(struct fng_buf *b, char *const *flags, size_t n)
+{
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++)
+		err = (i ? put_ch(b, ',') : PUT_LIT(b, " [")) ?: text_str(b, flags[i], false);
+	return err ?: n ? put_ch(b, ']') : 0;
+}
+
 static int text_violation_detail(struct fng_buf *b, const Fnguard__V1__Violation *v)
 {
 	int err = 0;
@@ -772,6 +782,7 @@ static int text_violation_detail(struct fng_buf *b, const Fnguard__V1__Violation
 				return -ENOMEM;
 			err = put_ch(b, ')');
 		}
+		err = err ?: text_path_flags(b, v->file->path_flags, v->file->n_path_flags);
 		break;
 	case FNGUARD__V1__VIOLATION__DETAIL_EXEC:
 		if (!v->exec)
@@ -783,6 +794,7 @@ static int text_violation_detail(struct fng_buf *b, const Fnguard__V1__Violation
 			err = PUT_LIT(b, " (fileless)");
 		if (!err && v->exec->script)
 			err = PUT_LIT(b, " (script)");
+		err = err ?: text_path_flags(b, v->exec->path_flags, v->exec->n_path_flags);
 		break;
 	case FNGUARD__V1__VIOLATION__DETAIL_IO_URING:
 		if (!v->io_uring)

@@ -68,7 +68,7 @@ const struct fng_syscall_allow fng_syscall_allows[] = {
 	{ "kexec_load", 0, FNG_SYS_KEXEC_LOAD, "kexec_file_load" },
 	{ "mount", 0, FNG_SYS_MOUNT, "fsmount move_mount" },
 	{ "pivot_root", 0, FNG_SYS_PIVOT_ROOT, NULL },
-	{ "ptrace", 0, FNG_SYS_PTRACE, NULL },
+	{ "ptrace", 0, FNG_SYS_PTRACE, "pidfd_getfd" },
 	{ "setns", 0, FNG_SYS_SETNS, NULL },
 	{ "umount", 0, FNG_SYS_UMOUNT, NULL },
 	{ "unshare", 0, FNG_SYS_UNSHARE, "clone(CLONE_NEWNS) clone(CLONE_NEWUSER)" },

@@ -92,8 +92,9 @@
 struct fng_taint_key {
 	__u64 cgroup_id;
 	char path[FNG_PATH_KEY_MAX];
-	__u32 pad;
+	__u32 kind; /* 0: path is the whole path; FNG_TAINT_BASENAME: its last component */
 };
+#define FNG_TAINT_BASENAME 1
 _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_taint_key ABI");
 
 /* What a cgroup is (fng_cg_profile.flags). */
@@ -112,7 +113,9 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 
 /* What a resolved path is (fng_file_event.path_flags). */
 #define FNG_PATH_TRUNCATED   (1u << 0) /* longer than FNG_PATH_MAX: the record has its start */
-#define FNG_PATH_DEEP	     (1u << 1) /* more than FNG_PATH_DEPTH components: not judged by name */
+/* More than FNG_PATH_DEPTH components, or more mounts on the way than the walk crosses:
+ * the record has the path's end, and only a rule on "/" and all below can hold it. */
+#define FNG_PATH_DEEP	     (1u << 1)
 #define FNG_PATH_UNREACHABLE (1u << 2) /* outside the task's root */
 #define FNG_PATH_INTERNAL    (1u << 3) /* on a kernel-internal mount (pipe, socket, memfd) */
 /* Without BPF-LSM: a name from the call's arguments that the kernel alone could resolve
@@ -120,6 +123,10 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_PATH_UNRESOLVED  (1u << 4)
 /* Without BPF-LSM: a name a forbidden link or rename gave a file (see tainted in maps.bpf.h). */
 #define FNG_PATH_TAINTED     (1u << 5)
+/* Without BPF-LSM: the name could not be read from the caller's memory at the call's exit. */
+#define FNG_PATH_UNREADABLE  (1u << 6)
+/* Without BPF-LSM: the task's mount namespace had a forbidden mount (see poisoned_ns). */
+#define FNG_PATH_POISONED    (1u << 7)
 
 /* Protocol bits in a port range (fng_port_range.protos). */
 #define FNG_PROTO_TCP	 (1u << 0)
@@ -180,7 +187,9 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_ERR_NO_STATS      1 /* violation in a cgroup that has no cg_stats entry */
 #define FNG_ERR_NO_SIGNAL     2 /* bpf_send_signal() failed: a process that should die lives */
 #define FNG_ERR_TAINT_FULL    3 /* a forbidden new name could not be remembered: tainted is full */
-#define FNG_ERR_MAX	      4
+#define FNG_ERR_POISON_FULL                                                                        \
+	4 /* a mount namespace could not be marked poisoned: poisoned_ns is full */
+#define FNG_ERR_MAX 5
 
 /* cg_profile value: what the agent installed for one cgroup. */
 struct fng_cg_profile {
