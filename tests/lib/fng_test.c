@@ -39,17 +39,17 @@ static void sleep_ms(int ms)
 
 int run_cmd(bool quiet, const char *fmt, ...)
 {
-	char cmd[4096];
+	char cmd[4096], line[4096 + 32];
 	va_list ap;
 	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	if (quiet)
-		strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
+	/* the whole command's output (a redirection of its own last part stays its own) */
+	snprintf(line, sizeof(line), quiet ? "{ %s\n} >/dev/null 2>&1" : "%s", cmd);
 	fflush(stdout);
-	st = system(cmd);
+	st = system(line);
 	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 

@@ -55,6 +55,17 @@ bool assert__streq(const char *got, const char *want, const char *file, int line
 	return ok;
 }
 
+/* Is @name one of the comma-separated names in @list? */
+static bool name_listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
 int test__run_all(const struct test_case *tests, int n)
 {
 	int failed = 0;
@@ -66,8 +77,8 @@ int test__run_all(const struct test_case *tests, int n)
 
 		const char *only = getenv("FNG_TEST_ONLY");
 
-		/* FNG_TEST_ONLY=name: run one test while working on it; the rest say so. */
-		if (only && *only && strcmp(only, tests[i].name)) {
+		/* FNG_TEST_ONLY=name[,name...]: run these while working on them; the rest say so. */
+		if (only && *only && !name_listed(only, tests[i].name)) {
 			printf("ok %d - %s # SKIP not FNG_TEST_ONLY\n", i + 1, tests[i].name);
 			continue;
 		}
