@@ -214,6 +214,7 @@ demo: all
 
 bench: all $(BENCH_BINS)
 	$(Q)FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
+	$(Q)BUILD=$(BUILD) tests/vm/run.sh --bench
 
 # The node agent on a bare-metal or faasd host: binary, systemd unit, default
 # config, a learning profile; configuration already there is kept.

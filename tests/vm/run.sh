@@ -12,7 +12,8 @@
 # connects, opens, execs and the rest by the tier the table names.
 # Prints TAP (one result per check per boot; a guest that dies or times out
 # fails its boot), the mechanism per enforcement point as a table (also in
-# $BUILD/vm/compat.md), and the wall time. Kernels are downloaded with a
+# $BUILD/vm/compat.md), and the wall time. With --bench, the tier benchmark
+# instead (tests/vm/bench.sh). Kernels are downloaded with a
 # private apt configuration (the system's sources are left alone) and cached
 # in tests/vm/cache (ignored by git) between runs.
 set -u
@@ -97,12 +98,13 @@ build_initramfs() {
 	done
 	gcc -O2 -static -Wall -Wextra -Werror -o "$r/vmhelper" "$ROOT/tests/vm/vmhelper.c" -luring ||
 		return 1
-	cp "$ROOT/tests/vm/suite.sh" "$r/init" && chmod 755 "$r/init"
+	cp "$ROOT/tests/vm/suite.sh" "$r/init" && cp "$ROOT/tests/vm/bench.sh" "$r/bench.sh" &&
+		chmod 755 "$r/init" "$r/bench.sh"
 	(cd "$r" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initramfs.gz"
 }
 
-boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent options
-	local kernel=$1 label=$2 lsm=$3 expect=$4 agent_opts=$5 log=$WORK/$2.log rc attempt
+boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent options[, more]
+	local kernel=$1 label=$2 lsm=$3 expect=$4 agent_opts=$5 more=${6:-} log=$WORK/$2.log rc attempt
 	# A guest kernel that crashes on its own (6.12 under TCG does now and then,
 	# in its RNG's crng_reseed worker) is booted again, up to 3 times, and the
 	# crash is printed; a crash whose trace has BPF in it is a failure at once,
@@ -113,11 +115,12 @@ boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent
 			-nographic -no-reboot -nodefaults -serial stdio -monitor none \
 			-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 			-kernel "$kernel" -initrd "$WORK/initramfs.gz" \
-			-append "console=ttyS0 lsm=$lsm panic=-1 oops=panic quiet fngexpect=$expect fngargs=$agent_opts" \
+			-append "console=ttyS0 lsm=$lsm panic=-1 oops=panic quiet fngexpect=$expect fngargs=$agent_opts $more" \
 			> "$log" 2>&1 < /dev/null
 		rc=$?
 		tr -d '\r' < "$log" > "$log.txt"
 		[ $rc -eq 33 ] && break
+		[ -n "$more" ] && break # (the benchmark: its own account below)
 		# (also: init itself faulting before the suite began, as 6.12 under
 		# TCG once did with a general protection fault in busybox sh)
 		grep -qE 'BUG:|Oops|general protection|double fault' "$log.txt" ||
@@ -159,6 +162,41 @@ boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent
 	echo "$row" >> "$WORK/compat.rows"
 }
 
+# The tier benchmark (make bench): one boot of FNG_VM_BENCH_SUITE's kernel with
+# bpf in lsm=, tests/vm/bench.sh in it; medians of its rounds and their ratios.
+bench() {
+	local suite=${FNG_VM_BENCH_SUITE:-bookworm} kernel log
+	kernel=$(fetch_kernel "$suite") || { echo "tier benchmark: no $suite kernel"; return 1; }
+	BOOT_TIMEOUT=${FNG_VM_TIMEOUT:-1800}
+	boot "$kernel" "bench-$suite" "$LSM_ON" "" "" fngbench=1 > /dev/null
+	log=$WORK/bench-$suite.log.txt
+	if ! grep -q '^VMBENCH [0-9]' "$log"; then
+		echo "tier benchmark: no results"
+		grep -E 'VMBENCH|VMLOG|panic|BUG' "$log" | tail -20
+		return 1
+	fi
+	echo "tiers inside one guest ($(grep -o 'VMINFO kernel [^ ]*' "$log" | cut -d' ' -f3), TCG-emulated: ratios only), median of $(grep -c '^VMBENCH [0-9]* none open' "$log") rounds:"
+	grep '^VMBENCHMECH' "$log" | sort -u | awk '{printf "  agent asked for %-9s file.open %s, exec %s, packet sockets %s\n", $2, $3, $4, $5}'
+	tr -d '\r' < "$log" | awk '
+		/^VMBENCH [0-9]/ { v[$3 " " $4] = v[$3 " " $4] " " $5 }
+		function median(s,   a, n, i, j, t) {
+			n = split(s, a, " ")
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		END {
+			split("open connect forkexec", w, " ")
+			name["open"] = "openat+close"; name["connect"] = "connect+close"; name["forkexec"] = "fork+exec"
+			for (k = 1; k <= 3; k++) {
+				base = median(v["none " w[k]]); lsm = median(v["LSM " w[k]])
+				printf "  %-14s no agent %9d ns", name[w[k]], base
+				printf "   LSM %.3f   FMOD_RET %.3f   SIGNAL %.3f   FMOD_RET/LSM %.3f (goal <= 1.050)\n", \
+					lsm / base, median(v["FMOD_RET " w[k]]) / base, median(v["SIGNAL " w[k]]) / base, \
+					median(v["FMOD_RET " w[k]]) / lsm
+			}
+		}'
+}
+
 mkdir -p "$WORK" "$CACHE"
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "1..0 # SKIP qemu-system-x86_64 is not installed (make deps installs it)"
@@ -168,6 +206,10 @@ if ! build_initramfs; then
 	tap "not ok" "build the initramfs"
 	echo "1..$n"
 	exit 1
+fi
+if [ "${1:-}" = --bench ]; then
+	bench
+	exit
 fi
 : > "$WORK/compat.rows"
 for suite in $SUITES; do

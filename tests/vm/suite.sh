@@ -25,16 +25,28 @@ echo "VMINFO kernel $(uname -r) lsm $lsm"
 # What tests/vm/expected.tsv says this kernel and boot line must give, per
 # point (run.sh passes it on the command line), and the agent's options.
 arg() { tr ' ' '\n' < /proc/cmdline | sed -n "s/^$1=//p"; }
+# run.sh --bench: the tier benchmark instead of the suite
+[ -n "$(arg fngbench)" ] && exec /bench.sh
 expect=$(arg fngexpect)
 agent_opts=$(arg fngargs)
 IFS=, read -r exp_packet exp_file exp_ns exp_exec exp_uring exp_sys exp_sysns <<EXPECT
 $expect
 EXPECT
 
-mkdir -p /sys/fs/cgroup/fn /profiles /out
+mkdir -p /sys/fs/cgroup/fn /sys/fs/cgroup/fnun /sys/fs/cgroup/fnmnt /sys/fs/cgroup/fneg \
+	/profiles /out /ro /sec/deep/etc
 echo allowed > /allowed
 echo secret > /secret
 echo mine > /out/mine
+echo target > /out/target
+echo secret > /sec/s.txt
+echo secret > /sec/deep/etc/passwd
+echo other > /ro/l3
+# a file holding its own name; struct open_how { O_TRUNC }; struct clone_args
+# { CLONE_NEWNS, exit_signal SIGCHLD } (little-endian)
+printf '/ro/self\000' > /ro/self
+for f in how how2; do { printf '\000\002'; head -c 22 /dev/zero; } > /ro/$f.bin; done
+{ printf '\000\000\002'; head -c 29 /dev/zero; printf '\021'; head -c 31 /dev/zero; } > /ro/clone3.bin
 cat > /profiles/fn.yaml <<'YAML'
 apiVersion: fnguard.io/v1alpha1
 kind: FunctionProfile
@@ -48,10 +60,27 @@ spec:
     - to: 127.0.0.1/32
       ports: [8080]
   files:
-    read: ["/allowed", "/out/**"]
+    read: ["/allowed", "/out/**", "/ro/**"]
     write: ["/out/**"]
   exec: ["/vmhelper"]
   syscalls: [io_uring]
+YAML
+# the same files in /fnun (unshare allowed) and /fnmnt (unshare and mount);
+# /fneg restricts egress only
+for cg in fnun:unshare fnmnt:unshare,mount; do
+	sed -e "s|vmfn|vm${cg%%:*}|; s|\"/fn\"|\"/${cg%%:*}\"|; s|syscalls: .*|syscalls: [${cg#*:}]|" \
+		/profiles/fn.yaml > "/profiles/${cg%%:*}.yaml"
+done
+cat > /profiles/fneg.yaml <<'YAML'
+apiVersion: fnguard.io/v1alpha1
+kind: FunctionProfile
+metadata:
+  name: vmfneg
+spec:
+  selector:
+    cgroup: "/fneg"
+  mode: enforce
+  egress: []
 YAML
 /vmhelper listen 127.0.0.1 8080 &
 # shellcheck disable=SC2086
@@ -75,21 +104,35 @@ done
 result agent_starts pass ""
 sed -n '/^enforcement:/,/^profiles:/p' /status.txt | grep -v ':$' | grep -v '^profiles' |
 	while read -r point mech hook; do echo "VMMECH $point $mech"; done
-grep -q 'profile=vmfn' /status.txt || sleep 1
+for p in vmfn vmfnun vmfnmnt vmfneg; do grep -q "profile=$p" /status.txt || sleep 1; done
 
-# Run "$@" as a process of the function's cgroup; its output, then "status N".
+# Run "$@" as a process of the function's cgroup ($CG, fn unless set); its
+# output, then "status N".
 infn() {
-	sh -c 'echo $$ > /sys/fs/cgroup/fn/cgroup.procs && exec "$@"' infn "$@" 2>&1
+	sh -c 'echo $$ > /sys/fs/cgroup/$0/cgroup.procs && exec "$@"' "${CG:-fn}" "$@" 2>&1
 	echo "status $?"
 }
-expect() { # name, want (a substring of the output), command...
+check() { # name, want (a substring of @out), out
+	case "$3" in
+	*"$2"*) result "$1" pass "$3" ;;
+	*) result "$1" fail "got: $3; want: $2" ;;
+	esac
+}
+expect() { # name, want, command...
 	name=$1 want=$2
 	shift 2
+	check "$name" "$want" "$(infn "$@" | tr '\n' ' ')"
+}
+# The same, and the output must not say @never (what the attack is after).
+expect_never() { # name, never, want, command...
+	name=$1 never=$2 want=$3
+	shift 3
 	out=$(infn "$@" | tr '\n' ' ')
 	case "$out" in
-	*"$want"*) result "$name" pass "$out" ;;
-	*) result "$name" fail "got: $out; want: $want" ;;
+	*"$never"*) result "${name}_never_$never" fail "it did: $out" ;;
+	*) result "${name}_never_$never" pass "" ;;
 	esac
+	check "$name" "$want" "$out"
 }
 
 # The agent reports exactly the mechanisms the table expects, point by point.
@@ -145,7 +188,47 @@ else
 	LSM | FMOD_RET) expect "bpf_denied_$exp_sys" "EPERM status 1" /vmhelper bpf ;;
 	*) expect bpf_denied_killed "status 137" /vmhelper bpf ;;
 	esac
+
+	# What the tracepoint tier was once fooled by: the same outcome in every
+	# tier (EPERM, or killed), and never what the attack is after.
+	gone() { # what reading a name a denied link would have made gives
+		case $1 in LSM | FMOD_RET) echo "ENOENT alive status 1" ;; *) echo "status 137" ;; esac
+	}
+	expect symlink_to_secret_dir "ok alive status 0" /vmhelper symlink /sec /out/e
+	expect "link_via_symlinked_dir_$exp_ns" "$(denied "$exp_ns")" /vmhelper link /out/e/s.txt /out/l2
+	expect "link_via_symlinked_dir_unreadable_$exp_ns" "$(gone "$exp_ns")" /vmhelper open /out/l2
+	expect "link_by_dirfd_dotslash_$exp_ns" "$(denied "$exp_ns")" /vmhelper linkat /sec s.txt /out .//l3
+	expect "link_by_dirfd_dotslash_unreadable_$exp_ns" "$(gone "$exp_ns")" /vmhelper open /out/l3
+	expect link_by_dirfd_same_name_elsewhere "ok alive status 0" /vmhelper open /ro/l3
+	expect "truncate_unreadable_name_$exp_ns" "$(denied "$exp_ns")" /vmhelper truncate-self /ro/self
+	expect "openat2_trunc_$exp_file" "$(denied "$exp_file")" /vmhelper openat2-trunc /ro/how.bin
+	expect "openat2_trunc_unread_$exp_file" "$(denied "$exp_file")" \
+		/vmhelper openat2-trunc /ro/how2.bin untouched
+	expect_never "clone_newns_$exp_sysns" child-ran "status 137" /vmhelper clone-ns
+	expect_never "clone3_unread_$exp_sysns" child-ran "status 137" /vmhelper clone3-unread /ro/clone3.bin
+	CG=fnun expect_never "mount_read_by_another_$exp_sys" read-secret "$(denied "$exp_sys")" \
+		/vmhelper mount-read /sec/s.txt /out/target
+	expect "pidfd_getfd_$exp_sys" "$(denied "$exp_sys")" /vmhelper pidfd-getfd
+	case $exp_uring in
+	NONE) result uring_proc_names skip "the table says io_uring is not judged here" ;;
+	*)
+		expect "uring_open_proc_root_$exp_uring" "$(denied "$exp_uring")" \
+			/vmhelper uring-open /proc/self/root/sec/s.txt
+		expect "uring_open_proc_fd_$exp_uring" "$(denied "$exp_uring")" \
+			/vmhelper uring-open-fd /sec/s.txt
+		;;
+	esac
+	CG=fnmnt expect_never "deep_mounts_$exp_file" read-secret "$(denied "$exp_file")" \
+		/vmhelper deep-read /sec/deep /sec/deep/etc/passwd
 fi
+# A shared file table where packet sockets are judged by signal: a violation
+# even where the profile restricts egress only.
+case $exp_packet in
+SIGNAL) CG=fneg expect clone_files_egress_only_SIGNAL "status 137" /vmhelper clone-files ;;
+LSM | FMOD_RET) CG=fneg expect "clone_files_egress_only_$exp_packet" "ok alive status 0" \
+	/vmhelper clone-files ;;
+*) result clone_files_egress_only skip "the table says no hook sees packet sockets here" ;;
+esac
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
 
 sleep 1

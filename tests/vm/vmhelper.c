@@ -16,20 +16,52 @@
  *   vmhelper listen ADDR PORT    accept connections forever
  *   vmhelper true                exit 0
  *   vmhelper outb CODE           write CODE to port 0xf4 (qemu exits)
+ * What the tracepoint tier was once fooled by ("ok" or the errno name,
+ * then "alive"; "child-ran" or "read-secret" when the attack got there):
+ *   vmhelper symlink TARGET LINK
+ *   vmhelper linkat DIR NAME DIR2 NAME2   by directory fds
+ *   vmhelper truncate-self PATH  truncate PATH by its name, read from a
+ *                                shared mapping of PATH itself
+ *   vmhelper openat2-trunc PATH [untouched]  O_RDONLY|O_TRUNC, its open_how
+ *                                in a shared mapping of PATH
+ *   vmhelper clone-ns            clone(CLONE_NEWNS): the child says child-ran
+ *   vmhelper clone3-unread PATH  clone3(), its clone_args in a mapping of PATH
+ *                                not touched yet
+ *   vmhelper clone-files         clone(CLONE_FILES)
+ *   vmhelper mount-read SRC DST  in a new mount namespace, bind SRC over DST
+ *                                while a second process reads DST
+ *   vmhelper pidfd-getfd         take an fd out of a child
+ *   vmhelper uring-open-fd PATH  io_uring open of /proc/self/fd/N, N an
+ *                                O_PATH fd of PATH
+ *   vmhelper deep-read DIR FILE  in a new mount namespace, 100 bind mounts
+ *                                of DIR on itself, then read FILE
+ * For the benchmark (tests/vm/bench.sh), the mean ns per iteration of N:
+ *   vmhelper bench open N PATH           openat + close
+ *   vmhelper bench connect N ADDR PORT   socket + connect + close (TCP)
+ *   vmhelper bench forkexec N PATH       fork + exec PATH true + wait
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <linux/openat2.h>
+#include <linux/sched.h>
 #include <sched.h>
+#include <signal.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *errname(int e)
@@ -57,6 +89,212 @@ static int sockaddr_of(const char *addr, const char *port, struct sockaddr_in *s
 	return inet_pton(AF_INET, addr, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+/* Print "ok" or the errno name of @r (0 or -1 with errno), then "alive": the exit status. */
+static int said(long r)
+{
+	printf("%s\n", r >= 0 ? "ok" : errname(errno));
+	fflush(stdout);
+	printf("alive\n");
+	return r >= 0 ? 0 : 1;
+}
+
+/* A read-only shared mapping of @path's first page (touched or not). */
+static void *mapped(const char *path, int touch)
+{
+	int fd = open(path, O_RDONLY);
+	void *m = fd < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+
+	if (m == MAP_FAILED) {
+		printf("cannot map %s\n", path);
+		exit(2);
+	}
+	if (touch)
+		(void)*(volatile const char *)m;
+	return m;
+}
+
+/* After a clone: the child says so and ends; the parent waits for it. */
+static int cloned(long child)
+{
+	if (child == 0) {
+		printf("child-ran\n");
+		fflush(stdout);
+		_exit(0);
+	}
+	if (child > 0)
+		waitpid((pid_t)child, NULL, 0);
+	return said(child);
+}
+
+/* io_uring open of @path: 0 or -errno. */
+static int uring_open(const char *path)
+{
+	struct io_uring ring;
+	struct io_uring_cqe *cqe;
+	int r = io_uring_queue_init(4, &ring, 0);
+
+	if (r)
+		return r;
+	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, path, O_RDONLY, 0);
+	r = io_uring_submit(&ring) == 1 ? io_uring_wait_cqe(&ring, &cqe) : -EIO;
+	return r ? r : cqe->res < 0 ? cqe->res : 0;
+}
+
+/* Does @path hold "secret"? */
+static int secret_in(const char *path)
+{
+	char buf[8] = { 0 };
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n >= 6 && !memcmp(buf, "secret", 6);
+}
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int bench(int argc, char **argv)
+{
+	const char *what = argv[2];
+	int n = atoi(argv[3]);
+	struct sockaddr_in sa;
+	long long t0;
+
+	if (n <= 0 ||
+	    (!strcmp(what, "connect") && (argc < 6 || sockaddr_of(argv[4], argv[5], &sa))))
+		return 2;
+	t0 = now_ns();
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(what, "open")) {
+			int fd = open(argv[4], O_RDONLY);
+
+			if (fd < 0)
+				return 1;
+			close(fd);
+		} else if (!strcmp(what, "connect")) {
+			int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+			if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+				return 1;
+			close(fd);
+		} else if (!strcmp(what, "forkexec")) {
+			int st;
+			pid_t pid = fork();
+
+			if (pid == 0) {
+				execl(argv[4], argv[4], "true", (char *)NULL);
+				_exit(127);
+			}
+			if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+			    WEXITSTATUS(st))
+				return 1;
+		} else {
+			return 2;
+		}
+	}
+	printf("%lld\n", (now_ns() - t0) / n);
+	return 0;
+}
+
+static int attack(int argc, char **argv)
+{
+	const char *cmd = argv[1];
+
+	if (argc >= 4 && !strcmp(cmd, "symlink"))
+		return said(symlink(argv[2], argv[3]));
+	if (argc >= 6 && !strcmp(cmd, "linkat"))
+		return said(linkat(open(argv[2], O_PATH | O_DIRECTORY), argv[3],
+				   open(argv[4], O_PATH | O_DIRECTORY), argv[5], 0));
+	if (argc >= 3 && !strcmp(cmd, "truncate-self"))
+		return said(truncate(mapped(argv[2], 1), 0));
+	if (argc >= 3 && !strcmp(cmd, "openat2-trunc"))
+		return said(syscall(SYS_openat2, AT_FDCWD, argv[2], mapped(argv[2], argc < 4),
+				    sizeof(struct open_how)));
+	if (!strcmp(cmd, "clone-ns"))
+		return cloned(syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, NULL, NULL, 0));
+	if (argc >= 3 && !strcmp(cmd, "clone3-unread"))
+		return cloned(syscall(SYS_clone3, mapped(argv[2], 0), CLONE_ARGS_SIZE_VER0));
+	if (!strcmp(cmd, "clone-files"))
+		return cloned(syscall(SYS_clone, CLONE_FILES | SIGCHLD, 0, NULL, NULL, 0));
+	if (argc >= 4 && !strcmp(cmd, "mount-read")) {
+		pid_t reader;
+		int r;
+
+		if (unshare(CLONE_NEWNS))
+			return said(-1);
+		reader = fork();
+		if (reader == 0) {
+			for (int i = 0; i < 300; i++, usleep(10000))
+				if (secret_in(argv[3])) {
+					printf("read-secret\n");
+					fflush(stdout);
+					_exit(0);
+				}
+			_exit(1);
+		}
+		usleep(20000);
+		r = mount(argv[2], argv[3], NULL, MS_BIND, NULL);
+		if (r)
+			kill(reader, SIGKILL);
+		waitpid(reader, NULL, 0);
+		return said(r);
+	}
+	if (!strcmp(cmd, "pidfd-getfd")) {
+		int pp[2];
+		long pfd, fd = -1;
+		pid_t child;
+		char c;
+
+		if (pipe(pp))
+			return 2;
+		child = fork();
+		if (child == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (write(pp[1], "x", 1) != 1)
+				_exit(1);
+			pause();
+			_exit(0);
+		}
+		if (read(pp[0], &c, 1) != 1)
+			return 2;
+		pfd = syscall(SYS_pidfd_open, child, 0);
+		if (pfd >= 0)
+			fd = syscall(SYS_pidfd_getfd, (int)pfd, 0, 0);
+		kill(child, SIGKILL);
+		return said(fd);
+	}
+	if (argc >= 3 && !strcmp(cmd, "uring-open-fd")) {
+		char name[64];
+		int fd = open(argv[2], O_PATH), r;
+
+		snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+		r = uring_open(name);
+		errno = -r;
+		return said(r ? -1 : 0);
+	}
+	if (argc >= 4 && !strcmp(cmd, "deep-read")) {
+		int r = unshare(CLONE_NEWNS);
+
+		for (int i = 0; i < 100 && !r; i++)
+			r = mount(argv[2], argv[2], NULL, MS_BIND, NULL);
+		if (r)
+			return said(r);
+		if (secret_in(argv[3])) {
+			printf("read-secret\n");
+			return said(0);
+		}
+		return said(open(argv[3], O_RDONLY));
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sa;
@@ -80,17 +318,8 @@ int main(int argc, char **argv)
 		return fd >= 0 ? 0 : 1;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "uring-open")) {
-		struct io_uring ring;
-		struct io_uring_cqe *cqe;
-		int r = io_uring_queue_init(4, &ring, 0);
+		int r = uring_open(argv[2]);
 
-		if (!r) {
-			io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, argv[2], O_RDONLY,
-					     0);
-			r = io_uring_submit(&ring) == 1 ? io_uring_wait_cqe(&ring, &cqe) : -EIO;
-			if (!r)
-				r = cqe->res;
-		}
 		printf("%s\n", r >= 0 ? "ok" : errname(-r));
 		fflush(stdout);
 		printf("alive\n");
@@ -147,6 +376,10 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 2 && !strcmp(argv[1], "true"))
 		return 0;
+	if (argc >= 5 && !strcmp(argv[1], "bench"))
+		return bench(argc, argv);
+	if (argc >= 2 && (fd = attack(argc, argv)) >= 0)
+		return fd;
 	if (argc >= 3 && !strcmp(argv[1], "outb")) {
 		if (ioperm(0xf4, 1, 1))
 			return 1;

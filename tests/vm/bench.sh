@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# The guest side of the tier benchmark (tests/vm/run.sh --bench), run by
+# /init (suite.sh) once it has mounted what the agent needs: in one boot,
+# with bpf in lsm=, the same workloads in a function cgroup with no agent
+# and with the agent in each tier (LSM; FMOD_RET by --no-bpf-lsm; SIGNAL by
+# --no-lsm), the tiers taking turns round by round. Prints one
+# "VMBENCH round tier workload ns" line per measurement and one
+# "VMBENCHMECH tier file.open exec socket.packet" line per agent start.
+export PATH=/bin
+done_() { /vmhelper outb 16; sleep 5; poweroff -f; }
+ROUNDS=5
+
+mkdir -p /sys/fs/cgroup/fn /profiles
+echo allowed > /allowed
+cat > /profiles/fn.yaml <<'YAML'
+apiVersion: fnguard.io/v1alpha1
+kind: FunctionProfile
+metadata:
+  name: vmfn
+spec:
+  selector:
+    cgroup: "/fn"
+  mode: enforce
+  egress:
+    - to: 127.0.0.1/32
+      ports: [8080]
+  files:
+    read: ["/allowed", "/vmhelper"]
+  exec: ["/vmhelper"]
+YAML
+/vmhelper listen 127.0.0.1 8080 &
+
+infn() { sh -c 'echo $$ > /sys/fs/cgroup/fn/cgroup.procs && exec "$@"' infn "$@"; }
+
+start_agent() { # options
+	# shellcheck disable=SC2086
+	/fnguard run --profiles /profiles --export file:/events.pb --pin-dir /sys/fs/bpf/fnguard \
+		--control /run/control.sock --node vm $1 > /agent.log 2>&1 &
+	agent=$!
+	i=0
+	until /fnguard status --control /run/control.sock > /status.txt 2>/dev/null &&
+		grep -q 'profile=vmfn' /status.txt; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && { echo "VMBENCH error: no agent"; sed 's/^/VMLOG /' /agent.log; done_; }
+		sleep 0.5
+	done
+}
+stop_agent() {
+	kill "$agent"
+	wait "$agent"
+	/fnguard uninstall --pin-dir /sys/fs/bpf/fnguard > /dev/null 2>&1
+}
+mech() { grep -E "^ +$1 " /status.txt | awk '{print $2}'; }
+
+for round in $(seq 1 $ROUNDS); do
+	for tier in none LSM FMOD_RET SIGNAL; do
+		case $tier in
+		LSM) start_agent "" ;;
+		FMOD_RET) start_agent --no-bpf-lsm ;;
+		SIGNAL) start_agent --no-lsm ;;
+		esac
+		[ $tier = none ] ||
+			echo "VMBENCHMECH $tier $(mech file.open) $(mech exec) $(mech socket.packet)"
+		echo "VMBENCH $round $tier open $(infn /vmhelper bench open 20000 /allowed)"
+		echo "VMBENCH $round $tier connect $(infn /vmhelper bench connect 2000 127.0.0.1 8080)"
+		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
+		[ $tier = none ] || stop_agent
+	done
+done
+done_
