@@ -778,12 +778,12 @@ static int write_profiles(const char *mode, bool open)
 
 /* ---- checks ---- */
 
-static struct attack *running; /* for in_private_ns() */
-
-/* Run the attack in a mount namespace whose mounts do not propagate, made before it joins. */
-static int in_private_ns(void *arg)
+/* The attack @arg, run where run_attack() put it. */
+static int attack_of(void *arg)
 {
-	return running->fn(running->arg);
+	const struct attack *a = arg;
+
+	return a->fn(a->arg);
 }
 
 /* The markers written since the last call, as a string. */
@@ -826,12 +826,11 @@ static int run_attack(struct attack *a)
 	/* the runner: a namespace of its own, private, then the cgroup; it passes the pid back */
 	if (pipe(pp))
 		return -1;
-	running = a;
 	pid = fork();
 	if (pid == 0) {
 		if (private_mounts())
 			_exit(110);
-		st = env__run_in_cgroup_status(&E, a->cg, "fn-bypass", in_private_ns, NULL, &pid);
+		st = env__run_in_cgroup_status(&E, a->cg, "fn-bypass", attack_of, a, &pid);
 		if (write(pp[1], &pid, sizeof(pid)) != sizeof(pid))
 			_exit(111);
 		_exit(WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
