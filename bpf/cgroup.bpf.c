@@ -209,8 +209,12 @@ static __always_inline void fork_judge(struct task_struct *parent, struct task_s
 	}
 	sys_report(&prof, cgid, call, act, FNG_HOOK_FORK);
 	if (act == FNG_ACT_KILLED) {
+		struct task_key doomed = { .pid = child->pid, .start_ns = child->start_time };
+		__u8 one = 1;
+
 		kill_current();
-		bpf_task_storage_get(&doomed_tasks, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		bpf_map_update_elem(&doomed_tasks, &doomed, &one, BPF_ANY);
+		dooms_present = 1;
 	}
 }
 

@@ -206,17 +206,29 @@ struct {
 	__type(value, __u64);
 } openat2_flags SEC(".maps") __weak;
 
+/* A task by its pid and start time (a pid alone is reused). */
+struct task_key {
+	__u32 pid;
+	__u32 pad;
+	__u64 start_ns;
+};
+
 /*
- * Children of a forbidden clone() the fork tracepoint caught (its flags
- * changed after the entry read them: see task_fork): killed before they
- * first return to user space.
+ * Children of a forbidden clone() the fork tracepoint caught (flags the
+ * entry could not read, or that changed after it read them: see
+ * task_fork): killed before they first return to user space. A hash, not
+ * task storage: 7.2 refuses to create task storage in sched_process_fork.
+ * LRU: a child that never gets there (killed another way) leaves room.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct task_key);
 	__type(value, __u8);
 } doomed_tasks SEC(".maps") __weak;
+
+/* Set once a child has been doomed: until then no clone() exit looks one up. */
+__u32 dooms_present __weak = 0;
 
 /*
  * The clone() flags its entry judged and reported (sys.bpf.c), until the

@@ -141,11 +141,14 @@ int sys_clone3(struct trace_event_raw_sys_enter *ctx)
 static __always_inline void clone_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_key me = { .pid = task->pid, .start_ns = task->start_time };
 
-	if (!ret && bpf_task_storage_get(&doomed_tasks, task, 0, 0))
-		kill_current();
-	else if (ret)
+	if (ret) {
 		bpf_task_storage_delete(&clone_seen, task);
+	} else if (dooms_present && bpf_map_lookup_elem(&doomed_tasks, &me)) {
+		bpf_map_delete_elem(&doomed_tasks, &me);
+		kill_current();
+	}
 }
 
 SEC("tracepoint/syscalls/sys_exit_clone")

@@ -436,7 +436,6 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			"bpf_task_pt_regs() (5.15 has them): only egress is enforced");
 		lsm_file = lsm_exec = lsm_socket = lsm_path = false;
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
-		bpf_map__set_autocreate(sk->maps.doomed_tasks, false);
 		bpf_map__set_autocreate(sk->maps.openat2_flags, false);
 		bpf_map__set_autocreate(sk->maps.clone_seen, false);
 	}
