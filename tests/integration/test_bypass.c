@@ -1267,11 +1267,11 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "bypass", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "bypass", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	snprintf(D, sizeof(D), "%s/d", E.dir);
 	snprintf(ld_path, sizeof(ld_path), "/lib64/ld-linux-x86-64.so.2");
 	if (access(ld_path, X_OK))

@@ -348,17 +348,20 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	have_env = env__init(&E, "cli", why, sizeof(why)) == 0;
+	err = env__init(&E, "cli", why, sizeof(why));
+	if (err < 0)
+		return test__fail_all(tests, n, why);
+	have_env = err == 0;
 	if (!have_env) {
 		/* Everything but the bpffs test works without root: a scratch dir is all it needs. */
 		const char *bin = getenv("FNGUARD_BIN");
 		char tmpl[] = "/tmp/fngtest-cli-XXXXXX";
 
 		if (!realpath(bin ? bin : "build/fnguard", E.bin) || !mkdtemp(tmpl))
-			return test__skip_all(tests, n, why);
+			return test__fail_all(tests, n, "no fnguard binary, or no scratch directory");
 		snprintf(E.dir, sizeof(E.dir), "%s", tmpl);
 	}
 	ret = test__run_all(tests, n);

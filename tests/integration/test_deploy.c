@@ -494,11 +494,11 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256], yaml[8192];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "deploy", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "deploy", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	strlcpy_ok(real_bin, E.bin, sizeof(real_bin));
 	pc = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	snprintf(secret, sizeof(secret), "%s/secret.txt", E.dir);
@@ -507,10 +507,10 @@ int main(void)
 	if (pc == MAP_FAILED || env__private_net() ||
 	    run_cmd(true, "echo s > %s && echo a > %s", secret, allowed) ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__write_profile(&E, "p.yaml", yaml)) {
-		int err = errno;
+		const char *what = strerror(errno);
 
 		env__cleanup(&E);
-		return test__fail_all(tests, n, strerror(err));
+		return test__fail_all(tests, n, what);
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

@@ -722,11 +722,11 @@ int main(void)
 					     "--summary-interval", "200ms", NULL };
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "egress", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "egress", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	if (setup_net() || env__cgroup_create(&E, "/fn", &fn_id) ||
 	    env__cgroup_create(&E, "/other", NULL) ||
 	    env__write_profile(&E, "egress.yaml", profile_text("enforce", NULL)) ||

@@ -874,21 +874,21 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256], yaml[2048];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "export", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "export", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	snprintf(yaml, sizeof(yaml), profile_yaml, E.cg_base, ALLOWED_PORT, E.cg_base,
 		 ALLOWED_PORT);
 	if (shared == MAP_FAILED || env__private_net() || env__cgroup_create(&E, "/fn-a", NULL) ||
 	    env__cgroup_create(&E, "/fn-b", NULL) || env__cgroup_create(&E, "/fn-flood", NULL) ||
 	    env__write_profile(&E, "p.yaml", yaml)) {
-		int err = errno;
+		const char *what = strerror(errno);
 
 		env__cleanup(&E);
-		return test__fail_all(tests, n, strerror(err));
+		return test__fail_all(tests, n, what);
 	}
 	ret = test__run_all(tests, n);
 	env__cleanup(&E);

@@ -615,11 +615,11 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "files", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "files", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	if (setup_files() || env__cgroup_create(&E, "/fn", &fn_id) ||
 	    env__cgroup_create(&E, "/other", NULL) ||
 	    env__write_profile(&E, "files.yaml", profile_text("enforce")) ||

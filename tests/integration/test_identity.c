@@ -461,11 +461,11 @@ int main(void)
 		"default",	NULL
 	};
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "ident", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "ident", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	if (run_cmd(true, "command -v runc && command -v containerd && command -v ctr"))
 		return test__skip_all(tests, n,
 				      "runc or containerd missing (make deps installs them)");

@@ -441,11 +441,11 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "learn", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "learn", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	ret = setup();
 	if (!ret)
 		ret = handlers__init(&H, E.dir, UPSTREAM_PORT);

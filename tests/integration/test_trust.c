@@ -1193,11 +1193,11 @@ int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
-	int ret;
+	int ret, err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (env__init(&E, "trust", why, sizeof(why)))
-		return test__skip_all(tests, n, why);
+	if ((err = env__init(&E, "trust", why, sizeof(why))))
+		return env__init_failed(err, tests, n, why);
 	if (run_cmd(true, "command -v runc"))
 		return test__skip_all(tests, n, "runc missing (make deps installs it)");
 	if (!getenv("FNG_FN_STATIC"))

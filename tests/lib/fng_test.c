@@ -53,6 +53,11 @@ int run_cmd(bool quiet, const char *fmt, ...)
 	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
 }
 
+int env__init_failed(int err, const struct test_case *tests, int n, const char *why)
+{
+	return err > 0 ? test__skip_all(tests, n, why) : test__fail_all(tests, n, why);
+}
+
 int env__init(struct fng_env *e, const char *name, char *why, size_t whylen)
 {
 	const char *bin = getenv("FNGUARD_BIN");
@@ -63,12 +68,12 @@ int env__init(struct fng_env *e, const char *name, char *why, size_t whylen)
 	e->agent = -1;
 	if (geteuid() != 0) {
 		snprintf(why, whylen, "needs root (BPF programs, cgroups)");
-		return -EPERM;
+		return 1;
 	}
 	err = cgroup_find_root(e->cg_root, sizeof(e->cg_root));
 	if (err) {
 		snprintf(why, whylen, "no cgroup v2 hierarchy mounted");
-		return err;
+		return 1;
 	}
 	if (!realpath(bin ? bin : "build/fnguard", e->bin)) {
 		snprintf(why, whylen, "fnguard binary not found (set FNGUARD_BIN)");

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "harness.h"
+
 /* A scratch area of one test binary: its directory, pin dir, cgroup parent. */
 struct fng_env {
 	char bin[PATH_MAX];	/* the fnguard binary */
@@ -30,9 +32,13 @@ struct fng_env {
 
 /*
  * Check what the tests need (root, cgroup v2) and make the scratch area.
- * Returns 0, or -errno with @why filled when the machine cannot run them.
+ * Returns 0; 1 with @why filled when this host lacks what they need (a
+ * SKIP); -errno with @why filled when something that should work did not
+ * (the agent binary, the scratch directory, the test's cgroup: a failure).
  */
 int env__init(struct fng_env *e, const char *name, char *why, size_t whylen);
+/* What main() returns after env__init() said @err: every test of @tests skipped or failed. */
+int env__init_failed(int err, const struct test_case *tests, int n, const char *why);
 /* Stop the agent, uninstall its pins, remove cgroups and files. */
 void env__cleanup(struct fng_env *e);
 
