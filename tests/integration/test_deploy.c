@@ -326,6 +326,11 @@ static void test_cleanup_leaves_nothing(void)
 	if (!ASSERT_OK(env__start_agent(&E, extra_args), "agent starts"))
 		return;
 	n = pinned_prog_ids(ids, 64);
+	/* (the same look that must find nothing below finds the agent's program now) */
+	snprintf(cmd, sizeof(cmd), "bpftool cgroup show %s 2>/dev/null | grep -q net_connect4",
+		 E.cg_root);
+	ASSERT_OK(run_cmd(true, "%s", cmd),
+		  "bpftool lists connect4 at the cgroup root while it runs");
 	ASSERT_EQ(env__stop_agent(&E, SIGTERM), 0, "agent stops");
 	ASSERT_EQ(run_cmd(true, "%s uninstall --pin-dir %s", E.bin, E.pin_dir), 0, "uninstall");
 	ASSERT_TRUE(stat(E.pin_dir, &st) != 0, "no pins: the pin directory is gone");
@@ -333,8 +338,6 @@ static void test_cleanup_leaves_nothing(void)
 		alive += prog_exists(ids[i]);
 	ASSERT_TRUE(n > 0, "programs were attached");
 	ASSERT_EQ(alive, 0, "none of them is loaded any more");
-	snprintf(cmd, sizeof(cmd), "bpftool cgroup show %s 2>/dev/null | grep -q net_connect4",
-		 E.cg_root);
 	ASSERT_TRUE(run_cmd(true, "%s", cmd) != 0, "nothing attached at the cgroup root");
 	/* the function cgroups are the test's own: removed, none left behind */
 	env__cgroup_remove(&E, "/fn");

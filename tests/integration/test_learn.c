@@ -56,7 +56,7 @@ struct since {
 	const char *cgroup;
 };
 
-/* Violations of @cgroup after @unix_ns. */
+/* Violations of @cgroup after @unix_ns; -1 when no records can be read. */
 static int violations_since(const struct since *s, json_t **first)
 {
 	json_t *arr = env__records(&E), *rec;
@@ -64,6 +64,8 @@ static int violations_since(const struct since *s, json_t **first)
 	int n = 0;
 
 	*first = NULL;
+	if (!arr)
+		return -1;
 	json_array_foreach(arr, i, rec)
 	{
 		if (!jpath(rec, "violation") || jint(rec, "violation.timeUnixNano") < s->unix_ns ||

@@ -473,11 +473,17 @@ json_t *env__records(const struct fng_env *e)
 	char cmd[PATH_MAX * 3], *line = NULL;
 	size_t cap = 0;
 	json_t *arr = json_array();
+	bool started = false;
 	FILE *p;
 	struct stat st;
 
-	if (stat(e->events, &st))
-		return arr; /* nothing exported yet */
+	/* No file, or one without an agent's START (the first record it writes):
+	 * nothing to read, which a check that nothing was recorded must not take
+	 * for an empty sink. */
+	if (stat(e->events, &st)) {
+		json_decref(arr);
+		return NULL;
+	}
 	snprintf(cmd, sizeof(cmd), "%s events --source file:%s --format json", e->bin, e->events);
 	p = popen(cmd, "r");
 	if (!p) {
@@ -492,10 +498,15 @@ json_t *env__records(const struct fng_env *e)
 			printf("# events: bad JSON line: %s", line);
 			continue;
 		}
+		started |= !strcmp(jstr(rec, "agent.type"), "START");
 		json_array_append_new(arr, rec);
 	}
 	free(line);
 	pclose(p);
+	if (!started) {
+		json_decref(arr);
+		return NULL;
+	}
 	return arr;
 }
 

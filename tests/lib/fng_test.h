@@ -96,7 +96,11 @@ pid_t env__spawn_in_cgroup(struct fng_env *e, const char *rel, char *const argv[
  */
 int http_get(uint16_t port, const char *path, char *body, size_t size);
 
-/* Every record exported so far, via `fnguard events --format json`. A JSON array; NULL on error. */
+/*
+ * Every record exported so far, via `fnguard events --format json`. A JSON
+ * array; NULL when there is nothing to read: no events file, or one
+ * without an agent's START record.
+ */
 json_t *env__records(const struct fng_env *e);
 /* Records until one satisfies @match or @timeout_ms passes; returns the array (caller frees) and the match. */
 json_t *env__wait_record(const struct fng_env *e, bool (*match)(json_t *rec, void *arg), void *arg,
