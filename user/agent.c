@@ -107,7 +107,8 @@ struct tracked {
 	 * the pending profile, and resolved again at retry_at_ns (CLOCK_MONOTONIC). */
 	uint8_t unresolved;
 	uint64_t retry_at_ns, retry_delay_ns;
-	bool gone; /* its rmdir was seen: final holds its last counts */
+	bool gone;	      /* its rmdir was seen: final holds its last counts */
+	uint64_t grave_epoch; /* in graves: the ring_epoch its rmdir was handled in */
 	struct fng_cg_stats final;
 	struct fng_cg_stats last; /* counters at the last summary */
 	bool seen;		  /* found by the current walk */
@@ -212,6 +213,14 @@ struct agent {
 	size_t retired_next;
 	uint32_t next_ruleset;
 	struct hmap cgroups; /* cgroup id -> struct tracked */
+	/*
+	 * cgroup id -> struct tracked of a cgroup whose rmdir was handled (read
+	 * first, from cg_events) while the violation ring may still hold its
+	 * records: they name its function from here. Freed once the ring has
+	 * been read to its end after that (ring_epoch).
+	 */
+	struct hmap graves;
+	uint64_t ring_epoch; /* violation ring reads begun */
 	struct identity_opts idopts;
 	struct prof_state deny_all;    /* built-in: every section restricted, nothing allowed */
 	struct prof_state *pending_ps; /* what a function parent's new child gets until resolved */
@@ -764,7 +773,34 @@ static void untrack(struct agent *a, struct tracked *t, enum untracking how,
 		bpf_map_delete_elem(a->fd_cg_stats, &t->id);
 	gone_add(a, &t->fn, &t->vc);
 	pr_debug("cgroup \"%s\" (%llu): untracked", t->path, (unsigned long long)t->id);
-	tracked__free(t);
+	/* Its last records may still be in the violation ring: they find it in graves. */
+	memset(&t->vc, 0, sizeof(t->vc));
+	t->lf = NULL;
+	t->ps = NULL;
+	t->grave_epoch = a->ring_epoch;
+	if (how != UNT_RMDIR || hmap__put(&a->graves, t->id, t, NULL))
+		tracked__free(t);
+}
+
+/* Free the graves of cgroups whose rmdir came before violation ring read @epoch began. */
+static void graves_free(struct agent *a, uint64_t epoch)
+{
+	size_t pos = 0, n = 0;
+	struct tracked **done;
+	uint64_t id;
+	void *val;
+
+	if (!a->graves.len || !(done = calloc(a->graves.len, sizeof(*done))))
+		return;
+	while (hmap__next(&a->graves, &pos, &id, &val))
+		if (((struct tracked *)val)->grave_epoch < epoch)
+			done[n++] = val;
+	for (size_t i = 0; i < n; i++) {
+		hmap__del(&a->graves, done[i]->id);
+		gone_add(a, &done[i]->fn, &done[i]->vc); /* what its late records counted */
+		tracked__free(done[i]);
+	}
+	free(done);
 }
 
 /* ---- learning ---- */
@@ -2179,6 +2215,9 @@ static void vrec__init(struct agent *a, struct vrec *x, const struct fng_event_h
 	struct tracked *t = hmap__get(&a->cgroups, h->cgroup_id);
 	struct rs_info *rs = hmap__get(&a->rulesets, ruleset);
 
+	if (!t)
+		t = hmap__get(&a->graves, h->cgroup_id);
+
 	a->n.violations++;
 	if (action == FNG_ACT_ALERTED)
 		a->n.alerted++;
@@ -2620,9 +2659,14 @@ static void drain_ring(struct agent *a)
 
 /* ---- event loop callbacks ---- */
 
-static int ring_io(void *ctx, uint32_t events)
+/*
+ * Cgroup events first, then a batch of violations. Once the violation ring
+ * has been read to its end, the graves of cgroups whose rmdir an earlier call
+ * read are freed: their records were committed before their rmdir was.
+ */
+static void rings_read(struct agent *a)
 {
-	struct agent *a = ctx;
+	uint64_t epoch = ++a->ring_epoch;
 	int n;
 
 	cg_events_drain(a);
@@ -2631,6 +2675,13 @@ static int ring_io(void *ctx, uint32_t events)
 	n = ring_buffer__consume(a->rb);
 	if (n < 0 && n != -ECANCELED) /* -ECANCELED: more to come, after the other fds */
 		pr_err("ring buffer: %s", strerror(-n));
+	if (n >= 0)
+		graves_free(a, epoch);
+}
+
+static int ring_io(void *ctx, uint32_t events)
+{
+	rings_read(ctx);
 	return 0;
 }
 
@@ -2639,7 +2690,7 @@ static int cg_ring_io(void *ctx, uint32_t events)
 	struct agent *a = ctx;
 	uint64_t lost;
 
-	cg_events_drain(a);
+	rings_read(a);
 	lost = loader__bpf_err(a->ld, FNG_ERR_CG_EVENT_LOST);
 	if (lost != a->cg_lost_seen) {
 		pr_warn("%llu cgroup lifecycle events lost in the kernel: walking cgroups again",
@@ -3218,6 +3269,10 @@ static void agent__cleanup(struct agent *a)
 	while (hmap__next(&a->cgroups, &pos, &id, &val))
 		tracked__free(val);
 	hmap__free(&a->cgroups);
+	pos = 0;
+	while (hmap__next(&a->graves, &pos, &id, &val))
+		tracked__free(val);
+	hmap__free(&a->graves);
 	hmap__free(&a->fn_parents);
 	pos = 0;
 	while (hmap__next(&a->rulesets, &pos, &id, &val))
