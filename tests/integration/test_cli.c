@@ -361,7 +361,8 @@ int main(void)
 		char tmpl[] = "/tmp/fngtest-cli-XXXXXX";
 
 		if (!realpath(bin ? bin : "build/fnguard", E.bin) || !mkdtemp(tmpl))
-			return test__fail_all(tests, n, "no fnguard binary, or no scratch directory");
+			return test__fail_all(tests, n,
+					      "no fnguard binary, or no scratch directory");
 		snprintf(E.dir, sizeof(E.dir), "%s", tmpl);
 	}
 	ret = test__run_all(tests, n);

@@ -184,7 +184,35 @@ static void test_faasd_containerd(void)
 	ASSERT_EQ(rc, 0, "allowed connect from the faasd function");
 }
 
-/* 50 times each: the very first action of a new container. */
+/* Whether @arr holds a @kind record of container @id, @action, under of-nodeinfo. */
+static bool recorded_under_own_profile(json_t *arr, const char *id, const char *kind,
+				       const char *action)
+{
+	json_t *r;
+	size_t k;
+
+	json_array_foreach(arr, k, r)
+	{
+		if (!strcmp(jstr(r, "violation.function.containerId"), id) &&
+		    !strcmp(jstr(r, "violation.kind"), kind) &&
+		    !strcmp(jstr(r, "violation.action"), action) &&
+		    !strcmp(jstr(r, "violation.function.name"), "nodeinfo") &&
+		    !strcmp(jstr(r, "violation.profile"), "of-nodeinfo"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * 50 containers of a function whose very first action is a denied connect,
+ * 50 an allowed one, 50 a denied open. A denied action counts only where it
+ * was stopped the way the function's own profile stops it and its record
+ * says so: a connect where the function itself says it got EPERM (not runc's
+ * exit status, which is 1 for its own failures too), an open where the
+ * function was killed (tracepoint tier) or got EPERM, and in both cases a
+ * record under of-nodeinfo. A container killed by the fail-closed default at
+ * exec, its profile not yet in force, has no such record: not protected.
+ */
 static void test_first_instruction(void)
 {
 	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
@@ -192,8 +220,14 @@ static void test_first_instruction(void)
 			       .pod_ns = OPENFAAS_NS,
 			       .name = "nodeinfo",
 			       .env = OF_ENV };
-	int denied = 0, allowed = 0, open_stopped = 0;
+	char(*cids)[65] = calloc(FIRST_RUNS, sizeof(*cids)), out[4096];
+	char(*oids)[65] = calloc(FIRST_RUNS, sizeof(*oids));
+	int denied = 0, allowed = 0, open_stopped = 0, crec = 0, orec = 0;
+	const char *open_action = NULL;
+	json_t *arr;
 
+	if (!ASSERT_TRUE(cids && oids, "memory"))
+		goto out;
 	for (int i = 0; i < FIRST_RUNS; i++) {
 		int rc;
 
@@ -201,29 +235,100 @@ static void test_first_instruction(void)
 		oci_new_id(c.id);
 		if (oci_bundle_write(&H, &c))
 			break;
-		rc = oci_run(&H, &c, false);
-		/* EPERM from the profile, or killed at exec by the fail-closed default */
-		denied += rc == EPERM || rc == 137;
+		rc = oci_run_output(&H, &c, out, sizeof(out));
+		if (rc == EPERM && strstr(out, "fn: connect=1\n")) {
+			denied++;
+			memcpy(cids[i], c.id, sizeof(cids[i]));
+		} else if (i - denied < 3) {
+			printf("#   denied connect %d: exit %d, said: %s", i, rc, out);
+		}
 
 		c.args = ALLOWED_CONNECT;
 		oci_new_id(c.id);
 		if (oci_bundle_write(&H, &c))
 			break;
-		allowed += oci_run(&H, &c, false) == 0;
+		rc = oci_run_output(&H, &c, out, sizeof(out));
+		allowed += rc == 0 && strstr(out, "fn: connect=0\n");
 
 		c.args = DENIED_OPEN;
 		oci_new_id(c.id);
 		if (oci_bundle_write(&H, &c))
 			break;
 		rc = oci_run(&H, &c, false);
-		open_stopped += rc == 137 || rc == EPERM;
+		if (rc == 137 || rc == EPERM) {
+			open_stopped++;
+			memcpy(oids[i], c.id, sizeof(oids[i]));
+			open_action = rc == 137 ? "KILLED" : "DENIED";
+		}
 	}
-	printf("# first action: denied connect stopped %d/%d, allowed connect succeeded %d/%d, "
-	       "denied open stopped %d/%d\n",
-	       denied, FIRST_RUNS, allowed, FIRST_RUNS, open_stopped, FIRST_RUNS);
-	ASSERT_EQ(denied, FIRST_RUNS, "a denied connect as the first action is stopped");
+	/* the record of each, under the function's own profile */
+	usleep(1500 * 1000);
+	arr = env__records(&E);
+	for (int i = 0; i < FIRST_RUNS; i++) {
+		if (cids[i][0] && recorded_under_own_profile(arr, cids[i], "EGRESS", "DENIED"))
+			crec++;
+		else if (cids[i][0])
+			printf("#   no record of connect %s under of-nodeinfo\n", cids[i]);
+		if (oids[i][0] && recorded_under_own_profile(arr, oids[i], "FILE", open_action))
+			orec++;
+		else if (oids[i][0])
+			printf("#   no record of open %s under of-nodeinfo\n", oids[i]);
+	}
+	json_decref(arr);
+	printf("# first action: denied connect answered EPERM %d/%d (recorded under of-nodeinfo "
+	       "%d), allowed connect succeeded %d/%d, denied open stopped %d/%d (%s, recorded "
+	       "%d)\n",
+	       denied, FIRST_RUNS, crec, allowed, FIRST_RUNS, open_stopped, FIRST_RUNS,
+	       open_action ? open_action : "-", orec);
+	ASSERT_EQ(denied, FIRST_RUNS, "a denied connect as the first action gets EPERM itself");
+	ASSERT_EQ(crec, FIRST_RUNS, "and is recorded under the function's own profile");
 	ASSERT_EQ(allowed, FIRST_RUNS, "an allowed connect as the first action succeeds");
 	ASSERT_EQ(open_stopped, FIRST_RUNS, "a denied open as the first action is stopped");
+	ASSERT_EQ(orec, FIRST_RUNS, "and is recorded under the function's own profile");
+out:
+	free(cids);
+	free(oids);
+}
+
+/*
+ * A container that violates and is gone before the agent reads anything:
+ * the agent reads cgroup events first, so it meets the rmdir before the
+ * record. The record still names the function and its profile (the agent is
+ * stopped while the container runs, to make that order certain).
+ */
+static void test_record_outlives_container(void)
+{
+	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
+			       .pod_uid = "11111111-2222-3333-4444-555555555555",
+			       .pod_ns = OPENFAAS_NS,
+			       .name = "nodeinfo",
+			       .env = OF_ENV,
+			       .args = DENIED_CONNECT };
+	char out_path[PATH_MAX], *out = NULL;
+	size_t len;
+	json_t *arr;
+	int err;
+
+	/* placed while the agent runs; run and removed while it is stopped */
+	snprintf(out_path, sizeof(out_path), "%s/outlives.out", E.dir);
+	oci_new_id(c.id);
+	if (!ASSERT_OK(oci_bundle_write(&H, &c), "bundle") ||
+	    !ASSERT_OK(oci_create(&H, &c, out_path), "runc create"))
+		return;
+	usleep(300 * 1000);
+	kill(E.agent, SIGSTOP);
+	err = oci_start_wait_delete(&H, &c);
+	kill(E.agent, SIGCONT);
+	ASSERT_OK(err, "the container ran and its cgroup was removed");
+	if (read_file(out_path, 1 << 16, &out, &len))
+		out = NULL;
+	ASSERT_TRUE(out && strstr(out, "fn: connect=1\n"), "the function got EPERM");
+	free(out);
+	usleep(1000 * 1000);
+	arr = env__records(&E);
+	ASSERT_TRUE(recorded_under_own_profile(arr, c.id, "EGRESS", "DENIED"),
+		    "its record names the function and profile though its rmdir was read first");
+	json_decref(arr);
 }
 
 /* Entries of a pinned map, as bpftool sees them. */
@@ -386,6 +491,7 @@ static const struct test_case tests[] = {
 	{ "knative_user_container_and_queue_proxy", test_knative_user_and_queue_proxy },
 	{ "faasd_function_on_containerd", test_faasd_containerd },
 	{ "protected_from_the_first_instruction", test_first_instruction },
+	{ "record_outlives_its_container", test_record_outlives_container },
 	{ "churn_leaves_nothing_behind", test_churn },
 	{ "broken_runtime_state_is_held_to_the_pending_profile", test_broken_runtime_state },
 	{ "status_lists_functions", test_status_lists_functions },

@@ -3,7 +3,9 @@
  * A function for container tests, linked statically so that a rootfs holds
  * nothing else. Its first action is the one named on its command line:
  *
- *   fn connect ADDR PORT    TCP connect; exit 0, or the errno
+ *   fn connect ADDR PORT    TCP connect; exit 0, or the errno; says "fn: connect=E"
+ *                           (E: 0 or the errno), so that its own outcome is told
+ *                           from the runtime's exit status
  *   fn open PATH            open for reading; exit 0, or the errno
  *   fn sleep SECONDS        stay alive (a sandbox, a long-running function)
  *   fn exit                 exit 0 at once
@@ -106,8 +108,12 @@ int main(int argc, char **argv)
 		argv += 2;
 		argc -= 2;
 	}
-	if (argc == 4 && !strcmp(argv[1], "connect"))
-		return do_connect(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "connect")) {
+		int e = do_connect(argv[2], argv[3]);
+
+		printf("fn: connect=%d\n", e);
+		return e;
+	}
 	if (argc == 3 && !strcmp(argv[1], "open")) {
 		int fd = open(argv[2], O_RDONLY);
 

@@ -5,6 +5,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fng_test.h"
@@ -83,6 +85,45 @@ int oci_run(const struct oci_host *h, const struct container *c, bool detach)
 {
 	return run_cmd(true, "runc --root %s run %s --bundle %s/%s/%s %s", h->runc_root,
 		       detach ? "--detach" : "", h->state, CRI_TASKS, c->id, c->id);
+}
+
+int oci_run_output(const struct oci_host *h, const struct container *c, char *out, size_t size)
+{
+	char cmd[PATH_MAX * 3];
+	size_t n = 0;
+	FILE *p;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), "runc --root %s run --bundle %s/%s/%s %s 2>&1", h->runc_root,
+		 h->state, CRI_TASKS, c->id, c->id);
+	fflush(stdout);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (n + 1 < size && fgets(out + n, (int)(size - n), p))
+		n += strlen(out + n);
+	out[n] = '\0';
+	st = pclose(p);
+	return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+}
+
+int oci_create(const struct oci_host *h, const struct container *c, const char *out_path)
+{
+	return run_cmd(true, "runc --root %s create --bundle %s/%s/%s %s >%s 2>&1 </dev/null",
+		       h->runc_root, h->state, CRI_TASKS, c->id, c->id, out_path);
+}
+
+int oci_start_wait_delete(const struct oci_host *h, const struct container *c)
+{
+	int err = run_cmd(true, "runc --root %s start %s", h->runc_root, c->id);
+
+	for (int i = 0; !err && i < 1000; i++) {
+		if (run_cmd(true, "runc --root %s state %s | grep -q '\"status\": \"stopped\"'",
+			    h->runc_root, c->id) == 0)
+			return run_cmd(true, "runc --root %s delete %s", h->runc_root, c->id);
+		usleep(10000);
+	}
+	return err ? err : -ETIMEDOUT;
 }
 
 void oci_stop(const struct oci_host *h, const struct container *c)

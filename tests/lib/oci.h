@@ -10,6 +10,7 @@
 #define FNG_OCI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct oci_host {
 	const char *state; /* stands for / : bundles go to <state>/run/containerd/.../k8s.io/<id> */
@@ -34,6 +35,12 @@ int oci_bundle_write(const struct oci_host *h, const struct container *c);
 void oci_bundle_remove(const struct oci_host *h, const struct container *c);
 /* runc run (to completion, or detached): the exit status as run_cmd() gives it. */
 int oci_run(const struct oci_host *h, const struct container *c, bool detach);
+/* runc run to completion, the container's output (and runc's) into @out: the exit status. */
+int oci_run_output(const struct oci_host *h, const struct container *c, char *out, size_t size);
+/* runc create: @c's process waits to be started; its output goes to @out_path. */
+int oci_create(const struct oci_host *h, const struct container *c, const char *out_path);
+/* runc start, wait (10 s at most) until it has stopped, runc delete: 0 once deleted. */
+int oci_start_wait_delete(const struct oci_host *h, const struct container *c);
 /* Kill and delete a detached container. */
 void oci_stop(const struct oci_host *h, const struct container *c);
 
