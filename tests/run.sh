@@ -23,6 +23,48 @@ if [ -n "${FNG_TEST_ONLY:-}" ]; then
 fi
 trap 'rm -f "$log"' EXIT
 
+# A test killed mid-run (SIGKILL, a machine restart) leaves its pinned programs
+# attached at the cgroup root and its cgroups behind, and every later run would
+# be judged with them there. Remove what belongs to a test process that is gone
+# (names end in its pid; container ids begin with it, oci_new_id), and say so.
+sweep_stale() {
+	local d pid cgroot
+	for d in /sys/fs/bpf/fngtest-*; do
+		[ -d "$d" ] || continue
+		pid=${d##*-}
+		kill -0 "$pid" 2>/dev/null && continue
+		echo "# stale pins of a test that is gone, uninstalled: $d"
+		pkill -KILL -f -- "--pin-dir $d( |\$)" && sleep 0.2
+		"$FNGUARD_BIN" uninstall --pin-dir "$d" >/dev/null 2>&1 || rm -rf "$d"
+	done
+	cgroot=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+	[ -n "$cgroot" ] || return 0
+	for d in "$cgroot"/fngtest-* $(find "$cgroot" -mindepth 2 -maxdepth 5 -type d \
+		-regextype posix-extended -regex '.*/[0-9a-f]{16}0{46}f9' 2>/dev/null); do
+		[ -d "$d" ] || continue
+		case $d in
+		*/fngtest-*) pid=${d##*-} ;;
+		*) pid=$((16#$(basename "$d" | cut -c1-8))) ;;
+		esac
+		kill -0 "$pid" 2>/dev/null && continue
+		echo "# stale cgroup of a test that is gone, its processes killed and removed: $d"
+		find "$d" -depth -type d | while read -r c; do
+			if [ -e "$c/cgroup.kill" ]; then
+				echo 1 >"$c/cgroup.kill"
+			else
+				xargs -r kill -KILL <"$c/cgroup.procs"
+			fi 2>/dev/null
+			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$c" 2>/dev/null && break; sleep 0.1; done
+			[ -d "$c" ] && echo "# (could not remove $c)"
+		done
+	done
+	for d in "$cgroot"/kubepods/besteffort/pod11111111-* "$cgroot"/kubepods/besteffort/pod22222222-*; do
+		[ -d "$d" ] && rmdir "$d" 2>/dev/null
+	done
+	return 0
+}
+[ "$(id -u)" = 0 ] && sweep_stale
+
 # count NAME: read the TAP output in $log of a binary that exited with $2.
 count() {
 	local name=$1 status=$2 plan ok notok skip seen

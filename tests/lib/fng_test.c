@@ -234,6 +234,8 @@ int env__start_agent_cmd(struct fng_env *e, const char *cmd, const char *const *
 	if (e->agent == 0) {
 		int fd = open(e->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
+		/* a test that dies takes its agent along (its pins are swept by tests/run.sh) */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
