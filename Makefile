@@ -197,7 +197,7 @@ integration: $(INTEG_BINS) $(BUILD)/fnguard $(HELPER_BINS) $(BUILD)/tests/fnguar
 fuzz: $(FUZZ_BINS)
 
 # Everything the machine allows; ends with "N passed, N failed".
-test: all unit integration fuzz
+test: all unit integration fuzz $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) tests/run.sh
 
 # The kernel matrix under qemu (tests/vm/run.sh); `make test` runs it too.

@@ -103,6 +103,26 @@ for t in "$BUILD"/tests/integration/test_*; do
 	[ -x "$t" ] && run "integration/$(basename "$t")" "$t"
 done
 
+# The bench, small (make bench gives the figures): every invariant it checks
+# (nothing of ours loaded before a baseline, uninstall, a denied probe stopped
+# during each measured run, exports adding up, no container late) must hold.
+echo "# === bench/smoke"
+if [ "$(id -u)" != 0 ]; then
+	echo "ok - bench/smoke # SKIP needs root"
+	skipped=$((skipped + 1))
+elif [ ! -x "$BUILD/tests/bench/bench" ]; then
+	echo "not ok - bench/smoke: $BUILD/tests/bench/bench is not built"
+	failed=$((failed + 1))
+elif FNG_FN_STATIC=$FNG_FN_STATIC "$BUILD/tests/bench/bench" --fnguard "$FNGUARD_BIN" --smoke >"$log" 2>&1; then
+	cat "$log"
+	echo "ok - bench/smoke"
+	passed=$((passed + 1))
+else
+	cat "$log"
+	echo "not ok - bench/smoke"
+	failed=$((failed + 1))
+fi
+
 for f in "$BUILD"/tests/fuzz/fuzz_*; do
 	[ -x "$f" ] || continue
 	name=$(basename "$f")
