@@ -964,7 +964,7 @@ static int bench_tte(void)
 	struct container c = sb;
 	const char *extra[] = { "--state-root", state, NULL };
 	uint64_t tte[TTE_STARTS];
-	int n = 0, late = 0, err = -1;
+	int n = 0, late = 0, missing = 0, err = -1;
 	long long resolve_ns = 0;
 
 	snprintf(state, sizeof(state), "%s/state", E.dir);
@@ -1016,10 +1016,23 @@ static int bench_tte(void)
 				free(st);
 			}
 		}
+		/*
+		 * Late: its profile came into force after its first instruction,
+		 * or it never wrote that instruction's time (killed at exec by
+		 * the fail-closed default, its profile not in force yet), or
+		 * its profile never came into force.
+		 */
 		if (enforced > 0 && t > 0 && !read_file(file, 64, &text, &len)) {
 			tte[n++] = (uint64_t)t;
 			late += (uint64_t)enforced > strtoull(text, NULL, 10);
 			free(text);
+		} else {
+			missing++;
+			if (missing <= 3)
+				printf("  start %d: %s\n", i,
+				       enforced <= 0
+					       ? "its profile never came into force"
+					       : "no first instruction (killed, or not started)");
 		}
 		oci_stop(&h, &c);
 		oci_bundle_remove(&h, &c);
@@ -1031,16 +1044,20 @@ static int bench_tte(void)
 	}
 	qsort(tte, (size_t)n, sizeof(tte[0]), cmp_u64);
 	printf("time_to_enforce over %d container starts (runc, pod in a function namespace):\n",
-	       n);
-	if (n) {
-		printf("  p50 %.0f us, p99 %.0f us, max %.0f us (goal: p99 < 1000 us)\n",
-		       tte[n / 2] / 1e3, tte[(n * 99) / 100] / 1e3, tte[n - 1] / 1e3);
-		printf("  profile in force after the container's first instruction: %d of %d (goal: 0)\n",
-		       late, n);
-		printf("  resolution per container (runtime state read and parsed): %lld us\n",
-		       resolve_ns / 1000);
-	}
-	err = n == tte_starts ? 0 : -1;
+	       tte_starts);
+	if (n)
+		printf("  p50 %.0f us, p99 %.0f us, max %.0f us over the %d that started (goal: p99 < "
+		       "1000 us)\n",
+		       tte[n / 2] / 1e3, tte[(n * 99) / 100] / 1e3, tte[n - 1] / 1e3, n);
+	printf("  late: %d of %d (%d whose profile came into force after their first instruction, "
+	       "%d killed or without a first instruction)\n",
+	       late + missing, tte_starts, late, missing);
+	invariant(late + missing == 0,
+		  "%d of %d containers ran, or were stopped, before their own profile was in force",
+		  late + missing, tte_starts);
+	printf("  resolution per container (runtime state read and parsed): %lld us\n",
+	       resolve_ns / 1000);
+	err = 0;
 cleanup:
 	oci_stop(&h, &sb);
 	stop_agent();
