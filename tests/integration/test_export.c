@@ -492,33 +492,43 @@ static void test_stuck_client_does_not_stop_others(void)
 	tally_free(&t);
 }
 
+/*
+ * SIGTERM while the agent is behind a flood: a known number of denied
+ * connects made while the agent is stopped (SIGSTOP: the ring buffer fills,
+ * and what does not fit is counted as dropped in the kernel), then the
+ * agent let go and told to stop at once. Every attempt is in the sink:
+ * exported, or counted as dropped by its Summary records (nothing is rate
+ * limited: --rate-limit 0).
+ */
 static void test_sigterm_during_flood_loses_nothing(void)
 {
 	const char *extra[] = { "--rate-limit", "0", "--summary-interval", "200ms", NULL };
-	struct produce p = { .first_port = 20000 };
+	struct produce p = { .n = 300000, .first_port = 20000 };
 	struct tally t = { 0 };
-	pid_t flood;
 	int st;
 
 	if (!ASSERT_OK(start(extra), "agent starts"))
 		return;
-	flood = produce_bg("/fn-flood", &p);
-	usleep(1500000);
+	kill(E.agent, SIGSTOP);
+	ASSERT_EQ(env__run_in_cgroup(&E, "/fn-flood", "fn-producer", produce_fn, &p, NULL), 0,
+		  "every connect of the flood denied");
+	kill(E.agent, SIGCONT);
 	st = stop();
-	kill(flood, SIGKILL);
-	waitpid(flood, NULL, 0);
-	ASSERT_EQ(st, 0, "agent stops cleanly during the flood");
+	ASSERT_EQ(st, 0, "agent stops cleanly behind the flood");
 	ASSERT_OK(tally_sink(&t), "tally");
-	printf("# flood: %lld attempted so far, %lld exported, %lld reported in %lld summaries, "
-	       "%lld dropped\n",
-	       shared[0], t.flood.violations, t.flood.reported, t.summaries, t.flood.dropped);
+	printf("# flood: attempted %lld = exported %lld + dropped %lld (rate limited %lld); "
+	       "%lld reported in %lld summaries\n",
+	       shared[0], t.flood.violations, t.flood.dropped, t.flood.limited, t.flood.reported,
+	       t.summaries);
 	ASSERT_TRUE(t.clean_end, "the file ends on a record boundary");
 	ASSERT_EQ(t.last_record_case, FNGUARD__V1__RECORD__RECORD_AGENT, "the STOP event is last");
 	ASSERT_EQ(t.last_agent_type, FNGUARD__V1__AGENT_EVENT__TYPE__STOP, "it is STOP");
-	ASSERT_TRUE(t.flood.reported > 1000, "the kernel handed over a flood");
-	ASSERT_TRUE(
-		t.flood.violations >= t.flood.reported,
-		"every record the kernel handed over (counted by the last summary) is exported");
+	ASSERT_EQ(shared[0], p.n, "the producer counted every attempt");
+	ASSERT_TRUE(t.flood.violations > 1000, "a flood was exported");
+	ASSERT_TRUE(t.flood.dropped > 0, "more than the ring buffer holds (what this is about)");
+	ASSERT_EQ(t.flood.violations + t.flood.dropped + t.flood.limited, shared[0],
+		  "attempted = exported + dropped, exactly");
+	ASSERT_EQ(t.flood.reported, t.flood.violations, "summaries count what was exported");
 	tally_free(&t);
 }
 
