@@ -8,6 +8,7 @@
 #define FNG_JUDGE_BPF_H
 
 #include "common.bpf.h"
+#include "fsops.bpf.h"
 #include "path.bpf.h"
 
 /* include/uapi/asm-generic/fcntl.h (x86 and arm64 share these) */
@@ -171,14 +172,6 @@ static __always_inline bool mnt_ns_poisoned(void)
 }
 
 /*
- * fsops.bpf.c: the verdict on the path in the per-CPU file record
- * (file_scratch); see path_verdict(). A global function: what it does after
- * a judgement is verified once, not once for every way a caller got there.
- */
-extern int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mode_lsm, __u32 flags,
-			__u32 ruleset);
-
-/*
  * The verdict on an access @need (FNG_PERM_*) by @op to the path in @e
  * (the per-CPU file record: @len bytes, FNG_PATH_* @pflags), for the
  * profile @prof: 0 when allowed, else the action, with the record sent (or
@@ -234,37 +227,6 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 }
 
 #define AT_FDCWD -100
-
-/* The last argument of fsops.bpf.c's global functions: the operation and how it is judged. */
-#define INFO(op, hook)	 ((op) | (hook) << 8)
-#define INFO_OP(i)	 ((i)&0xff)
-#define INFO_HOOK(i)	 (((i) >> 8) & 0xff)
-#define INFO_UNRESOLVED	 (1u << 17) /* the name is a symlink the call follows */
-#define INFO_KERNEL_NAME (1u << 18) /* the name is the kernel's copy, not user memory */
-#define INFO_TAINT	 (1u << 19) /* the new name of a forbidden link or rename: remember it */
-
-/* fsops.bpf.c: judge @op on the path (@dfd, @name) names; see there. */
-extern int fsop_name(__s64 dfd, __u64 name, __u32 info, __u32 oflags);
-
-/*
- * fsops.bpf.c: which sides of a link or rename from (@dfd1, @name1) to
- * (@dfd2, @name2) cannot be resolved by name (bit 0, bit 1); see there.
- */
-extern int fsop_crossdir(__s64 dfd1, __u64 name1, __s64 dfd2, __u64 name2, __u32 user);
-
-/* The per-CPU records name_path() writes into. */
-enum scratch {
-	SCRATCH_FILE, /* file_scratch */
-	SCRATCH_EXEC, /* exec_scratch */
-};
-
-/*
- * fsops.bpf.c: path_of_name() as a global function (verified once, apart
- * from its callers): the path (@dfd, @name) names, into the path of
- * scratch record @which, read from user memory if @user. Returns its
- * length | FNG_PATH_* flags << 16, or 0 when there is nothing to judge.
- */
-extern int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which);
 
 /* The calls a SYSCALL record names (fng_syscall_event.name, by sys_name()). */
 enum sys_call {
