@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "cli.h"
 #include "compile.h"
 #include "control.h"
 #include "events.h"
@@ -24,295 +25,32 @@
 #include "loader.h"
 #include "log.h"
 #include "profile.h"
+#include "runopts.h"
 #include "util.h"
-
-#define EXIT_OK	   0
-#define EXIT_FAIL  1
-#define EXIT_USAGE 2
-
-#define DEFAULT_RATE	   100
-#define DEFAULT_BURST	   200
-#define DEFAULT_RINGBUF	   (4u << 20)
-#define DEFAULT_SUMMARY_NS (10 * 1000000000ull)
-
-static const char *prog = "fnguard";
-/* "FILE:LINE:COLUMN: KEY" while an option from a --config file is applied, for messages. */
-static const char *usage_where;
-
-static int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s %s: ", prog, cmd);
-	if (usage_where)
-		fprintf(stderr, "%s: ", usage_where);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s --help'.\n", prog, cmd);
-	return EXIT_USAGE;
-}
-
-/* @arg of --@opt as a whole number from @lo to @hi into *@v; else a usage error (EXIT_USAGE). */
-static int opt_number(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *v)
-{
-	if (!parse_long(arg, lo, hi, v))
-		return 0;
-	return usage_error(cmd, "--%s \"%s\": expected a whole number from %ld to %ld", opt, arg,
-			   lo, hi);
-}
 
 /* ---- run ---- */
 
-/* The options `run` and `learn` share. */
-static void help_agent_options(FILE *f)
-{
-	fprintf(f,
-		"  -c, --config FILE           options from a YAML file, one key per long option\n"
-		"                              (export: [stdout, file:/x], no-lsm: true); options on\n"
-		"                              the command line win (default: none)\n"
-		"  -p, --profiles DIR          profiles directory, reloaded on change and on SIGHUP\n"
-		"                              (default %s)\n"
-		"  -m, --mode MODE             enforce|audit|learn for every profile, overriding theirs\n"
-		"  -e, --export SPEC           file:PATH (length-delimited protobuf), unix:PATH (the same\n"
-		"                              stream to socket clients), stdout (JSON lines), stdout:text;\n"
-		"                              repeatable (default: stdout and file:%s)\n"
-		"      --rotate-size SIZE      rotate a file sink's segment before it passes SIZE\n"
-		"                              (default 64M; 0: never)\n"
-		"      --rotate-age DUR        rotate a segment this long after its first record\n"
-		"                              (default 1h; 0: never)\n"
-		"      --rotate-keep N         rotated segments (gzip) kept per file sink (default 10;\n"
-		"                              0: all)\n"
-		"      --fsync DUR|always|never  fsync a file sink at most DUR after a write (default\n"
-		"                              1s); always: after every write; never: at rotation and\n"
-		"                              stop only\n"
-		"      --client-buffer SIZE    bytes a unix:PATH client may fall behind before it is\n"
-		"                              dropped (default 4M)\n"
-		"      --metrics HOST:PORT     serve /metrics (Prometheus text), /healthz and /readyz,\n"
-		"                              such as 127.0.0.1:9464 or :9464 (default: none)\n"
-		"      --cgroup-root PATH      cgroup v2 mount (default: from /proc/self/mountinfo)\n"
-		"      --state-root DIR        stands for / when reading container runtime state\n"
-		"                              (default /)\n"
-		"      --function-namespace NS a Kubernetes namespace of OpenFaaS functions, and a\n"
-		"                              containerd namespace of faasd functions; repeatable\n"
-		"                              (default %s)\n"
-		"      --knative-namespace NS  a Kubernetes namespace of Knative services, where a\n"
-		"                              container's K_SERVICE names its function; repeatable\n"
-		"                              (default: none, Knative's env is not trusted anywhere)\n"
-		"      --pending-profile NAME  what a new cgroup below a function parent, and a\n"
-		"                              container whose runtime state cannot be read, get until\n"
-		"                              its function is known: a profile, %s\n"
-		"                              (default) or none\n"
-		"      --default-profile NAME  the profile of functions no profile selects\n"
-		"      --strict-node           every new pod is a function parent from its mkdir on,\n"
-		"                              in the kernel, also while no agent runs: for nodes\n"
-		"                              that run only functions (non-function pods started\n"
-		"                              while no agent runs get the pending profile too)\n"
-		"      --pin-dir PATH          where programs and maps are pinned (default %s)\n"
-		"      --control PATH          control socket for 'fnguard status' (default %s)\n"
-		"      --node NAME             node name in records (default: $NODE_NAME, else host name)\n"
-		"      --rate-limit N          violation records per second per function, 0 for no limit\n"
-		"                              (default %d); the rest are counted as rate limited\n"
-		"      --burst N               records a function may send at once (default %d)\n"
-		"      --ringbuf-size SIZE     kernel ring buffer for violations, a power of two such as\n"
-		"                              4M (default: tens of thousands of records)\n"
-		"      --summary-interval DUR  how often loss counts are exported while violations come\n"
-		"                              in (default 10s), and at stop\n"
-		"      --no-lsm                use the last tier (tracepoints and SIGKILL) for files,\n"
-		"                              exec, packet sockets and system calls even where\n"
-		"                              BPF-LSM or BPF trampolines work\n"
-		"      --no-bpf-lsm            skip BPF-LSM only: fmod_ret programs on the kernel's\n"
-		"                              security_* functions where trampolines work\n"
-		"      --learn-threshold N     names below a directory before a learned profile\n"
-		"                              generalises it to dir/** (default %d)\n",
-		FNG_DEFAULT_PROFILES, FNG_DEFAULT_EVENTS_FILE, FNG_DEFAULT_FN_NAMESPACE,
-		FNG_DENY_ALL, FNG_DEFAULT_PIN_DIR, FNG_DEFAULT_CONTROL, DEFAULT_RATE, DEFAULT_BURST,
-		FNG_LEARN_DIR_THRESHOLD);
-}
-
 static void help_run(FILE *f)
 {
-	fprintf(f,
-		"Usage: %s run [OPTIONS]\n"
-		"Load the BPF programs, hold every profiled cgroup to its profile, export violations.\n"
-		"\n",
-		prog);
-	help_agent_options(f);
-	fprintf(f,
-		"      --learn-dir DIR         where profiles learned by functions in learn mode are\n"
-		"                              written (default %s)\n"
-		"  -v, --verbose               debug logging, libbpf's included\n"
-		"  -h, --help\n"
-		"\n"
-		"Stopping the agent leaves its pinned programs enforcing the last profiles;\n"
-		"'%s uninstall' removes them.\n"
-		"\n"
-		"Example:\n"
-		"  %s run --profiles examples/profiles --export file:/tmp/fng.pb --pin-dir /sys/fs/bpf/fng-demo\n",
-		FNG_DEFAULT_LEARN_DIR, prog, prog);
+	run_cli__help(f, false);
 }
 
 static void help_learn(FILE *f)
 {
-	fprintf(f,
-		"Usage: %s learn --out DIR [--for DURATION | --until-stable DURATION] [OPTIONS]\n"
-		"Run the agent with every profile in learn mode, then write one generalised profile\n"
-		"per function to DIR, stop and uninstall. Without --profiles, every OpenFaaS, faasd\n"
-		"and Knative function on the node is learned (Knative's in --knative-namespace).\n"
-		"\n"
-		"  -o, --out DIR               where the learned profiles go (required)\n"
-		"      --for DURATION          learn this long (such as 30m)\n"
-		"      --until-stable DURATION learn until no function learned anything new for this\n"
-		"                              long (without either: until SIGTERM or SIGINT)\n",
-		prog);
-	help_agent_options(f);
-	fprintf(f,
-		"  -v, --verbose               debug logging, libbpf's included\n"
-		"  -h, --help\n"
-		"\n"
-		"Example:\n"
-		"  %s learn --out /etc/fnguard/learned --until-stable 10m\n",
-		prog);
+	run_cli__help(f, true);
 }
 
 enum {
-	OPT_CGROUP_ROOT = 256,
-	OPT_PIN_DIR,
-	OPT_CONTROL,
-	OPT_NODE,
-	OPT_RATE,
-	OPT_BURST,
-	OPT_RINGBUF,
-	OPT_SUMMARY,
-	OPT_METRICS,
-	OPT_SOURCE,
+	OPT_SOURCE = 256,
 	OPT_FORMAT,
 	OPT_FOLLOW,
-	OPT_NO_LSM,
-	OPT_NO_BPF_LSM,
-	OPT_STATE_ROOT,
-	OPT_FN_NAMESPACE,
-	OPT_KNATIVE_NAMESPACE,
-	OPT_STRICT_NODE,
-	OPT_PENDING,
-	OPT_DEFAULT,
-	OPT_LEARN_DIR,
-	OPT_LEARN_THRESHOLD,
-	OPT_LEARN_FOR,
-	OPT_LEARN_STABLE,
-	OPT_ROTATE_SIZE,
-	OPT_ROTATE_AGE,
-	OPT_ROTATE_KEEP,
-	OPT_FSYNC,
-	OPT_CLIENT_BUFFER,
 	OPT_FUNCTION,
 	OPT_KIND,
 	OPT_ACTION,
 	OPT_SINCE,
+	OPT_CONTROL,
+	OPT_PIN_DIR,
 };
-
-/* Options that may be given more than once, and so take a list in a --config file. */
-static const char *const list_opts[] = { "export", "function-namespace", "knative-namespace",
-					 NULL };
-
-/* The arguments `run` and `learn` parse once a --config file is read. */
-struct run_args {
-	int argc;
-	char **argv;	  /* argv[0], the options of the file, the rest of the command line */
-	char **owned;	  /* [cfg.n]: the file's options as "--name=value" (argv[1..cfg.n]) */
-	const char *path; /* the config file */
-	struct fng_config cfg;
-};
-
-static void run_args__free(struct run_args *a)
-{
-	for (size_t i = 0; a->owned && i < a->cfg.n; i++)
-		free(a->owned[i]);
-	free(a->owned);
-	free(a->argv);
-	config__free(&a->cfg);
-}
-
-/*
- * "FILE:LINE:COLUMN: name" of the config file's option whose value is @arg
- * (it points into that option's argument); NULL if @arg is not from there.
- */
-static const char *run_args__where(const struct run_args *a, const char *arg)
-{
-	static char where[PATH_MAX + 160];
-
-	for (size_t i = 0; arg && i < a->cfg.n; i++) {
-		const struct fng_config_opt *o = &a->cfg.v[i];
-
-		if (arg > a->owned[i] && arg < a->owned[i] + strlen(a->owned[i]) + 1) {
-			snprintf(where, sizeof(where), "%s:%u:%u: %s", a->path, o->pos.line,
-				 o->pos.column, o->name);
-			return where;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Read the --config file of @argv, if one is named, and put its options
- * before the command line's as "--name=value", in file order, so that the
- * command line has the last word. Returns EXIT_OK or an exit code; the
- * caller frees @a either way.
- */
-static int run_args__init(struct run_args *a, const char *cmd, int argc, char **argv,
-			  const struct option *longopts)
-{
-	struct option opts[64];
-	struct fng_diag diag;
-	size_t n = 0;
-	int err;
-
-	*a = (struct run_args){ 0 };
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
-			a->path = argv[i + 1];
-		else if (!strncmp(argv[i], "--config=", 9))
-			a->path = argv[i] + 9;
-	}
-	if (a->path) {
-		/* Every long option but these two may be a key. */
-		for (const struct option *o = longopts; o->name && n < ARRAY_SIZE(opts) - 1; o++)
-			if (strcmp(o->name, "config") && strcmp(o->name, "help"))
-				opts[n++] = *o;
-		opts[n] = (struct option){ 0 };
-		err = config_parse_file(a->path, opts, list_opts, &a->cfg, &diag);
-		if (err) {
-			char msg[1024];
-
-			diag_format(&diag, msg, sizeof(msg));
-			fprintf(stderr, "%s %s: --config: %s\n", prog, cmd, msg);
-			return err == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
-		}
-	}
-	a->argv = calloc((size_t)argc + a->cfg.n + 1, sizeof(*a->argv));
-	a->owned = calloc(a->cfg.n + 1, sizeof(*a->owned));
-	if (!a->argv || !a->owned)
-		goto oom;
-	a->argv[0] = argv[0];
-	for (size_t i = 0; i < a->cfg.n; i++) {
-		const struct fng_config_opt *o = &a->cfg.v[i];
-
-		if ((o->value ? asprintf(&a->owned[i], "--%s=%s", o->name, o->value)
-			      : asprintf(&a->owned[i], "--%s", o->name)) < 0) {
-			a->owned[i] = NULL;
-			goto oom;
-		}
-		a->argv[1 + i] = a->owned[i];
-	}
-	for (int i = 1; i < argc; i++)
-		a->argv[a->cfg.n + (size_t)i] = argv[i];
-	a->argc = argc + (int)a->cfg.n;
-	return EXIT_OK;
-oom:
-	fprintf(stderr, "%s %s: out of memory\n", prog, cmd);
-	return EXIT_FAIL;
-}
 
 /* Remove a flat directory of files we made. */
 static void run_cmd_rm(const char *dir)
@@ -359,337 +97,28 @@ static int builtin_learning_profiles(char *dir, size_t size)
 
 static int run_agent(int argc, char **argv, bool learn)
 {
-	const char *cmd = learn ? "learn" : "run";
 	char builtin_dir[64] = "";
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "profiles", required_argument, NULL, 'p' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "export", required_argument, NULL, 'e' },
-		{ "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "control", required_argument, NULL, OPT_CONTROL },
-		{ "node", required_argument, NULL, OPT_NODE },
-		{ "rate-limit", required_argument, NULL, OPT_RATE },
-		{ "burst", required_argument, NULL, OPT_BURST },
-		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
-		{ "summary-interval", required_argument, NULL, OPT_SUMMARY },
-		{ "metrics", required_argument, NULL, OPT_METRICS },
-		{ "no-lsm", no_argument, NULL, OPT_NO_LSM },
-		{ "no-bpf-lsm", no_argument, NULL, OPT_NO_BPF_LSM },
-		{ "state-root", required_argument, NULL, OPT_STATE_ROOT },
-		{ "function-namespace", required_argument, NULL, OPT_FN_NAMESPACE },
-		{ "knative-namespace", required_argument, NULL, OPT_KNATIVE_NAMESPACE },
-		{ "strict-node", no_argument, NULL, OPT_STRICT_NODE },
-		{ "pending-profile", required_argument, NULL, OPT_PENDING },
-		{ "default-profile", required_argument, NULL, OPT_DEFAULT },
-		{ "learn-dir", required_argument, NULL, OPT_LEARN_DIR },
-		{ "learn-threshold", required_argument, NULL, OPT_LEARN_THRESHOLD },
-		{ "rotate-size", required_argument, NULL, OPT_ROTATE_SIZE },
-		{ "rotate-age", required_argument, NULL, OPT_ROTATE_AGE },
-		{ "rotate-keep", required_argument, NULL, OPT_ROTATE_KEEP },
-		{ "fsync", required_argument, NULL, OPT_FSYNC },
-		{ "client-buffer", required_argument, NULL, OPT_CLIENT_BUFFER },
-		{ "out", required_argument, NULL, 'o' },
-		{ "for", required_argument, NULL, OPT_LEARN_FOR },
-		{ "until-stable", required_argument, NULL, OPT_LEARN_STABLE },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	static const char *default_exports[] = { "stdout", "file:" FNG_DEFAULT_EVENTS_FILE };
-	bool profiles_given = false;
-	struct agent_opts o = {
-		.profiles_dir = FNG_DEFAULT_PROFILES,
-		.pin_dir = FNG_DEFAULT_PIN_DIR,
-		.control_path = FNG_DEFAULT_CONTROL,
-		.rate = DEFAULT_RATE,
-		.burst = DEFAULT_BURST,
-		.ringbuf_size = DEFAULT_RINGBUF,
-		.summary_interval_ns = DEFAULT_SUMMARY_NS,
-		.learn_dir = FNG_DEFAULT_LEARN_DIR,
-		.learn_threshold = FNG_LEARN_DIR_THRESHOLD,
-		.learn_cmd = learn,
-		.export = FNG_EXPORT_OPTS_DEFAULT,
-	};
-	static const char *default_fn_namespaces[] = { FNG_DEFAULT_FN_NAMESPACE };
-	const char **exports = NULL, **fn_namespaces = NULL, **kn_namespaces = NULL;
-	size_t n_exports = 0, n_fn_namespaces = 0, n_kn_namespaces = 0;
-	/* The command line's lists replace the config file's. */
-	bool exports_cli = false, fn_namespaces_cli = false, kn_namespaces_cli = false;
-	struct run_args args;
-	uint64_t u;
-	int c, ret;
-	long v;
+	struct run_cli c;
+	int ret = run_cli__parse(&c, argc, argv, learn);
 
-	ret = run_args__init(&args, cmd, argc, argv, longopts);
-	if (ret)
+	if (ret >= 0)
 		goto out;
-	argc = args.argc;
-	argv = args.argv;
-	exports = calloc((size_t)argc + 1, sizeof(*exports));
-	fn_namespaces = calloc((size_t)argc + 1, sizeof(*fn_namespaces));
-	kn_namespaces = calloc((size_t)argc + 1, sizeof(*kn_namespaces));
-	if (!exports || !fn_namespaces || !kn_namespaces) {
-		ret = EXIT_FAIL;
-		goto out;
-	}
-	while ((c = getopt_long(argc, argv, "c:p:m:e:o:vh", longopts, NULL)) != -1) {
-		usage_where = run_args__where(&args, optarg);
-		if (!learn && (c == 'o' || c == OPT_LEARN_FOR || c == OPT_LEARN_STABLE)) {
-			ret = usage_error(cmd, "--out, --for and --until-stable belong to 'learn'");
-			goto out;
-		}
-		if (learn && c == OPT_LEARN_DIR) {
-			ret = usage_error(cmd, "learn writes to --out");
-			goto out;
-		}
-		switch (c) {
-		case 'p':
-			o.profiles_dir = optarg;
-			profiles_given = true;
-			break;
-		case 'o':
-		case OPT_LEARN_DIR:
-			o.learn_dir = optarg;
-			break;
-		case OPT_LEARN_THRESHOLD:
-			if ((ret = opt_number(cmd, "learn-threshold", optarg, 1, 1000000, &v)))
-				goto out;
-			o.learn_threshold = (unsigned)v;
-			break;
-		case OPT_LEARN_FOR:
-		case OPT_LEARN_STABLE:
-			if (parse_duration_ns(optarg, c == OPT_LEARN_FOR ? &o.learn_for_ns
-									 : &o.learn_stable_ns) ||
-			    !(c == OPT_LEARN_FOR ? o.learn_for_ns : o.learn_stable_ns)) {
-				ret = usage_error(
-					cmd, "--%s \"%s\": expected a duration such as 30m",
-					c == OPT_LEARN_FOR ? "for" : "until-stable", optarg);
-				goto out;
-			}
-			break;
-		case 'm':
-			o.mode_override = mode_from_name(optarg);
-			if (o.mode_override < 0) {
-				ret = usage_error(cmd,
-						  "--mode \"%s\": expected enforce, audit or learn",
-						  optarg);
-				goto out;
-			}
-			break;
-		case 'c':
-			break; /* read by run_args__init() */
-		case 'e':
-			if (!usage_where && !exports_cli) {
-				exports_cli = true;
-				n_exports = 0;
-			}
-			exports[n_exports++] = optarg;
-			break;
-		case OPT_CGROUP_ROOT:
-			o.cgroup_root = optarg;
-			break;
-		case OPT_PIN_DIR:
-			o.pin_dir = optarg;
-			break;
-		case OPT_CONTROL:
-			o.control_path = optarg;
-			break;
-		case OPT_NODE:
-			o.node = optarg;
-			break;
-		case OPT_RATE:
-		case OPT_BURST:
-			if ((ret = opt_number(cmd, c == OPT_RATE ? "rate-limit" : "burst", optarg,
-					      c == OPT_RATE ? 0 : 1, 100000000, &v)))
-				goto out;
-			if (c == OPT_RATE)
-				o.rate = (uint64_t)v;
-			else
-				o.burst = (uint64_t)v;
-			break;
-		case OPT_RINGBUF:
-			if (parse_size(optarg, &o.ringbuf_size) || o.ringbuf_size < 4096 ||
-			    o.ringbuf_size > (1u << 30) ||
-			    (o.ringbuf_size & (o.ringbuf_size - 1))) {
-				ret = usage_error(
-					"run",
-					"--ringbuf-size \"%s\": expected a power of two from 4K to 1G",
-					optarg);
-				goto out;
-			}
-			break;
-		case OPT_SUMMARY:
-			if (parse_duration_ns(optarg, &o.summary_interval_ns) ||
-			    o.summary_interval_ns < 1000000 ||
-			    o.summary_interval_ns > 24 * 3600 * 1000000000ull) {
-				ret = usage_error(
-					"run",
-					"--summary-interval \"%s\": expected a duration from 1ms to 24h, such as 10s",
-					optarg);
-				goto out;
-			}
-			break;
-		case OPT_NO_LSM:
-			o.no_lsm = true;
-			break;
-		case OPT_NO_BPF_LSM:
-			o.no_bpf_lsm = true;
-			break;
-		case OPT_STATE_ROOT:
-			o.state_root = optarg;
-			break;
-		case OPT_FN_NAMESPACE:
-			if (!usage_where && !fn_namespaces_cli) {
-				fn_namespaces_cli = true;
-				n_fn_namespaces = 0;
-			}
-			fn_namespaces[n_fn_namespaces++] = optarg;
-			break;
-		case OPT_KNATIVE_NAMESPACE:
-			if (!usage_where && !kn_namespaces_cli) {
-				kn_namespaces_cli = true;
-				n_kn_namespaces = 0;
-			}
-			kn_namespaces[n_kn_namespaces++] = optarg;
-			break;
-		case OPT_STRICT_NODE:
-			o.strict_node = true;
-			break;
-		case OPT_PENDING:
-			o.pending_profile = optarg;
-			break;
-		case OPT_DEFAULT:
-			o.default_profile = optarg;
-			break;
-		case OPT_METRICS:
-			if (metrics_check_addr(optarg)) {
-				ret = usage_error(
-					cmd,
-					"--metrics \"%s\": expected HOST:PORT, [IPV6]:PORT or "
-					":PORT with a numeric address, such as 127.0.0.1:9464",
-					optarg);
-				goto out;
-			}
-			o.metrics_addr = optarg;
-			break;
-		case OPT_ROTATE_SIZE:
-			if (parse_size(optarg, &o.export.rotate_size) ||
-			    (o.export.rotate_size && o.export.rotate_size < 4096)) {
-				ret = usage_error(
-					cmd,
-					"--rotate-size \"%s\": expected 0 or a size from 4K, "
-					"such as 64M",
-					optarg);
-				goto out;
-			}
-			break;
-		case OPT_ROTATE_AGE:
-			if (parse_duration_ns(optarg, &o.export.rotate_age_ns) ||
-			    (o.export.rotate_age_ns && o.export.rotate_age_ns < 1000000000ull)) {
-				ret = usage_error(
-					cmd,
-					"--rotate-age \"%s\": expected 0 or a duration from "
-					"1s, such as 1h",
-					optarg);
-				goto out;
-			}
-			break;
-		case OPT_ROTATE_KEEP:
-			if ((ret = opt_number(cmd, "rotate-keep", optarg, 0, 100000, &v)))
-				goto out;
-			o.export.keep = (unsigned)v;
-			break;
-		case OPT_FSYNC:
-			if (!strcmp(optarg, "always"))
-				o.export.fsync_ns = FNG_FSYNC_ALWAYS;
-			else if (!strcmp(optarg, "never"))
-				o.export.fsync_ns = 0;
-			else if (parse_duration_ns(optarg, &o.export.fsync_ns) ||
-				 !o.export.fsync_ns) {
-				ret = usage_error(cmd,
-						  "--fsync \"%s\": expected always, never or a "
-						  "duration such as 1s",
-						  optarg);
-				goto out;
-			}
-			break;
-		case OPT_CLIENT_BUFFER:
-			if (parse_size(optarg, &u) || u < 65536 || u > (1ull << 30)) {
-				ret = usage_error(
-					cmd,
-					"--client-buffer \"%s\": expected a size from 64K to 1G",
-					optarg);
-				goto out;
-			}
-			o.export.client_buffer = (size_t)u;
-			break;
-		case 'v':
-			log_set_level(FNG_LOG_DEBUG);
-			break;
-		case 'h':
-			(learn ? help_learn : help_run)(stdout);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			ret = usage_error(cmd, "bad option");
-			goto out;
-		}
-	}
-	usage_where = NULL;
-	if (optind < argc) {
-		ret = usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-		goto out;
-	}
-	if (learn) {
-		if (!o.learn_dir || !strcmp(o.learn_dir, FNG_DEFAULT_LEARN_DIR)) {
-			ret = usage_error(cmd, "--out DIR is required");
-			goto out;
-		}
-		if (o.learn_for_ns && o.learn_stable_ns) {
-			ret = usage_error(cmd, "--for and --until-stable exclude each other");
-			goto out;
-		}
-		o.mode_override = FNG_MODE_LEARN;
-		if (!profiles_given) {
-			int err = builtin_learning_profiles(builtin_dir, sizeof(builtin_dir));
+	if (learn && !c.profiles_given) {
+		int err = builtin_learning_profiles(builtin_dir, sizeof(builtin_dir));
 
-			if (err) {
-				fprintf(stderr, "%s learn: %s: %s\n", prog, builtin_dir,
-					strerror(-err));
-				ret = EXIT_FAIL;
-				goto out;
-			}
-			o.profiles_dir = builtin_dir;
+		if (err) {
+			fprintf(stderr, "%s learn: %s: %s\n", prog, builtin_dir, strerror(-err));
+			ret = EXIT_FAIL;
+			goto out;
 		}
+		c.o.profiles_dir = builtin_dir;
 	}
-	if (n_exports) {
-		o.exports = exports;
-		o.n_exports = n_exports;
-	} else {
-		o.exports = default_exports;
-		o.n_exports = ARRAY_SIZE(default_exports);
-	}
-	if (n_fn_namespaces) {
-		o.fn_namespaces = fn_namespaces;
-		o.n_fn_namespaces = n_fn_namespaces;
-	} else {
-		o.fn_namespaces = default_fn_namespaces;
-		o.n_fn_namespaces = 1;
-	}
-	o.knative_namespaces = kn_namespaces;
-	o.n_knative_namespaces = n_kn_namespaces;
-	ret = agent_run(&o);
+	ret = agent_run(&c.o);
 	ret = ret == 0 ? EXIT_OK : ret == -ENOENT || ret == -EINVAL ? EXIT_USAGE : EXIT_FAIL;
 out:
-	usage_where = NULL;
 	if (builtin_dir[0])
 		run_cmd_rm(builtin_dir);
-	free(exports);
-	free(fn_namespaces);
-	free(kn_namespaces);
-	run_args__free(&args);
+	run_cli__free(&c);
 	return ret;
 }
 
