@@ -65,7 +65,7 @@ LIBS := -lbpf -lelf -lz -lprotobuf-c -lyaml -ljansson -lmicrohttpd -lpthread
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Wextra -Werror \
 	-Wno-unused-parameter -Iinclude -Ibpf -I$(BUILD)/vmlinux -MMD -MP
 
-.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench format format-check clean install \
+.PHONY: all deps test unit integration fuzz fuzz-smoke demo bench bench-readme format format-check clean install \
 	vmtest image
 .DELETE_ON_ERROR:
 
@@ -212,9 +212,15 @@ image: $(BUILD)/.deps
 demo: all
 	$(Q)BUILD=$(BUILD) examples/demo/run.sh
 
+# Also kept in $(BUILD)/bench.txt and $(BUILD)/bench-tiers.txt; `make bench-readme`
+# puts them into README.md's two bench blocks.
 bench: all $(BENCH_BINS)
-	$(Q)FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench --fnguard $(BUILD)/fnguard
-	$(Q)BUILD=$(BUILD) tests/vm/run.sh --bench
+	$(Q)bash -o pipefail -c 'FNG_FN_STATIC=$(BUILD)/fn-static $(BUILD)/tests/bench/bench \
+		--fnguard $(BUILD)/fnguard | tee $(BUILD)/bench.txt'
+	$(Q)bash -o pipefail -c 'BUILD=$(BUILD) tests/vm/run.sh --bench | tee $(BUILD)/bench-tiers.txt'
+
+bench-readme:
+	$(Q)BUILD=$(BUILD) tests/bench/readme.sh
 
 # The node agent on a bare-metal or faasd host: binary, systemd unit, default
 # config, a learning profile; configuration already there is kept.
