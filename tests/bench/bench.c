@@ -239,6 +239,8 @@ static const char *profile_yaml(bool files)
 	return buf;
 }
 
+static void note_our_programs(void);
+
 static int start_agent_args(const char *const *more)
 {
 	cpu_set_t all;
@@ -250,6 +252,8 @@ static int start_agent_args(const char *const *more)
 	pin_cpu(0);
 	err = env__start_agent(&E, more);
 	sched_setaffinity(0, sizeof(all), &all);
+	if (!err)
+		note_our_programs();
 	return err;
 }
 
@@ -298,14 +302,14 @@ static int stop_agent(void)
 	return rc ? -1 : 0;
 }
 
-/* IDs of the BPF programs loaded on the node, by bpftool, in its order; NULL on failure. */
-static char *loaded_progs(void)
+/* The BPF programs loaded on the node, as bpftool lists them (a JSON array); NULL on failure. */
+static json_t *loaded_progs(void)
 {
 	FILE *p = popen("bpftool -j prog show 2>/dev/null", "r");
-	struct fng_buf b = { 0 }, ids = { 0 };
+	struct fng_buf b = { 0 };
 	char chunk[4096];
-	json_t *arr = NULL, *prog;
-	size_t n, i;
+	json_t *arr = NULL;
+	size_t n;
 
 	if (!p)
 		return NULL;
@@ -318,40 +322,86 @@ static char *loaded_progs(void)
 		json_decref(arr);
 		return NULL;
 	}
-	json_array_foreach(arr, i, prog)
-	{
-		n = (size_t)snprintf(chunk, sizeof(chunk), "%lld ",
-				     json_integer_value(json_object_get(prog, "id")));
-		buf__append(&ids, chunk, n);
-	}
-	json_decref(arr);
-	buf__append(&ids, "", 1);
-	return ids.p;
+	return arr;
 }
 
-static char *progs_at_start; /* loaded before the bench started an agent */
+static json_t *progs_at_start;	 /* loaded before the bench started an agent */
+static struct fng_buf our_names; /* " NAME NAME ... ": the programs an agent loads */
 
-static int count_words(const char *s)
+static bool listed(const json_t *arr, json_int_t id)
 {
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(arr, i, p)
+	{
+		if (json_integer_value(json_object_get(p, "id")) == id)
+			return true;
+	}
+	return false;
+}
+
+/* Programs of @arr named as the agent's programs are. */
+static int ours_in(const json_t *arr)
+{
+	char needle[64];
+	size_t i;
+	json_t *p;
 	int n = 0;
 
-	for (; s && *s; s++)
-		n += *s != ' ' && (s[1] == ' ' || !s[1]);
+	json_array_foreach(arr, i, p)
+	{
+		snprintf(needle, sizeof(needle), " %s ",
+			 json_string_value(json_object_get(p, "name")));
+		n += our_names.p && strstr(our_names.p, needle) != NULL;
+	}
 	return n;
 }
 
-/* A baseline runs with no program of ours loaded: the same programs as at the start. */
+/*
+ * While an agent runs: the names of the programs it loaded (those bpftool
+ * lists now and did not at the start), so that one left behind is seen
+ * before a baseline. bpftool must see some (the check would see nothing
+ * otherwise), and none of their names may have been loaded at the start.
+ */
+static void note_our_programs(void)
+{
+	json_t *now = loaded_progs(), *p;
+	char name[64];
+	int seen = 0;
+	size_t i;
+
+	if (!our_names.len)
+		buf__puts(&our_names, " ");
+	json_array_foreach(now, i, p)
+	{
+		if (listed(progs_at_start, json_integer_value(json_object_get(p, "id"))))
+			continue;
+		seen++;
+		snprintf(name, sizeof(name), " %s ", json_string_value(json_object_get(p, "name")));
+		if (!strstr(our_names.p, name))
+			buf__puts(&our_names, name + 1);
+	}
+	json_decref(now);
+	invariant(seen > 0, "bpftool lists no program of the running agent: a baseline could "
+			    "not be checked for programs left behind");
+	invariant(!ours_in(progs_at_start),
+		  "%d programs named as the agent's were loaded when the bench began",
+		  ours_in(progs_at_start));
+}
+
+/* A baseline runs with no program of the agent's loaded. */
 static int check_baseline_clean(void)
 {
-	char *now = loaded_progs();
-	bool same = now && !strcmp(now, progs_at_start);
+	json_t *now = loaded_progs();
+	int n = now ? ours_in(now) : -1;
 
-	invariant(same,
-		  "%d BPF programs loaded before a baseline, %d at the start: an agent's programs "
-		  "left behind would tax it%s",
-		  count_words(now), count_words(progs_at_start), now ? "" : " (bpftool failed)");
-	free(now);
-	return same ? 0 : -1;
+	invariant(
+		n == 0,
+		"%d programs of an agent loaded before a baseline (one left behind would tax it)%s",
+		n, now ? "" : ": bpftool failed");
+	json_decref(now);
+	return n == 0 ? 0 : -1;
 }
 
 /* @ns: the median ns; @ratio: the median of the rounds' ratios to their baselines. */
@@ -1172,6 +1222,8 @@ cleanup:
 		printf("%d invariants of the bench broken (BROKEN above)\n", broken);
 	if (broken || ret)
 		ret = 1;
+	json_decref(progs_at_start);
+	buf__free(&our_names);
 	env__cleanup(&E);
 	return ret;
 }
