@@ -117,14 +117,20 @@ static int start_sandbox(struct container *s, const char *pod, const char *uid, 
 	return 0;
 }
 
+/* A container of the OpenFaaS function nodeinfo, running @args. */
+static struct container nodeinfo(const char *const *args)
+{
+	return (struct container){ .pod = "nodeinfo-7d9c5b7b9-x2x4k",
+				   .pod_uid = "11111111-2222-3333-4444-555555555555",
+				   .pod_ns = OPENFAAS_NS,
+				   .name = "nodeinfo",
+				   .env = OF_ENV,
+				   .args = args };
+}
+
 static void test_openfaas_function(void)
 {
-	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
-			       .pod_uid = "11111111-2222-3333-4444-555555555555",
-			       .pod_ns = OPENFAAS_NS,
-			       .name = "nodeinfo",
-			       .env = OF_ENV,
-			       .args = DENIED_CONNECT };
+	struct container c = nodeinfo(DENIED_CONNECT);
 
 	oci_new_id(c.id);
 	if (!ASSERT_OK(oci_bundle_write(&H, &c), "bundle"))
@@ -215,11 +221,7 @@ static bool recorded_under_own_profile(json_t *arr, const char *id, const char *
  */
 static void test_first_instruction(void)
 {
-	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
-			       .pod_uid = "11111111-2222-3333-4444-555555555555",
-			       .pod_ns = OPENFAAS_NS,
-			       .name = "nodeinfo",
-			       .env = OF_ENV };
+	struct container c = nodeinfo(NULL);
 	char(*cids)[65] = calloc(FIRST_RUNS, sizeof(*cids)), out[4096];
 	char(*oids)[65] = calloc(FIRST_RUNS, sizeof(*oids));
 	int denied = 0, allowed = 0, open_stopped = 0, crec = 0, orec = 0;
@@ -298,12 +300,7 @@ out:
  */
 static void test_record_outlives_container(void)
 {
-	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
-			       .pod_uid = "11111111-2222-3333-4444-555555555555",
-			       .pod_ns = OPENFAAS_NS,
-			       .name = "nodeinfo",
-			       .env = OF_ENV,
-			       .args = DENIED_CONNECT };
+	struct container c = nodeinfo(DENIED_CONNECT);
 	char out_path[PATH_MAX], *out = NULL;
 	size_t len;
 	json_t *arr;
@@ -376,12 +373,7 @@ static long agent_rss_kib(void)
 
 static void test_churn(void)
 {
-	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
-			       .pod_uid = "11111111-2222-3333-4444-555555555555",
-			       .pod_ns = OPENFAAS_NS,
-			       .name = "nodeinfo",
-			       .env = OF_ENV,
-			       .args = EXIT_ARGS };
+	struct container c = nodeinfo(EXIT_ARGS);
 	int profiles_before, stats_before, ok = 0;
 	long rss_before, rss_after;
 
@@ -434,12 +426,7 @@ static void test_churn(void)
  */
 static void test_broken_runtime_state(void)
 {
-	struct container c = { .pod = "nodeinfo-7d9c5b7b9-x2x4k",
-			       .pod_uid = "11111111-2222-3333-4444-555555555555",
-			       .pod_ns = OPENFAAS_NS,
-			       .name = "nodeinfo",
-			       .env = OF_ENV,
-			       .args = DENIED_CONNECT };
+	struct container c = nodeinfo(DENIED_CONNECT);
 	char bundle[PATH_MAX], state_cfg[PATH_MAX + 64], *log = NULL;
 	size_t len;
 	int rc;
