@@ -295,6 +295,9 @@ static size_t long_options(struct option *out, size_t max, unsigned cmd, bool co
 	return n;
 }
 
+/* size_t fields (--client-buffer) are stored as uint64_t. */
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "a 64-bit size_t");
+
 /* Store @v in the @width-byte unsigned field at @off of @o. */
 static void store(struct agent_opts *o, size_t off, size_t width, uint64_t v)
 {
