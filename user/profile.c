@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Function profiles: YAML text to struct fng_profile, and the checks that
- * span profiles. The file is read in two passes over libyaml: an event scan
- * that refuses what would make the work unbounded (aliases, deep nesting)
- * before anything is built, then the document API, walked along the schema.
- * Every rejection names the file, the position, the field and the reason in
- * the fng_diag; nothing is logged here.
+ * span profiles. The document, once yamlread.c's bounded scan has let it
+ * through, is walked along the schema. Every rejection names the file, the
+ * position, the field and the reason in the fng_diag; nothing is logged
+ * here.
  */
 #include "profile.h"
 
@@ -19,16 +18,7 @@
 
 #include "fnguard/abi.h"
 #include "util.h"
-
-/*
- * A profile nests five levels deep. The bound keeps libyaml's stacks and our
- * scan small on hostile input (libyaml 0.2.5 has no nesting limit of its own).
- */
-#define MAX_DEPTH  64
-/* Bytes of a user string shown in a message; longer ones are cut with "...". */
-#define QUOTE_SHOW 96
-#define QUOTE_BUF  (QUOTE_SHOW * 4 + 16)
-#define FIELD_MAX  sizeof(((struct fng_diag *)0)->field)
+#include "yamlread.h"
 
 static const struct {
 	const char *name;
@@ -97,16 +87,10 @@ const struct fng_syscall_allow *fng_syscall_allow_of(const char *name)
 	return NULL;
 }
 
-/* State of one parse: where we are, for messages. */
-struct ctx {
-	const char *name; /* file name for messages */
-	const char *buf;  /* the input, to place libyaml reader errors */
-	size_t len;
-	yaml_document_t *doc; /* document being walked */
-	struct fng_diag *diag;
-	char path[FIELD_MAX]; /* dotted path of the field being read */
-	size_t plen;
-};
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
 
 /* A key of a fixed-schema mapping: filled by take_keys() when the key is given. */
 struct slot {
@@ -115,378 +99,15 @@ struct slot {
 	yaml_node_t *v;
 };
 
-/*
- * Copy @s into @buf (QUOTE_BUF bytes) for a message: control characters,
- * quotes and backslashes escaped, cut after QUOTE_SHOW bytes on a character
- * boundary, in double quotes when @quoted. Keeps messages one line long and
- * readable whatever the input holds.
- */
-static const char *escape(char *buf, const char *s, bool quoted)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t o = 0, shown = 0;
-
-	if (quoted)
-		buf[o++] = '"';
-	for (; *p; p++) {
-		if (shown >= QUOTE_SHOW && (*p & 0xc0) != 0x80) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (*p == '"' || *p == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = (char)*p;
-		} else if (*p == '\n') {
-			memcpy(buf + o, "\\n", 2);
-			o += 2;
-		} else if (*p == '\t') {
-			memcpy(buf + o, "\\t", 2);
-			o += 2;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			o += (size_t)snprintf(buf + o, 5, "\\x%02x", *p);
-		} else {
-			buf[o++] = (char)*p;
-		}
-		shown++;
-	}
-	if (quoted)
-		buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static const char *nz(const char *s)
-{
-	return s ? s : "";
-}
-
-/* Append to the field path; returns the length to give back to path_pop(). */
-static size_t path_push(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t path_push(struct ctx *c, const char *fmt, ...)
-{
-	size_t old = c->plen;
-	va_list ap;
-	int n;
-
-	if (old >= sizeof(c->path) - 1)
-		return old;
-	va_start(ap, fmt);
-	n = vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		c->path[old] = '\0';
-	else if ((size_t)n >= sizeof(c->path) - old)
-		c->plen = sizeof(c->path) - 1;
-	else
-		c->plen = old + (size_t)n;
-	return old;
-}
-
-static size_t path_key(struct ctx *c, const char *key)
-{
-	char e[QUOTE_BUF];
-
-	return path_push(c, "%s%s", c->plen ? "." : "", escape(e, key, false));
-}
-
-static size_t path_index(struct ctx *c, size_t i)
-{
-	return path_push(c, "[%zu]", i);
-}
-
-static void path_pop(struct ctx *c, size_t len)
-{
-	c->plen = len;
-	c->path[len] = '\0';
-}
-
-static struct fng_pos mark_pos(const yaml_mark_t *m)
-{
-	return (struct fng_pos){ .line = (unsigned)m->line + 1, .column = (unsigned)m->column + 1 };
-}
-
-static int vfail(struct ctx *c, struct fng_pos pos, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-static int vfail(struct ctx *c, struct fng_pos pos, const char *fmt, va_list ap)
-{
-	c->diag->pos = pos;
-	strlcpy_ok(c->diag->field, c->path, sizeof(c->diag->field));
-	vsnprintf(c->diag->msg, sizeof(c->diag->msg), fmt, ap);
-	return -EINVAL;
-}
-
-/* Reject the input at @pos with the current field path; returns -EINVAL. */
-static int fail_pos(struct ctx *c, struct fng_pos pos, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail_pos(struct ctx *c, struct fng_pos pos, const char *fmt, ...)
-{
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = vfail(c, pos, fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-/* Reject the input at node @n with the current field path; returns -EINVAL. */
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct ctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int err;
-
-	va_start(ap, fmt);
-	err = vfail(c, mark_pos(&n->start_mark), fmt, ap);
-	va_end(ap);
-	return err;
-}
-
-static int oom(struct ctx *c)
-{
-	c->diag->pos = (struct fng_pos){ 0 };
-	c->diag->field[0] = '\0';
-	strlcpy_ok(c->diag->msg, "out of memory", sizeof(c->diag->msg));
-	return -ENOMEM;
-}
-
-/*
- * libyaml reader errors (bad encoding, control characters) carry a byte
- * offset, not a mark: count lines and characters up to it.
- */
-static struct fng_pos offset_pos(const char *buf, size_t len, size_t off)
-{
-	struct fng_pos pos = { 1, 1 };
-
-	if (off > len)
-		off = len;
-	for (size_t i = 0; i < off; i++) {
-		if (buf[i] == '\n') {
-			pos.line++;
-			pos.column = 1;
-		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
-			pos.column++;
-		}
-	}
-	return pos;
-}
-
-/* Turn the error libyaml stopped at into the diag. */
-static int yaml_fail(struct ctx *c, const yaml_parser_t *p)
-{
-	const char *problem = p->problem ? p->problem : "cannot parse";
-
-	if (p->error == YAML_MEMORY_ERROR)
-		return oom(c);
-	path_pop(c, 0);
-	if (p->error == YAML_READER_ERROR) {
-		struct fng_pos pos = offset_pos(c->buf, c->len, p->problem_offset);
-
-		if (p->problem_value >= 0)
-			return fail_pos(c, pos, "invalid YAML: %s (0x%x)", problem,
-					(unsigned)p->problem_value);
-		return fail_pos(c, pos, "invalid YAML: %s", problem);
-	}
-	if (p->context)
-		return fail_pos(c, mark_pos(&p->problem_mark),
-				"invalid YAML: %s (%s at line %zu, column %zu)", problem,
-				p->context, p->context_mark.line + 1, p->context_mark.column + 1);
-	return fail_pos(c, mark_pos(&p->problem_mark), "invalid YAML: %s", problem);
-}
-
-/* One open collection of the event scan: what names the next node in the field path. */
-struct scan_frame {
-	bool map;
-	bool want_key; /* in a mapping: the next node is a key */
-	size_t index;  /* in a sequence: index of the next item */
-	size_t plen;   /* field path length of the collection itself */
-};
-
-/* A node of the scan is complete: move its parent on to the next key, value or item. */
-static void scan_done(struct ctx *c, struct scan_frame *f, size_t depth)
-{
-	struct scan_frame *top;
-
-	if (!depth)
-		return;
-	top = &f[depth - 1];
-	if (top->map && top->want_key) {
-		/* The key's name stays in the path for its value. */
-		top->want_key = false;
-		return;
-	}
-	if (top->map)
-		top->want_key = true;
-	else
-		top->index++;
-	path_pop(c, top->plen);
-}
-
-static int scan_event(struct ctx *c, const yaml_event_t *ev, struct scan_frame *f, size_t *depth)
-{
-	struct scan_frame *top = *depth ? &f[*depth - 1] : NULL;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		*depth = 0;
-		path_pop(c, 0);
-		return 0;
-	case YAML_SEQUENCE_END_EVENT:
-	case YAML_MAPPING_END_EVENT:
-		scan_done(c, f, --*depth);
-		return 0;
-	case YAML_ALIAS_EVENT:
-	case YAML_SCALAR_EVENT:
-	case YAML_SEQUENCE_START_EVENT:
-	case YAML_MAPPING_START_EVENT:
-		break;
-	default:
-		return 0;
-	}
-
-	if (top && !top->map)
-		path_index(c, top->index);
-	else if (top && top->want_key && ev->type == YAML_SCALAR_EVENT)
-		path_key(c, (const char *)ev->data.scalar.value);
-	else if (top && top->want_key && ev->type != YAML_ALIAS_EVENT)
-		path_key(c, "?");
-
-	/*
-	 * libyaml's document API resolves an alias to the node it names, so a
-	 * few lines of anchors and aliases walk as a tree exponentially large
-	 * (or, for an alias inside its own anchor, a cycle). Profiles are
-	 * short; refusing aliases is simpler and safer than budgeting them.
-	 */
-	if (ev->type == YAML_ALIAS_EVENT)
-		return fail_pos(c, mark_pos(&ev->start_mark),
-				"YAML aliases (*name) are not supported; write the value out");
-	if (ev->type == YAML_SCALAR_EVENT) {
-		scan_done(c, f, *depth);
-		return 0;
-	}
-	if (*depth == MAX_DEPTH)
-		return fail_pos(c, mark_pos(&ev->start_mark), "nested more than %d levels deep",
-				MAX_DEPTH);
-	f[(*depth)++] = (struct scan_frame){
-		.map = ev->type == YAML_MAPPING_START_EVENT,
-		.want_key = true,
-		.plen = c->plen,
-	};
-	return 0;
-}
-
-/* First pass: syntax, aliases and nesting, before any document is built. */
-static int scan(struct ctx *c)
-{
-	struct scan_frame f[MAX_DEPTH];
-	yaml_parser_t parser;
-	yaml_event_t ev;
-	size_t depth = 0;
-	int err = 0;
-
-	if (!yaml_parser_initialize(&parser))
-		return oom(c);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)c->buf, c->len);
-	for (;;) {
-		bool end;
-
-		if (!yaml_parser_parse(&parser, &ev)) {
-			err = yaml_fail(c, &parser);
-			break;
-		}
-		err = scan_event(c, &ev, f, &depth);
-		end = ev.type == YAML_STREAM_END_EVENT;
-		yaml_event_delete(&ev);
-		if (err || end)
-			break;
-	}
-	yaml_parser_delete(&parser);
-	path_pop(c, 0);
-	return err;
-}
-
-static yaml_node_t *node_at(struct ctx *c, yaml_node_item_t i)
-{
-	return yaml_document_get_node(c->doc, i);
-}
-
-/* YAML's null: an empty or ~/null plain scalar, or one tagged !!null. */
-static bool is_null(const yaml_node_t *n)
-{
-	const char *v;
-
-	if (n->type != YAML_SCALAR_NODE)
-		return false;
-	v = (const char *)n->data.scalar.value;
-	if (n->tag && !strcmp((const char *)n->tag, YAML_NULL_TAG))
-		return true;
-	return n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-	       (!*v || !strcmp(v, "~") || !strcmp(v, "null") || !strcmp(v, "Null") ||
-		!strcmp(v, "NULL"));
-}
-
-/* What @n is, for "expected X, got Y". */
-static const char *describe(char *buf, const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SCALAR_NODE:
-		if (is_null(n))
-			return "null";
-		return escape(buf, (const char *)n->data.scalar.value, true);
-	default:
-		return "nothing";
-	}
-}
-
-static int want(struct ctx *c, const yaml_node_t *n, yaml_node_type_t type, const char *expected)
-{
-	char q[QUOTE_BUF];
-
-	if (n->type == type && !is_null(n))
-		return 0;
-	return fail(c, n, "expected %s, got %s", expected, describe(q, n));
-}
-
-/* The text of scalar @n; NULL for null when @null_ok. */
-static int get_str(struct ctx *c, const yaml_node_t *n, const char *expected, bool null_ok,
-		   const char **out)
-{
-	int err;
-
-	*out = NULL;
-	if (null_ok && is_null(n))
-		return 0;
-	err = want(c, n, YAML_SCALAR_NODE, expected);
-	if (err)
-		return err;
-	/* A double-quoted "\0" would cut every C string we make of it short. */
-	if (memchr(n->data.scalar.value, '\0', n->data.scalar.length))
-		return fail(c, n, "contains a NUL character");
-	*out = (const char *)n->data.scalar.value;
-	return 0;
-}
-
-static int dup_str(struct ctx *c, const char *s, char **out)
-{
-	*out = strdup(s);
-	return *out ? 0 : oom(c);
-}
-
 /* The value of key @key in mapping @map, NULL when not there. */
-static yaml_node_t *lookup(struct ctx *c, const yaml_node_t *map, const char *key)
+static yaml_node_t *lookup(struct yr_ctx *c, const yaml_node_t *map, const char *key)
 {
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		const yaml_node_t *k = node_at(c, p->key);
+		const yaml_node_t *k = yr_node_at(c, p->key);
 
 		if (k->type == YAML_SCALAR_NODE && !strcmp((const char *)k->data.scalar.value, key))
-			return node_at(c, p->value);
+			return yr_node_at(c, p->value);
 	}
 	return NULL;
 }
@@ -495,27 +116,27 @@ static yaml_node_t *lookup(struct ctx *c, const yaml_node_t *map, const char *ke
  * Sort @map's pairs into @slots by key, rejecting keys that are not names,
  * unknown keys and keys given twice.
  */
-static int take_keys(struct ctx *c, const yaml_node_t *map, const char *expected,
+static int take_keys(struct yr_ctx *c, const yaml_node_t *map, const char *expected,
 		     struct slot *slots, size_t nslots)
 {
-	int err = want(c, map, YAML_MAPPING_NODE, expected);
+	int err = yr_want(c, map, YAML_MAPPING_NODE, expected);
 
 	if (err)
 		return err;
 	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *k = node_at(c, p->key);
+		yaml_node_t *k = yr_node_at(c, p->key);
 		struct slot *s = NULL;
 		const char *key;
 		size_t old;
 
-		err = get_str(c, k, "a key name", false, &key);
+		err = yr_get_str(c, k, "a key name", false, &key);
 		if (err)
 			return err;
 		for (size_t i = 0; i < nslots && !s; i++)
 			if (!strcmp(slots[i].key, key))
 				s = &slots[i];
-		old = path_key(c, key);
+		old = yr_path_key(c, key);
 		if (!s) {
 			char known[160] = "";
 			size_t o = 0;
@@ -523,25 +144,25 @@ static int take_keys(struct ctx *c, const yaml_node_t *map, const char *expected
 			for (size_t i = 0; i < nslots && o < sizeof(known); i++)
 				o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
 						      i ? ", " : "", slots[i].key);
-			return fail(c, k, "unknown key (expected %s)", known);
+			return yr_fail(c, k, "unknown key (expected %s)", known);
 		}
 		if (s->k)
-			return fail(c, k, "duplicate key (first given at line %u, column %u)",
-				    mark_pos(&s->k->start_mark).line,
-				    mark_pos(&s->k->start_mark).column);
-		path_pop(c, old);
+			return yr_fail(c, k, "duplicate key (first given at line %u, column %u)",
+				       yr_mark_pos(&s->k->start_mark).line,
+				       yr_mark_pos(&s->k->start_mark).column);
+		yr_path_pop(c, old);
 		s->k = k;
-		s->v = node_at(c, p->value);
+		s->v = yr_node_at(c, p->value);
 	}
 	return 0;
 }
 
-static int missing(struct ctx *c, const yaml_node_t *map, const char *key, const char *why)
+static int missing(struct yr_ctx *c, const yaml_node_t *map, const char *key, const char *why)
 {
-	size_t old = path_key(c, key);
-	int err = fail(c, map, "required key is missing%s", why);
+	size_t old = yr_path_key(c, key);
+	int err = yr_fail(c, map, "required key is missing%s", why);
 
-	path_pop(c, old);
+	yr_path_pop(c, old);
 	return err;
 }
 
@@ -566,15 +187,15 @@ static int cmp_map_key(const void *a, const void *b)
  * still well formed. Duplicates are found by sorting so that a large map
  * costs n log n, not n^2.
  */
-static int parse_string_map(struct ctx *c, const yaml_node_t *n)
+static int parse_string_map(struct yr_ctx *c, const yaml_node_t *n)
 {
 	struct map_key *keys = NULL;
 	size_t nk = 0, dup = 0;
 	int err;
 
-	if (is_null(n))
+	if (yr_is_null(n))
 		return 0;
-	err = want(c, n, YAML_MAPPING_NODE, "a mapping of strings to strings");
+	err = yr_want(c, n, YAML_MAPPING_NODE, "a mapping of strings to strings");
 	if (err)
 		return err;
 	nk = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
@@ -582,22 +203,22 @@ static int parse_string_map(struct ctx *c, const yaml_node_t *n)
 		return 0;
 	keys = calloc(nk, sizeof(*keys));
 	if (!keys)
-		return oom(c);
+		return yr_oom(c);
 	for (size_t i = 0; i < nk; i++) {
 		yaml_node_pair_t *p = &n->data.mapping.pairs.start[i];
 		const char *v;
 		size_t old;
 
-		keys[i].k = node_at(c, p->key);
+		keys[i].k = yr_node_at(c, p->key);
 		keys[i].i = i;
-		err = get_str(c, keys[i].k, "a key name", false, &keys[i].s);
+		err = yr_get_str(c, keys[i].k, "a key name", false, &keys[i].s);
 		if (err)
 			goto cleanup;
-		old = path_key(c, keys[i].s);
-		err = get_str(c, node_at(c, p->value), "a string", true, &v);
+		old = yr_path_key(c, keys[i].s);
+		err = yr_get_str(c, yr_node_at(c, p->value), "a string", true, &v);
 		if (err)
 			goto cleanup;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	qsort(keys, nk, sizeof(*keys), cmp_map_key);
 	/* Within a run of equal keys the first is the original; report the earliest repeat. */
@@ -607,10 +228,10 @@ static int parse_string_map(struct ctx *c, const yaml_node_t *n)
 	if (dup) {
 		size_t first = dup - 1;
 
-		path_key(c, keys[dup].s);
-		err = fail(c, keys[dup].k, "duplicate key (first given at line %u, column %u)",
-			   mark_pos(&keys[first].k->start_mark).line,
-			   mark_pos(&keys[first].k->start_mark).column);
+		yr_path_key(c, keys[dup].s);
+		err = yr_fail(c, keys[dup].k, "duplicate key (first given at line %u, column %u)",
+			      yr_mark_pos(&keys[first].k->start_mark).line,
+			      yr_mark_pos(&keys[first].k->start_mark).column);
 	}
 cleanup:
 	free(keys);
@@ -639,7 +260,7 @@ static bool is_dns_subdomain(const char *s)
 	return s[len - 1] != '.';
 }
 
-static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+static int parse_metadata(struct yr_ctx *c, const yaml_node_t *n, struct fng_profile *p)
 {
 	struct slot s[] = { { .key = "name" }, { .key = "labels" }, { .key = "annotations" } };
 	char q[QUOTE_BUF];
@@ -652,24 +273,25 @@ static int parse_metadata(struct ctx *c, const yaml_node_t *n, struct fng_profil
 		return err;
 	if (!s[0].k)
 		return missing(c, n, "name", "");
-	old = path_key(c, "name");
-	err = get_str(c, s[0].v, "a name", false, &name);
+	old = yr_path_key(c, "name");
+	err = yr_get_str(c, s[0].v, "a name", false, &name);
 	if (err)
 		return err;
 	if (!is_dns_subdomain(name))
-		return fail(c, s[0].v,
-			    "%s is not a valid name (lower-case letters, digits, '-' and '.', "
-			    "starting and ending with a letter or digit, at most 253 characters)",
-			    escape(q, name, true));
-	path_pop(c, old);
-	err = dup_str(c, name, &p->name);
+		return yr_fail(
+			c, s[0].v,
+			"%s is not a valid name (lower-case letters, digits, '-' and '.', "
+			"starting and ending with a letter or digit, at most 253 characters)",
+			yr_escape(q, name, true));
+	yr_path_pop(c, old);
+	err = yr_dup_str(c, name, &p->name);
 	for (size_t i = 1; i < ARRAY_SIZE(s) && !err; i++) {
 		if (!s[i].k)
 			continue;
-		old = path_key(c, s[i].key);
+		old = yr_path_key(c, s[i].key);
 		err = parse_string_map(c, s[i].v);
 		if (!err)
-			path_pop(c, old);
+			yr_path_pop(c, old);
 	}
 	return err;
 }
@@ -692,7 +314,8 @@ static bool glob_has_literal(const char *g)
  * the name of an exception. @s are the selector's slots in parse_selector()
  * order: platform, namespace, function, container, cgroup.
  */
-static int check_selector_scope(struct ctx *c, const struct slot *s, const struct fng_selector *sel)
+static int check_selector_scope(struct yr_ctx *c, const struct slot *s,
+				const struct fng_selector *sel)
 {
 	const char *named[] = { sel->function, sel->container };
 	const size_t slot_of[] = { 2, 3 };
@@ -705,23 +328,24 @@ static int check_selector_scope(struct ctx *c, const struct slot *s, const struc
 
 		if (!named[i])
 			continue;
-		path_key(c, k->key);
+		yr_path_key(c, k->key);
 		if (sel->namespace)
-			return fail(c, k->v,
-				    "a selector that names a %s needs a namespace that names one: "
-				    "namespace %s matches every namespace, and %s names are chosen "
-				    "by tenants",
-				    k->key, escape(q, sel->namespace, true), k->key);
-		return fail(c, k->v,
-			    "a selector that names a %s must also name its namespace (or a "
-			    "cgroup): %s names are chosen by tenants, and only the namespace "
-			    "says whose function it is",
-			    k->key, k->key);
+			return yr_fail(
+				c, k->v,
+				"a selector that names a %s needs a namespace that names one: "
+				"namespace %s matches every namespace, and %s names are chosen "
+				"by tenants",
+				k->key, yr_escape(q, sel->namespace, true), k->key);
+		return yr_fail(c, k->v,
+			       "a selector that names a %s must also name its namespace (or a "
+			       "cgroup): %s names are chosen by tenants, and only the namespace "
+			       "says whose function it is",
+			       k->key, k->key);
 	}
 	return 0;
 }
 
-static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_selector *sel)
+static int parse_selector(struct yr_ctx *c, const yaml_node_t *n, struct fng_selector *sel)
 {
 	struct slot s[] = { { .key = "platform" },
 			    { .key = "namespace" },
@@ -743,13 +367,13 @@ static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_select
 
 		if (!s[i].k)
 			continue;
-		old = path_key(c, s[i].key);
-		err = get_str(c, s[i].v, "a string", true, &v);
+		old = yr_path_key(c, s[i].key);
+		err = yr_get_str(c, s[i].v, "a string", true, &v);
 		if (err)
 			return err;
 		/* "" is how a template leaves a field out: same as not given. */
 		if (!v || !*v) {
-			path_pop(c, old);
+			yr_path_pop(c, old);
 			continue;
 		}
 		if (dst[i] == &sel->platform) {
@@ -758,53 +382,54 @@ static int parse_selector(struct ctx *c, const yaml_node_t *n, struct fng_select
 			for (size_t j = 0; j < ARRAY_SIZE(platform_names) && !known; j++)
 				known = !strcmp(v, platform_names[j]);
 			if (!known)
-				return fail(c, s[i].v,
-					    "%s is not a platform (openfaas, faasd, knative, "
-					    "kubernetes, host, any)",
-					    escape(q, v, true));
+				return yr_fail(c, s[i].v,
+					       "%s is not a platform (openfaas, faasd, knative, "
+					       "kubernetes, host, any)",
+					       yr_escape(q, v, true));
 		}
 		if (dst[i] == &sel->cgroup && v[0] != '/')
-			return fail(c, s[i].v,
-				    "%s must start with '/' (a path below the cgroup v2 root)",
-				    escape(q, v, true));
-		err = dup_str(c, v, dst[i]);
+			return yr_fail(c, s[i].v,
+				       "%s must start with '/' (a path below the cgroup v2 root)",
+				       yr_escape(q, v, true));
+		err = yr_dup_str(c, v, dst[i]);
 		if (err)
 			return err;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	return check_selector_scope(c, s, sel);
 }
 
-static int parse_mode(struct ctx *c, const yaml_node_t *n, int *mode)
+static int parse_mode(struct yr_ctx *c, const yaml_node_t *n, int *mode)
 {
 	char q[QUOTE_BUF];
 	const char *v;
-	int err = get_str(c, n, "a mode (enforce, audit, learn)", false, &v);
+	int err = yr_get_str(c, n, "a mode (enforce, audit, learn)", false, &v);
 
 	if (err)
 		return err;
 	*mode = mode_from_name(v);
 	if (*mode < 0)
-		return fail(c, n, "%s is not a mode (enforce, audit, learn)", escape(q, v, true));
+		return yr_fail(c, n, "%s is not a mode (enforce, audit, learn)",
+			       yr_escape(q, v, true));
 	return 0;
 }
 
-static int parse_duration(struct ctx *c, const yaml_node_t *n, uint64_t *out)
+static int parse_duration(struct yr_ctx *c, const yaml_node_t *n, uint64_t *out)
 {
 	char q[QUOTE_BUF];
 	const char *v;
-	int err = get_str(c, n, "a duration", false, &v);
+	int err = yr_get_str(c, n, "a duration", false, &v);
 
 	if (err)
 		return err;
 	if (parse_duration_ns(v, out) || !*out)
-		return fail(c, n, "%s is not a duration (such as 90s, 30m, 24h)",
-			    escape(q, v, true));
+		return yr_fail(c, n, "%s is not a duration (such as 90s, 30m, 24h)",
+			       yr_escape(q, v, true));
 	return 0;
 }
 
 /* spec.learning: {then: enforce|audit, after: DURATION, stableFor: DURATION} */
-static int parse_learning(struct ctx *c, const yaml_node_t *n, struct fng_learning *l)
+static int parse_learning(struct yr_ctx *c, const yaml_node_t *n, struct fng_learning *l)
 {
 	enum {
 		THEN,
@@ -825,37 +450,37 @@ static int parse_learning(struct ctx *c, const yaml_node_t *n, struct fng_learni
 
 		if (!s[i].k)
 			continue;
-		old = path_key(c, s[i].key);
+		old = yr_path_key(c, s[i].key);
 		if (i == THEN) {
 			err = parse_mode(c, s[i].v, &l->then);
 			if (!err && l->then == FNG_MODE_LEARN)
-				err = fail(c, s[i].v,
-					   "learning ends in enforce or audit, not learn");
+				err = yr_fail(c, s[i].v,
+					      "learning ends in enforce or audit, not learn");
 		} else {
 			err = parse_duration(c, s[i].v, i == AFTER ? &l->after_ns : &l->stable_ns);
 		}
 		if (!err)
-			path_pop(c, old);
+			yr_path_pop(c, old);
 	}
 	if (!err && !s[AFTER].k && !s[STABLE].k)
-		err = fail(c, n, "learning needs after or stableFor (when to switch)");
+		err = yr_fail(c, n, "learning needs after or stableFor (when to switch)");
 	return err;
 }
 
 /* One item of a string list is acceptable; -EINVAL with the diag filled if not. */
-typedef int (*item_check_fn)(struct ctx *c, const yaml_node_t *n, const char *s);
+typedef int (*item_check_fn)(struct yr_ctx *c, const yaml_node_t *n, const char *s);
 
-static int check_include(struct ctx *c, const yaml_node_t *n, const char *s)
+static int check_include(struct yr_ctx *c, const yaml_node_t *n, const char *s)
 {
 	char q[QUOTE_BUF];
 
 	for (size_t i = 0; i < ARRAY_SIZE(builtin_sets); i++)
 		if (!strcmp(s, builtin_sets[i]))
 			return 0;
-	return fail(c, n, "%s is not a built-in rule set (runtime-base)", escape(q, s, true));
+	return yr_fail(c, n, "%s is not a built-in rule set (runtime-base)", yr_escape(q, s, true));
 }
 
-static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
+static int check_syscall(struct yr_ctx *c, const yaml_node_t *n, const char *s)
 {
 	char q[QUOTE_BUF], known[256] = "";
 	size_t o = 0;
@@ -867,8 +492,8 @@ static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
 			o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s", i ? ", " : "",
 					      fng_syscall_allows[i].name);
 	}
-	return fail(c, n, "%s is not a system call a profile can allow (%s)", escape(q, s, true),
-		    known);
+	return yr_fail(c, n, "%s is not a system call a profile can allow (%s)",
+		       yr_escape(q, s, true), known);
 }
 
 /*
@@ -876,52 +501,52 @@ static int check_syscall(struct ctx *c, const yaml_node_t *n, const char *s)
  * a trailing double star) matched against resolved paths: a rule not in
  * that canonical form could never match, so it is refused here.
  */
-static int check_path(struct ctx *c, const yaml_node_t *n, const char *s)
+static int check_path(struct yr_ctx *c, const yaml_node_t *n, const char *s)
 {
 	size_t len = strlen(s);
 	char q[QUOTE_BUF];
 	const char *p;
 
-	escape(q, s, true);
+	yr_escape(q, s, true);
 	if (s[0] != '/')
-		return fail(c, n, "%s is not an absolute path", q);
+		return yr_fail(c, n, "%s is not an absolute path", q);
 	if (len > FNG_PATH_RULE_MAX)
-		return fail(c, n, "path is longer than %d bytes (the kernel's path key)",
-			    FNG_PATH_RULE_MAX);
+		return yr_fail(c, n, "path is longer than %d bytes (the kernel's path key)",
+			       FNG_PATH_RULE_MAX);
 	if (!strcmp(s, "/") || !strcmp(s, "/**"))
 		return 0;
 	if (s[len - 1] == '/')
-		return fail(c, n,
-			    "%s ends in '/' (write \"dir/**\" for what is below a directory, "
-			    "\"dir\" for the directory itself)",
-			    q);
+		return yr_fail(c, n,
+			       "%s ends in '/' (write \"dir/**\" for what is below a directory, "
+			       "\"dir\" for the directory itself)",
+			       q);
 	for (p = s + 1; *p;) {
 		size_t clen = strcspn(p, "/");
 		bool last = !p[clen];
 
 		if (!clen)
-			return fail(c, n, "%s contains \"//\"", q);
+			return yr_fail(c, n, "%s contains \"//\"", q);
 		if ((clen == 1 && p[0] == '.') || (clen == 2 && p[0] == '.' && p[1] == '.'))
-			return fail(
+			return yr_fail(
 				c, n,
 				"%s has a \".\" or \"..\" component (rules match resolved paths)",
 				q);
 		if (memchr(p, '*', clen) || memchr(p, '?', clen) || memchr(p, '[', clen)) {
 			if (!(last && clen == 2 && p[0] == '*' && p[1] == '*'))
-				return fail(c, n, "%s: only a trailing /** is a wildcard", q);
+				return yr_fail(c, n, "%s: only a trailing /** is a wildcard", q);
 		}
 		p += clen + !last;
 	}
 	return 0;
 }
 
-static int parse_strv(struct ctx *c, const yaml_node_t *n, const char *expected, const char *item,
-		      item_check_fn check, struct fng_strv *out)
+static int parse_strv(struct yr_ctx *c, const yaml_node_t *n, const char *expected,
+		      const char *item, item_check_fn check, struct fng_strv *out)
 {
 	size_t count;
 	int err;
 
-	err = want(c, n, YAML_SEQUENCE_NODE, expected);
+	err = yr_want(c, n, YAML_SEQUENCE_NODE, expected);
 	if (err)
 		return err;
 	out->present = true;
@@ -931,27 +556,27 @@ static int parse_strv(struct ctx *c, const yaml_node_t *n, const char *expected,
 	out->v = calloc(count, sizeof(*out->v));
 	out->pos = calloc(count, sizeof(*out->pos));
 	if (!out->v || !out->pos)
-		return oom(c);
+		return yr_oom(c);
 	for (size_t i = 0; i < count; i++) {
-		const yaml_node_t *it = node_at(c, n->data.sequence.items.start[i]);
-		size_t old = path_index(c, i);
+		const yaml_node_t *it = yr_node_at(c, n->data.sequence.items.start[i]);
+		size_t old = yr_path_index(c, i);
 		const char *s;
 
-		err = get_str(c, it, item, false, &s);
+		err = yr_get_str(c, it, item, false, &s);
 		if (!err)
 			err = check(c, it, s);
 		if (!err)
-			err = dup_str(c, s, &out->v[i]);
+			err = yr_dup_str(c, s, &out->v[i]);
 		if (err)
 			return err;
-		out->pos[i] = mark_pos(&it->start_mark);
+		out->pos[i] = yr_mark_pos(&it->start_mark);
 		out->n++;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	return 0;
 }
 
-static int parse_files(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+static int parse_files(struct yr_ctx *c, const yaml_node_t *n, struct fng_profile *p)
 {
 	struct slot s[] = { { .key = "read" }, { .key = "write" } };
 	struct fng_strv *dst[] = { &p->read, &p->write };
@@ -962,10 +587,10 @@ static int parse_files(struct ctx *c, const yaml_node_t *n, struct fng_profile *
 
 		if (!s[i].k)
 			continue;
-		old = path_key(c, s[i].key);
+		old = yr_path_key(c, s[i].key);
 		err = parse_strv(c, s[i].v, "a list of paths", "a path", check_path, dst[i]);
 		if (!err)
-			path_pop(c, old);
+			yr_path_pop(c, old);
 	}
 	return err;
 }
@@ -980,19 +605,19 @@ static bool all_digits(const char *p, size_t len)
 }
 
 /* One end of a port item: the @len bytes at @p of @whole. */
-static int port_num(struct ctx *c, const yaml_node_t *n, const char *whole, const char *p,
+static int port_num(struct yr_ctx *c, const yaml_node_t *n, const char *whole, const char *p,
 		    size_t len, uint16_t *out)
 {
 	bool range = len != strlen(whole);
 	char q[QUOTE_BUF];
 	unsigned long v = 0;
 
-	escape(q, whole, true);
+	yr_escape(q, whole, true);
 	if (!all_digits(p, len))
-		return fail(c, n, "%s is not a port or port range (1-65535 or \"lo-hi\")", q);
+		return yr_fail(c, n, "%s is not a port or port range (1-65535 or \"lo-hi\")", q);
 	/* YAML 1.1 reads a plain 0443 as octal 291: refuse the ambiguity. */
 	if (len > 1 && p[0] == '0')
-		return fail(c, n, "%s: a port has no leading zeros", q);
+		return yr_fail(c, n, "%s: a port has no leading zeros", q);
 	for (size_t i = 0; i < len && v <= 65535; i++)
 		v = v * 10 + (unsigned long)(p[i] - '0');
 	if (v < 1 || v > 65535) {
@@ -1000,21 +625,22 @@ static int port_num(struct ctx *c, const yaml_node_t *n, const char *whole, cons
 		const char *more = len > 24 ? "..." : "";
 
 		if (range)
-			return fail(c, n, "%s: %.*s%s is out of range 1-65535", q, show, p, more);
-		return fail(c, n, "%.*s%s is out of range 1-65535", show, p, more);
+			return yr_fail(c, n, "%s: %.*s%s is out of range 1-65535", q, show, p,
+				       more);
+		return yr_fail(c, n, "%.*s%s is out of range 1-65535", show, p, more);
 	}
 	*out = (uint16_t)v;
 	return 0;
 }
 
 /* 443, "443" or "8000-8099". */
-static int parse_port(struct ctx *c, const yaml_node_t *n, struct fng_port_span *span)
+static int parse_port(struct yr_ctx *c, const yaml_node_t *n, struct fng_port_span *span)
 {
 	char q[QUOTE_BUF];
 	const char *s, *dash;
 	int err;
 
-	err = get_str(c, n, "a port or \"lo-hi\" range", false, &s);
+	err = yr_get_str(c, n, "a port or \"lo-hi\" range", false, &s);
 	if (err)
 		return err;
 	dash = strchr(s, '-');
@@ -1029,34 +655,34 @@ static int parse_port(struct ctx *c, const yaml_node_t *n, struct fng_port_span 
 	if (err)
 		return err;
 	if (span->lo > span->hi)
-		return fail(c, n, "%s is not a port range: %u is greater than %u",
-			    escape(q, s, true), span->lo, span->hi);
+		return yr_fail(c, n, "%s is not a port range: %u is greater than %u",
+			       yr_escape(q, s, true), span->lo, span->hi);
 	return 0;
 }
 
-static int parse_ports(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+static int parse_ports(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
 {
 	size_t count;
-	int err = want(c, n, YAML_SEQUENCE_NODE, "a list of ports");
+	int err = yr_want(c, n, YAML_SEQUENCE_NODE, "a list of ports");
 
 	if (err)
 		return err;
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (!count)
-		return fail(
+		return yr_fail(
 			c, n,
 			"an empty list allows no port; leave \"ports\" out to allow every port");
 	r->ports = calloc(count, sizeof(*r->ports));
 	if (!r->ports)
-		return oom(c);
+		return yr_oom(c);
 	for (size_t i = 0; i < count; i++) {
-		size_t old = path_index(c, i);
+		size_t old = yr_path_index(c, i);
 
-		err = parse_port(c, node_at(c, n->data.sequence.items.start[i]), &r->ports[i]);
+		err = parse_port(c, yr_node_at(c, n->data.sequence.items.start[i]), &r->ports[i]);
 		if (err)
 			return err;
 		r->nports++;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	return 0;
 }
@@ -1073,7 +699,7 @@ static void mask_addr(uint8_t *addr, size_t bytes, unsigned prefix)
 }
 
 /* "10.0.0.0/8", "2001:db8::/32", a bare address (a host), or "::ffff:a.b.c.d/n". */
-static int parse_cidr(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+static int parse_cidr(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char q[QUOTE_BUF], net[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 1];
@@ -1083,38 +709,38 @@ static int parse_cidr(struct ctx *c, const yaml_node_t *n, struct fng_egress_rul
 	size_t alen;
 	int af, err;
 
-	err = get_str(c, n, "an IP address or CIDR", false, &s);
+	err = yr_get_str(c, n, "an IP address or CIDR", false, &s);
 	if (err)
 		return err;
-	escape(q, s, true);
+	yr_escape(q, s, true);
 	slash = strchr(s, '/');
 	alen = slash ? (size_t)(slash - s) : strlen(s);
 	if (alen >= sizeof(text))
-		return fail(c, n, "%s is not an IP address or CIDR", q);
+		return yr_fail(c, n, "%s is not an IP address or CIDR", q);
 	memcpy(text, s, alen);
 	text[alen] = '\0';
 	af = strchr(text, ':') ? AF_INET6 : AF_INET;
 	bits = af == AF_INET ? 32 : 128;
 	if (inet_pton(af, text, addr) != 1)
-		return fail(c, n, "%s is not an IP address or CIDR", q);
+		return yr_fail(c, n, "%s is not an IP address or CIDR", q);
 	prefix = bits;
 	if (slash) {
 		const char *pl = slash + 1;
 		size_t plen = strlen(pl);
 
 		if (!all_digits(pl, plen) || plen > 3)
-			return fail(c, n, "%s is not an IP address or CIDR", q);
+			return yr_fail(c, n, "%s is not an IP address or CIDR", q);
 		prefix = (unsigned)strtoul(pl, NULL, 10);
 		if (prefix > bits)
-			return fail(c, n, "%s: prefix length %u is out of range 0-%u", q, prefix,
-				    bits);
+			return yr_fail(c, n, "%s: prefix length %u is out of range 0-%u", q, prefix,
+				       bits);
 	}
 	memcpy(masked, addr, sizeof(masked));
 	mask_addr(masked, bits / 8, prefix);
 	if (memcmp(masked, addr, bits / 8)) {
 		inet_ntop(af, masked, net, sizeof(net));
-		return fail(c, n, "%s has host bits set (the network is \"%s/%u\")", q, net,
-			    prefix);
+		return yr_fail(c, n, "%s has host bits set (the network is \"%s/%u\")", q, net,
+			       prefix);
 	}
 	r->has_to = true;
 	/* The kernel matches IPv4-mapped destinations as the IPv4 address they are. */
@@ -1130,7 +756,7 @@ static int parse_cidr(struct ctx *c, const yaml_node_t *n, struct fng_egress_rul
 	return 0;
 }
 
-static int parse_rule(struct ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
+static int parse_rule(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
 {
 	struct slot s[] = { { .key = "to" }, { .key = "ports" }, { .key = "protocol" } };
 	char q[QUOTE_BUF];
@@ -1141,14 +767,14 @@ static int parse_rule(struct ctx *c, const yaml_node_t *n, struct fng_egress_rul
 	err = take_keys(c, n, "a mapping with to, ports and protocol", s, ARRAY_SIZE(s));
 	if (err)
 		return err;
-	r->pos = mark_pos(&n->start_mark);
+	r->pos = yr_mark_pos(&n->start_mark);
 	r->protos = FNG_PROTO_TCP | FNG_PROTO_UDP;
 	kind = "tcp and udp";
 	if (s[2].k) {
 		const char *v;
 
-		old = path_key(c, "protocol");
-		err = get_str(c, s[2].v, "a protocol (tcp, udp, raw, packet)", false, &v);
+		old = yr_path_key(c, "protocol");
+		err = yr_get_str(c, s[2].v, "a protocol (tcp, udp, raw, packet)", false, &v);
 		if (err)
 			return err;
 		r->protos = 0;
@@ -1159,39 +785,40 @@ static int parse_rule(struct ctx *c, const yaml_node_t *n, struct fng_egress_rul
 			}
 		}
 		if (!r->protos)
-			return fail(c, s[2].v, "%s is not a protocol (tcp, udp, raw, packet)",
-				    escape(q, v, true));
-		path_pop(c, old);
+			return yr_fail(c, s[2].v, "%s is not a protocol (tcp, udp, raw, packet)",
+				       yr_escape(q, v, true));
+		yr_path_pop(c, old);
 	}
 	/* Raw and packet sockets are allowed at creation; they have no port. */
 	if (!s[0].k && !(r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET)))
 		return missing(c, n, "to", " (only raw and packet rules may leave it out)");
 	if (s[0].k) {
-		old = path_key(c, "to");
+		old = yr_path_key(c, "to");
 		if (r->protos & FNG_RULE_PACKET)
-			return fail(c, s[0].k,
-				    "packet sockets have no IP destination; leave \"to\" out");
+			return yr_fail(c, s[0].k,
+				       "packet sockets have no IP destination; leave \"to\" out");
 		err = parse_cidr(c, s[0].v, r);
 		if (err)
 			return err;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	if (s[1].k) {
-		old = path_key(c, "ports");
+		old = yr_path_key(c, "ports");
 		if (r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET))
-			return fail(c, s[1].k, "%s rules have no ports; leave \"ports\" out", kind);
+			return yr_fail(c, s[1].k, "%s rules have no ports; leave \"ports\" out",
+				       kind);
 		err = parse_ports(c, s[1].v, r);
 		if (err)
 			return err;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	return 0;
 }
 
-static int parse_egress(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+static int parse_egress(struct yr_ctx *c, const yaml_node_t *n, struct fng_profile *p)
 {
 	size_t count;
-	int err = want(c, n, YAML_SEQUENCE_NODE, "a list of egress rules");
+	int err = yr_want(c, n, YAML_SEQUENCE_NODE, "a list of egress rules");
 
 	if (err)
 		return err;
@@ -1201,21 +828,21 @@ static int parse_egress(struct ctx *c, const yaml_node_t *n, struct fng_profile 
 		return 0;
 	p->egress = calloc(count, sizeof(*p->egress));
 	if (!p->egress)
-		return oom(c);
+		return yr_oom(c);
 	for (size_t i = 0; i < count; i++) {
-		size_t old = path_index(c, i);
+		size_t old = yr_path_index(c, i);
 
 		/* Counted first, so that profile__free() frees a half-built rule's ports. */
 		p->n_egress++;
-		err = parse_rule(c, node_at(c, n->data.sequence.items.start[i]), &p->egress[i]);
+		err = parse_rule(c, yr_node_at(c, n->data.sequence.items.start[i]), &p->egress[i]);
 		if (err)
 			return err;
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	}
 	return 0;
 }
 
-static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p)
+static int parse_spec(struct yr_ctx *c, const yaml_node_t *n, struct fng_profile *p)
 {
 	enum {
 		SELECTOR,
@@ -1240,7 +867,7 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 
 		if (!s[i].k)
 			continue;
-		old = path_key(c, s[i].key);
+		old = yr_path_key(c, s[i].key);
 		switch (i) {
 		case SELECTOR:
 			err = parse_selector(c, s[i].v, &p->sel);
@@ -1271,30 +898,31 @@ static int parse_spec(struct ctx *c, const yaml_node_t *n, struct fng_profile *p
 			break;
 		}
 		if (!err)
-			path_pop(c, old);
+			yr_path_pop(c, old);
 	}
 	if (!err && p->learning.present && p->mode != FNG_MODE_LEARN)
-		err = fail(c, s[LEARNING].k, "a learning section needs mode: learn");
+		err = yr_fail(c, s[LEARNING].k, "a learning section needs mode: learn");
 	return err;
 }
 
-static int check_const(struct ctx *c, const yaml_node_t *v, const char *key, const char *expected)
+static int check_const(struct yr_ctx *c, const yaml_node_t *v, const char *key,
+		       const char *expected)
 {
 	char q[QUOTE_BUF];
-	size_t old = path_key(c, key);
+	size_t old = yr_path_key(c, key);
 	const char *s;
 	int err;
 
-	err = get_str(c, v, "a string", false, &s);
+	err = yr_get_str(c, v, "a string", false, &s);
 	if (!err && strcmp(s, expected))
-		err = fail(c, v, "%s is not supported (expected \"%s\")", escape(q, s, true),
-			   expected);
+		err = yr_fail(c, v, "%s is not supported (expected \"%s\")", yr_escape(q, s, true),
+			      expected);
 	if (!err)
-		path_pop(c, old);
+		yr_path_pop(c, old);
 	return err;
 }
 
-static int parse_document(struct ctx *c, const yaml_node_t *root, struct fng_profile *p)
+static int parse_document(struct yr_ctx *c, const yaml_node_t *root, struct fng_profile *p)
 {
 	struct slot s[] = {
 		{ .key = "apiVersion" }, { .key = "kind" }, { .key = "metadata" }, { .key = "spec" }
@@ -1303,7 +931,7 @@ static int parse_document(struct ctx *c, const yaml_node_t *root, struct fng_pro
 	size_t old;
 	int err;
 
-	err = want(c, root, YAML_MAPPING_NODE, "a mapping (a FunctionProfile document)");
+	err = yr_want(c, root, YAML_MAPPING_NODE, "a mapping (a FunctionProfile document)");
 	if (err)
 		return err;
 	/*
@@ -1328,16 +956,16 @@ static int parse_document(struct ctx *c, const yaml_node_t *root, struct fng_pro
 	for (size_t i = 0; i < ARRAY_SIZE(s); i++)
 		if (!s[i].k)
 			return missing(c, root, s[i].key, "");
-	old = path_key(c, "metadata");
+	old = yr_path_key(c, "metadata");
 	err = parse_metadata(c, s[2].v, p);
 	if (err)
 		return err;
-	path_pop(c, old);
-	old = path_key(c, "spec");
+	yr_path_pop(c, old);
+	old = yr_path_key(c, "spec");
 	err = parse_spec(c, s[3].v, p);
 	if (err)
 		return err;
-	path_pop(c, old);
+	yr_path_pop(c, old);
 	return 0;
 }
 
@@ -1357,24 +985,6 @@ static int set_push(struct fng_profile_set *set, size_t *cap, struct fng_profile
 	return 0;
 }
 
-/* Start a parse of @buf as file @name: the context, the size limit and the event scan. */
-static int ctx_begin(struct ctx *c, const char *name, const char *buf, size_t len,
-		     struct fng_diag *diag)
-{
-	memset(diag, 0, sizeof(*diag));
-	name = nz(name);
-	strlcpy_ok(diag->file, name, sizeof(diag->file));
-	*c = (struct ctx){
-		.name = name, .buf = buf ? buf : "", .len = buf ? len : 0, .diag = diag
-	};
-	if (len > FNG_PROFILE_MAX_FILE) {
-		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
-			 FNG_PROFILE_MAX_FILE);
-		return -EINVAL;
-	}
-	return scan(c);
-}
-
 int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_profile_set *out,
 		      struct fng_diag *diag)
 {
@@ -1384,17 +994,17 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	bool have_parser = false, have_doc = false;
-	struct ctx c = { 0 };
+	struct yr_ctx c = { 0 };
 	size_t cap = 0;
 	int err;
 
 	if (!diag)
 		diag = &scratch;
-	err = ctx_begin(&c, name, buf, len, diag);
+	err = yr_begin(&c, name, buf, len, diag);
 	if (err)
 		goto cleanup;
 	if (!yaml_parser_initialize(&parser)) {
-		err = oom(&c);
+		err = yr_oom(&c);
 		goto cleanup;
 	}
 	have_parser = true;
@@ -1404,7 +1014,7 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 
 		/* On failure libyaml has already freed the document. */
 		if (!yaml_parser_load(&parser, &doc)) {
-			err = yaml_fail(&c, &parser);
+			err = yr_yaml_fail(&c, &parser);
 			goto cleanup;
 		}
 		have_doc = true;
@@ -1412,21 +1022,21 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 		/* No root: the stream has ended. A null root: an empty document. */
 		if (!root)
 			break;
-		if (!is_null(root)) {
+		if (!yr_is_null(root)) {
 			c.doc = &doc;
-			path_pop(&c, 0);
+			yr_path_pop(&c, 0);
 			p = calloc(1, sizeof(*p));
 			if (!p || !(p->file = strdup(c.name))) {
-				err = oom(&c);
+				err = yr_oom(&c);
 				goto cleanup;
 			}
-			p->pos = mark_pos(&doc.start_mark);
+			p->pos = yr_mark_pos(&doc.start_mark);
 			p->mode = FNG_MODE_ENFORCE;
 			err = parse_document(&c, root, p);
 			if (err)
 				goto cleanup;
 			if (set_push(&tmp, &cap, p)) {
-				err = oom(&c);
+				err = yr_oom(&c);
 				goto cleanup;
 			}
 			p = NULL;
@@ -1436,7 +1046,7 @@ int profile_parse_buf(const char *name, const char *buf, size_t len, struct fng_
 	}
 	err = profile_set__splice(out, &tmp);
 	if (err)
-		oom(&c);
+		yr_oom(&c);
 cleanup:
 	profile__free(p);
 	if (have_doc)
@@ -1444,25 +1054,6 @@ cleanup:
 	if (have_parser)
 		yaml_parser_delete(&parser);
 	profile_set__clear(&tmp);
-	return err;
-}
-
-/* Read @path for a parser: I/O errors return -errno, too large is bad input (-EINVAL). */
-static int read_input(const char *path, char **buf, size_t *len, struct fng_diag *diag)
-{
-	int err = read_file(path, FNG_PROFILE_MAX_FILE, buf, len);
-
-	if (!err)
-		return 0;
-	memset(diag, 0, sizeof(*diag));
-	strlcpy_ok(diag->file, path, sizeof(diag->file));
-	/* Too large is bad input, as it is for the buffer parsers, not an I/O failure. */
-	if (err == -EFBIG) {
-		snprintf(diag->msg, sizeof(diag->msg), "file is larger than %u bytes",
-			 FNG_PROFILE_MAX_FILE);
-		return -EINVAL;
-	}
-	strlcpy_ok(diag->msg, strerror(-err), sizeof(diag->msg));
 	return err;
 }
 
@@ -1475,7 +1066,7 @@ int profile_parse_file(const char *path, struct fng_profile_set *out, struct fng
 
 	if (!diag)
 		diag = &scratch;
-	err = read_input(path, &buf, &len, diag);
+	err = yr_read_input(path, &buf, &len, diag);
 	if (err)
 		return err;
 	err = profile_parse_buf(path, buf, len, out, diag);
@@ -1612,13 +1203,13 @@ int profile_set__validate(const struct fng_profile_set *set, struct fng_diag *di
 		strlcpy_ok(diag->field, "metadata.name", sizeof(diag->field));
 		snprintf(diag->msg, sizeof(diag->msg),
 			 "duplicate profile name %s (first defined at %s:%u:%u)",
-			 escape(q, nz(p->name), true), nz(name_first->file), name_first->pos.line,
-			 name_first->pos.column);
+			 yr_escape(q, nz(p->name), true), nz(name_first->file),
+			 name_first->pos.line, name_first->pos.column);
 	} else {
 		strlcpy_ok(diag->field, "spec.selector", sizeof(diag->field));
 		snprintf(diag->msg, sizeof(diag->msg),
 			 "profile %s has the same selector as profile %s (defined at %s:%u:%u)",
-			 escape(q, nz(p->name), true), escape(q2, nz(sel_first->name), true),
+			 yr_escape(q, nz(p->name), true), yr_escape(q2, nz(sel_first->name), true),
 			 nz(sel_first->file), sel_first->pos.line, sel_first->pos.column);
 	}
 	return -EINVAL;
@@ -1782,173 +1373,4 @@ const char *mode_name(int mode)
 		if (mode == mode_names[i].mode)
 			return mode_names[i].name;
 	return "unknown";
-}
-
-/* ---- agent configuration file (run --config) ---- */
-
-static const struct option *config_key(const struct option *opts, const char *name)
-{
-	for (; opts->name; opts++)
-		if (!strcmp(opts->name, name))
-			return opts;
-	return NULL;
-}
-
-static bool in_list(const char *const *names, const char *name)
-{
-	for (; names && *names; names++)
-		if (!strcmp(*names, name))
-			return true;
-	return false;
-}
-
-static int config_push(struct ctx *c, struct fng_config *cfg, const char *name, const char *value,
-		       const yaml_node_t *n)
-{
-	struct fng_config_opt *v = realloc(cfg->v, (cfg->n + 1) * sizeof(*v));
-
-	if (!v)
-		return oom(c);
-	cfg->v = v;
-	v += cfg->n;
-	*v = (struct fng_config_opt){ .pos = mark_pos(&n->start_mark) };
-	if (!(v->name = strdup(name)) || (value && !(v->value = strdup(value)))) {
-		free(v->name);
-		return oom(c);
-	}
-	cfg->n++;
-	return 0;
-}
-
-/* Pair @p of the configuration mapping (@first: its first pair): a key and its value. */
-static int config_pair(struct ctx *c, struct fng_config *cfg, const yaml_node_pair_t *first,
-		       const yaml_node_pair_t *p, const struct option *opts,
-		       const char *const *lists)
-{
-	const yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
-	const struct option *o;
-	const char *key, *s;
-	char q[QUOTE_BUF];
-	int err;
-
-	err = get_str(c, k, "an option name", false, &key);
-	if (err)
-		return err;
-	path_key(c, key);
-	o = config_key(opts, key);
-	if (!o)
-		return fail(c, k, "unknown option (the keys are the long options of --help)");
-	for (const yaml_node_pair_t *e = first; e < p; e++) {
-		const yaml_node_t *ek = node_at(c, e->key);
-
-		if (!strcmp((const char *)ek->data.scalar.value, key))
-			return fail(c, k, "duplicate key (first given at line %u)",
-				    mark_pos(&ek->start_mark).line);
-	}
-	if (o->has_arg == no_argument) {
-		err = get_str(c, v, "true or false", false, &s);
-		if (err)
-			return err;
-		if (!strcmp(s, "false"))
-			return 0;
-		if (strcmp(s, "true"))
-			return fail(c, v, "expected true or false, got %s", describe(q, v));
-		return config_push(c, cfg, key, NULL, k);
-	}
-	if (v->type == YAML_SEQUENCE_NODE && in_list(lists, key)) {
-		size_t i = 0;
-
-		for (yaml_node_item_t *it = v->data.sequence.items.start;
-		     it < v->data.sequence.items.top; it++, i++) {
-			const yaml_node_t *n = node_at(c, *it);
-			size_t old = path_index(c, i);
-
-			err = get_str(c, n, "a value", false, &s);
-			if (!err)
-				err = config_push(c, cfg, key, s, n);
-			if (err)
-				return err;
-			path_pop(c, old);
-		}
-		return 0;
-	}
-	err = get_str(c, v, in_list(lists, key) ? "a value or a list of values" : "a value", false,
-		      &s);
-	return err ? err : config_push(c, cfg, key, s, v);
-}
-
-int config_parse_buf(const char *name, const char *buf, size_t len, const struct option *opts,
-		     const char *const *lists, struct fng_config *out, struct fng_diag *diag)
-{
-	struct fng_config cfg = { 0 };
-	struct ctx c = { 0 };
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	const yaml_node_t *root;
-	int err;
-
-	err = ctx_begin(&c, name, buf, len, diag);
-	if (err)
-		return err;
-	if (!yaml_parser_initialize(&parser))
-		return oom(&c);
-	yaml_parser_set_input_string(&parser, (const unsigned char *)c.buf, c.len);
-	/* On failure libyaml has already freed the document. */
-	if (!yaml_parser_load(&parser, &doc)) {
-		err = yaml_fail(&c, &parser);
-		goto out_parser;
-	}
-	c.doc = &doc;
-	root = yaml_document_get_root_node(&doc);
-	/* An empty file is a configuration that changes nothing. */
-	if (root && !is_null(root)) {
-		err = want(&c, root, YAML_MAPPING_NODE, "a mapping of option names to values");
-		for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-		     !err && p < root->data.mapping.pairs.top; p++) {
-			err = config_pair(&c, &cfg, root->data.mapping.pairs.start, p, opts, lists);
-			path_pop(&c, 0);
-		}
-	}
-	yaml_document_delete(&doc);
-	if (!err && root) {
-		if (!yaml_parser_load(&parser, &doc)) {
-			err = yaml_fail(&c, &parser);
-		} else {
-			if (yaml_document_get_root_node(&doc))
-				err = fail_pos(&c, mark_pos(&doc.start_mark),
-					       "a configuration is one YAML document");
-			yaml_document_delete(&doc);
-		}
-	}
-out_parser:
-	yaml_parser_delete(&parser);
-	if (err)
-		config__free(&cfg);
-	else
-		*out = cfg;
-	return err;
-}
-
-int config_parse_file(const char *path, const struct option *opts, const char *const *lists,
-		      struct fng_config *out, struct fng_diag *diag)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	int err = read_input(path, &buf, &len, diag);
-
-	if (err)
-		return err;
-	err = config_parse_buf(path, buf, len, opts, lists, out, diag);
-	free(buf);
-	return err;
-}
-
-void config__free(struct fng_config *cfg)
-{
-	for (size_t i = 0; i < cfg->n; i++) {
-		free(cfg->v[i].name);
-		free(cfg->v[i].value);
-	}
-	free(cfg->v);
-	*cfg = (struct fng_config){ 0 };
 }

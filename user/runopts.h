@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "agent.h"
-#include "profile.h"
+#include "config.h"
 
 struct run_cli {
 	struct agent_opts o;

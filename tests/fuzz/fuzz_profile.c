@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fnguard/abi.h"
+#include "config.h"
 #include "profile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

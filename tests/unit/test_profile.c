@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "fnguard/abi.h"
+#include "config.h"
 #include "profile.h"
 #include "util.h"
 
