@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * make bench: measured, not asserted.
+ * make bench: measured, not asserted. What the figures rest on is checked,
+ * and a check that fails (BROKEN, see invariant()) makes it exit 1: no
+ * agent's program loaded before a baseline, every uninstall, a denied probe
+ * stopped in each measured run, exports adding up, no container late.
+ * Goals are printed as met or not met. --smoke: all of it but learning,
+ * small, for make test.
  *
  * 1. Overhead of compliant behaviour: a TCP connect+close loop on loopback,
  *    an openat+close loop of an allowed file, and a fork+exec loop of an
  *    allowed program, each from a profiled cgroup with the agent enforcing,
- *    against the same loop with no agent, in alternating rounds of one
- *    invocation; and from an unprofiled cgroup with the agent running (the
+ *    against the same loop with no agent, in rounds of one invocation (odd
+ *    rounds measure the agent first; the median of the rounds' ratios); and from an unprofiled cgroup with the agent running (the
  *    tax every other process on the node pays).
  * 2. Export throughput: function processes make denied connects as fast as
  *    they can while the agent, pinned to one CPU, exports to the file sink.
