@@ -106,19 +106,16 @@ int file_openat2_x(struct trace_event_raw_sys_exit *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 *f = bpf_task_storage_get(&openat2_flags, task, 0, 0);
-	/* An open that entered before the entry program was attached: the
-	 * flags as user memory says now, the best there is then. */
+	/*
+	 * No flags from the entry (an open that entered before the entry
+	 * program was attached, or storage that could not be made): judged
+	 * as a write. User memory now is what another thread wants it to be.
+	 */
 	__u64 flags = HOW_UNREAD;
 
 	if (f) {
 		flags = *f;
 		bpf_task_storage_delete(&openat2_flags, task);
-	} else if (ctx->ret >= 0) {
-		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
-		struct open_how *how = (struct open_how *)PT_REGS_PARM3_SYSCALL(regs);
-
-		if (bpf_probe_read_user(&flags, sizeof(flags), &how->flags))
-			flags = HOW_UNREAD;
 	}
 	if (flags == HOW_UNREAD)
 		flags = O_RDWR | O_CREAT | O_TRUNC;
