@@ -429,7 +429,7 @@ __noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mod
 	e->ruleset = ruleset;
 	ok = !(pflags & FNG_PATH_UNJUDGED) &&
 	     path_allowed((struct fng_path_key *)&e->key_prefixlen, judged_len(pflags, len), need);
-	if (ok && mnt_ns_poisoned()) {
+	if (ok && mnt_ns_poisoned(cgid)) {
 		ok = false;
 		pflags |= FNG_PATH_POISONED;
 	}

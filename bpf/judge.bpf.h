@@ -124,12 +124,6 @@ static __always_inline __u32 judged_len(__u8 pflags, __u32 len)
 	return pflags & FNG_PATH_TRUNCATED ? len - 1 : len;
 }
 
-/*
- * A forbidden mount, or a forbidden link or rename to a name that cannot
- * be resolved, was made in the current task's mount namespace (by cgroup
- * @cgid) before its caller died: no path there is trusted any more (see
- * poisoned_ns).
- */
 /* Kernels before 6.18 number mount namespaces in mnt_namespace.seq. */
 struct mnt_namespace___seq {
 	u64 seq;
@@ -148,27 +142,39 @@ static __always_inline __u64 mnt_ns_id(void)
 	return BPF_CORE_READ((struct mnt_namespace___seq *)ns, seq);
 }
 
+/*
+ * A forbidden mount, or a forbidden link or rename to a name that cannot
+ * be resolved, was made in the current task's mount namespace (by cgroup
+ * @cgid) before its caller died: no path there is trusted any more (see
+ * poisoned_ns).
+ */
 static __always_inline void poison_mnt_ns(__u64 cgid)
 {
 	__u64 ns = mnt_ns_id();
+	__u8 one = 1;
 
-	if (bpf_map_update_elem(&poisoned_ns, &ns, &cgid, BPF_ANY))
+	/* No room: the cgroup's every namespace, not none (poisoned_cgroups). */
+	if (bpf_map_update_elem(&poisoned_ns, &ns, &cgid, BPF_ANY)) {
 		count_err(FNG_ERR_POISON_FULL);
+		bpf_map_update_elem(&poisoned_cgroups, &cgid, &one, BPF_ANY);
+	}
 	poison_present = 1;
 }
 
 /*
- * Has the current task's mount namespace been poisoned (without BPF-LSM:
- * see poisoned_ns in maps.bpf.h)? Then no path in it is trusted.
+ * Has the current task's mount namespace been poisoned, or, where there was
+ * no room to say which, any of cgroup @cgid's (without BPF-LSM: see
+ * poisoned_ns in maps.bpf.h)? Then no path in it is trusted.
  */
-static __always_inline bool mnt_ns_poisoned(void)
+static __always_inline bool mnt_ns_poisoned(__u64 cgid)
 {
 	__u64 ns;
 
 	if (!poison_present)
 		return false;
 	ns = mnt_ns_id();
-	return bpf_map_lookup_elem(&poisoned_ns, &ns) != NULL;
+	return bpf_map_lookup_elem(&poisoned_ns, &ns) ||
+	       bpf_map_lookup_elem(&poisoned_cgroups, &cgid);
 }
 
 /*
@@ -466,7 +472,7 @@ static __always_inline __u8 exec_verdict(const struct fng_cg_profile *prof, __u6
 	ok = !fileless && !(pflags & (FNG_PATH_UNJUDGED | FNG_PATH_INTERNAL)) &&
 	     path_allowed((struct fng_path_key *)&e->key_prefixlen, judged_len(pflags, len),
 			  FNG_PERM_EXEC);
-	if (ok && mnt_ns_poisoned()) {
+	if (ok && mnt_ns_poisoned(cgid)) {
 		ok = false;
 		pflags |= FNG_PATH_POISONED;
 	}

@@ -191,6 +191,18 @@ struct {
 	__type(value, __u64);
 } poisoned_ns SEC(".maps") __weak;
 
+/*
+ * A poison that poisoned_ns had no room for (a function that filled it with
+ * namespaces of its own): the cgroup it happened in, all of whose mount
+ * namespaces are then poisoned. Its room is cg_profile's: one per cgroup.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} poisoned_cgroups SEC(".maps") __weak;
+
 /* Set once any mount namespace has been poisoned: until then nothing looks one up. */
 __u32 poison_present __weak = 0;
 

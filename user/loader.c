@@ -1015,6 +1015,11 @@ int loader__fd_poisoned_ns(const struct fng_loader *l)
 	return bpf_map__fd(l->skel->maps.poisoned_ns);
 }
 
+int loader__fd_poisoned_cgroups(const struct fng_loader *l)
+{
+	return bpf_map__fd(l->skel->maps.poisoned_cgroups);
+}
+
 int loader__fd_events(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.events);

@@ -94,9 +94,10 @@ int loader__fd_cg_parent(const struct fng_loader *l);
 int loader__fd_runtime_ns(const struct fng_loader *l);
 int loader__fd_tainted(const struct fng_loader *l);	/* names forbidden links and renames made */
 int loader__fd_poisoned_ns(const struct fng_loader *l); /* mount namespaces of forbidden mounts */
-int loader__fd_proc_exe(const struct fng_loader *l);	/* executable path per process */
-int loader__fd_events(const struct fng_loader *l);	/* violations ring buffer */
-int loader__fd_cg_events(const struct fng_loader *l);	/* cgroup lifecycle ring buffer */
+int loader__fd_poisoned_cgroups(const struct fng_loader *l); /* ... where poisoned_ns was full */
+int loader__fd_proc_exe(const struct fng_loader *l);	     /* executable path per process */
+int loader__fd_events(const struct fng_loader *l);	     /* violations ring buffer */
+int loader__fd_cg_events(const struct fng_loader *l);	     /* cgroup lifecycle ring buffer */
 
 /* Entries net_rules and path_rules can hold in all. */
 void loader__rules_capacity(const struct fng_loader *l, size_t *net, size_t *path);

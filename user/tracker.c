@@ -58,7 +58,7 @@ static void untaint(struct agent *a, uint64_t id)
 		bpf_map_delete_elem(fd, &k);
 }
 
-/* Forget the mount namespaces a forbidden mount in cgroup @id poisoned: it is gone. */
+/* Forget the mount namespaces a forbidden mount in cgroup @id poisoned, and the cgroup itself: it is gone. */
 static void unpoison(struct agent *a, uint64_t id)
 {
 	int fd = loader__fd_poisoned_ns(a->ld);
@@ -73,6 +73,7 @@ static void unpoison(struct agent *a, uint64_t id)
 	}
 	if (!first && !bpf_map_lookup_elem(fd, &k, &cg) && cg == id)
 		bpf_map_delete_elem(fd, &k);
+	bpf_map_delete_elem(loader__fd_poisoned_cgroups(a->ld), &id);
 }
 
 int tracked__apply(struct agent *a, struct tracked *t)

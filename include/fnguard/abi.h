@@ -188,7 +188,7 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_ERR_NO_SIGNAL     2 /* bpf_send_signal() failed: a process that should die lives */
 #define FNG_ERR_TAINT_FULL    3 /* a forbidden new name could not be remembered: tainted is full */
 #define FNG_ERR_POISON_FULL                                                                        \
-	4 /* a mount namespace could not be marked poisoned: poisoned_ns is full */
+	4 /* a mount namespace could not be marked poisoned (poisoned_ns full): its cgroup was */
 #define FNG_ERR_MAX 5
 
 /* cg_profile value: what the agent installed for one cgroup. */

@@ -1174,6 +1174,66 @@ static void test_forbidden_name_unusable(void)
 	}
 }
 
+/* In a mount namespace of its own, a forbidden mount: killed (the namespace is poisoned). */
+static int a_poison_own_ns(void *arg)
+{
+	char p[PATH_MAX];
+
+	PATHF(p, "%s/mnt", D);
+	if (unshare(CLONE_NEWNS))
+		return 100;
+	return ret(mount("fngtmp", p, "tmpfs", 0, NULL));
+}
+
+/* POISON_FILL processes poisoning a namespace each: 0 when every one was killed. */
+#define POISON_FILL 4200 /* poisoned_ns holds 4096 */
+static int a_fill_poisons(void *arg)
+{
+	int killed = 0;
+
+	for (int i = 0; i < POISON_FILL; i++) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0)
+			_exit(a_poison_own_ns(NULL));
+		if (pid < 0 || waitpid(pid, &st, 0) != pid)
+			return 100;
+		killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+	}
+	return killed == POISON_FILL ? 0 : 101;
+}
+
+/*
+ * A function that filled poisoned_ns with namespaces of its own, then
+ * bind-mounts the secret over a readable name while another process of its
+ * namespace reads it: with no room to name the namespace, the whole cgroup
+ * is poisoned, not none. (Tracepoint tier: with BPF-LSM a mount is refused.)
+ */
+static void test_full_poison_map_holds_the_cgroup(void)
+{
+	struct attack a = ATTACK("mount_read_when_full", "/fnun/full", a_then_read, NULL, K_SYSCALL,
+				 "mount", NULL, true, .marker = 'M', .private_ns = true);
+	long long full0 = env__status_num(&E, "bpf_poison_full");
+	int st;
+
+	if (lsm_sys) {
+		printf("#   BPF-LSM refuses mounts here: nothing is poisoned\n");
+		return;
+	}
+	if (!ASSERT_OK(env__cgroup_create(&E, "/fnun/full", NULL), "cgroup"))
+		return;
+	usleep(300 * 1000);
+	st = env__run_in_cgroup_status(&E, "/fnun/full", "fn-bypass", a_fill_poisons, NULL, NULL);
+	ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "every forbidden mount of the fill was killed");
+	ASSERT_TRUE(env__status_num(&E, "bpf_poison_full") > full0,
+		    "poisoned_ns ran out of room (what this is about)");
+	run_attack(&a);
+	ASSERT_FALSE(marked(&a), "the secret was not read through the mount");
+	env__cgroup_remove(&E, "/fnun/full");
+}
+
 static void test_audit_allows_and_records(void)
 {
 	if (!ASSERT_OK(write_profiles("audit", false), "profiles") ||
@@ -1258,6 +1318,7 @@ static const struct test_case tests[] = {
 	{ "agent_reports_mechanisms", test_start_agent },
 	{ "enforce_stops_and_records", test_enforce_stops_and_records },
 	{ "forbidden_new_name_unusable", test_forbidden_name_unusable },
+	{ "full_poison_map_holds_the_cgroup", test_full_poison_map_holds_the_cgroup },
 	{ "failed_call_changes_nothing", test_failed_call_changes_nothing },
 	{ "audit_allows_and_records", test_audit_allows_and_records },
 	{ "allowing_profile_lets_through", test_allowing_profile_lets_through },
