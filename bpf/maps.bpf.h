@@ -253,6 +253,9 @@ struct {
 	__type(value, __u64);
 } clone_seen SEC(".maps") __weak;
 
+/* Set once clone_seen has held anything: until then no clone() exit touches it. */
+__u32 clones_seen_present __weak = 0;
+
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -111,8 +111,10 @@ static __always_inline void clone_judge(__u64 flags)
 	}
 	seen = bpf_task_storage_get(&clone_seen, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (seen)
+	if (seen) {
 		*seen = flags;
+		clones_seen_present = 1;
+	}
 }
 
 SEC("tracepoint/syscalls/sys_enter_clone")
@@ -137,15 +139,23 @@ int sys_clone3(struct trace_event_raw_sys_enter *ctx)
 /*
  * A doomed child (see doomed_tasks) dies on its way out of clone(), in its
  * own context; the caller is done with what its entry saw (clone_seen).
+ * Every clone() on the node comes here: until a profiled one has been
+ * seen or a child doomed, it costs two loads of a global.
  */
 static __always_inline void clone_exit(long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct task_key me = { .pid = task->pid, .start_ns = task->start_time };
+	struct task_key me;
 
 	if (ret) {
-		bpf_task_storage_delete(&clone_seen, task);
-	} else if (dooms_present && bpf_map_lookup_elem(&doomed_tasks, &me)) {
+		if (clones_seen_present)
+			bpf_task_storage_delete(&clone_seen, task);
+		return;
+	}
+	if (!dooms_present)
+		return;
+	me = (struct task_key){ .pid = task->pid, .start_ns = task->start_time };
+	if (bpf_map_lookup_elem(&doomed_tasks, &me)) {
 		bpf_map_delete_elem(&doomed_tasks, &me);
 		kill_current();
 	}
