@@ -26,7 +26,7 @@ DEB_PKGS := make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libprotobuf-c-dev protobuf-c-compiler libyaml-dev libjansson-dev \
 	libcmocka-dev libclang-rt-14-dev liburing-dev pkg-config iproute2 util-linux procps \
 	runc containerd python3 nodejs libmicrohttpd-dev curl systemd \
-	qemu-system-x86 busybox-static cpio mmdebstrap umoci
+	qemu-system-x86 busybox-static cpio mmdebstrap umoci dnsmasq-base
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))

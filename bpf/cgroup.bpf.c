@@ -70,6 +70,7 @@ static __always_inline __u32 forget(__u64 id, struct fng_cg_stats *last)
 	bpf_map_delete_elem(&cg_profile, &id);
 	bpf_map_delete_elem(&cg_parent, &id);
 	bpf_map_delete_elem(&cg_stats, &id);
+	bpf_map_delete_elem(&dns_stats, &id);
 	return flags;
 }
 

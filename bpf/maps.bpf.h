@@ -256,6 +256,82 @@ struct {
 /* Set once clone_seen has held anything: until then no clone() exit touches it. */
 __u32 clones_seen_present __weak = 0;
 
+/* (rule set, reversed DNS name) -> the ports a host: rule allows (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct fng_dns_key);
+	__type(value, struct fng_dns_val);
+} dns_names SEC(".maps") __weak;
+
+/*
+ * (cgroup, address) -> the names a DNS answer gave the cgroup that address
+ * for, and until when: written by dns.bpf.c before the answer reaches the
+ * socket, read by the connect and sendmsg hooks. LRU, node-wide: under
+ * pressure the least recently used goes, and a connect to it is refused
+ * until the function resolves the name again (never allowed by mistake).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct fng_dns_addr_key);
+	__type(value, struct fng_dns_addr_val);
+} dns_addrs SEC(".maps") __weak;
+
+/* FNV-1a 64 of a reversed name -> the name: what dns_addrs slots point at. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct fng_dns_name);
+} dns_qnames SEC(".maps") __weak;
+
+/* Queries function cgroups sent, by (cgroup, port, transaction id, resolver); one answer each. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct fng_dns_query_key);
+	__type(value, __u64);
+} dns_queries SEC(".maps") __weak;
+
+/* cgroup v2 id -> DNS parser counters; created by the parser, removed at rmdir. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct fng_dns_stats);
+} dns_stats SEC(".maps") __weak;
+
+/* Bytes of a DNS message the parser reads (a power of two); longer ones are read cut. */
+#define DNS_BUF 2048
+
+struct dns_scratch {
+	struct fng_dns_key key;	    /* a dns_names lookup */
+	struct fng_dns_name qname;  /* the question name being read */
+	__u32 pos;		    /* offset of the answer record being read */
+	__u32 naddrs;		    /* A and AAAA records read */
+	__u32 min_ttl;		    /* their smallest TTL, as put in force */
+	__u32 nl;		    /* labels of the question name */
+	__u32 total;		    /* and their bytes, each with its '.' */
+	__u16 start[32];	    /* where each label is (its length byte) */
+	__u8 rev[512];		    /* where the question name is reversed */
+	struct fng_dns_addr_key ak; /* a dns_addrs entry being written */
+	struct fng_dns_addr_val nv;
+	__u8 msg[DNS_BUF];
+};
+
+/*
+ * Index 0: the answer parser (softirq); 1: the connect and sendmsg hooks
+ * (process context, which a softirq may interrupt on the same CPU).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct dns_scratch);
+} dns_scratch SEC(".maps") __weak;
+
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -281,6 +357,9 @@ const volatile __u64 rl_interval_ns __weak = 0;
 const volatile __u64 rl_tau_ns __weak = 0;
 /* File opens are enforced by killing the opener (no BPF-LSM): set by the loader. */
 const volatile bool files_by_signal __weak = false;
+/* A DNS answer's TTL is put in force capped and floored at these (seconds): set by the loader. */
+const volatile __u32 dns_ttl_min_s __weak = 5;
+const volatile __u32 dns_ttl_max_s __weak = 300;
 /* Packet sockets are enforced by killing the caller of socket(): set by the loader. */
 const volatile bool packet_by_signal __weak = false;
 

@@ -13,7 +13,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#include "common.bpf.h"
+#include "dns.bpf.h"
 
 #define SOCK_STREAM 1
 #define SOCK_RAW    3
@@ -21,24 +21,9 @@
 #define AF_INET6    10
 #define AF_PACKET   17
 
-static __always_inline bool ports_allow(const struct fng_net_val *val, __u16 port, __u8 proto)
-{
-	__u32 n = val->nranges;
-
-	for (__u32 i = 0; i < FNG_NET_MAX_RANGES; i++) {
-		const struct fng_port_range *r = &val->r[i];
-
-		if (i >= n)
-			break;
-		if ((r->protos & proto) && port >= r->lo && port <= r->hi)
-			return true;
-	}
-	return false;
-}
-
 static __always_inline void report(__u64 cgid, const struct fng_cg_profile *prof,
 				   const struct fng_net_key *key, __u16 port, __u8 proto, __u8 hook,
-				   __u8 action)
+				   __u8 action, __u64 name_hash)
 {
 	struct fng_egress_event *e;
 	struct fng_cg_stats *st;
@@ -65,6 +50,7 @@ static __always_inline void report(__u64 cgid, const struct fng_cg_profile *prof
 	e->pad = 0;
 	e->pad2 = 0;
 	__builtin_memcpy(e->addr, key->addr, sizeof(e->addr));
+	e->name_hash = name_hash;
 	bpf_ringbuf_submit(e, 0);
 	if (st)
 		__sync_fetch_and_add(&st->emitted, 1);
@@ -78,9 +64,10 @@ static __always_inline int egress_judge(struct bpf_sock_addr *ctx, __u32 ip4, co
 					__u8 hook)
 {
 	struct fng_net_key key;
+	struct fng_dns_addr_key ak;
 	struct fng_cg_profile prof, *p;
 	struct fng_net_val *val;
-	__u64 cgid = bpf_get_current_cgroup_id();
+	__u64 cgid = bpf_get_current_cgroup_id(), name_hash;
 	__u16 port;
 	__u8 proto;
 
@@ -109,7 +96,14 @@ static __always_inline int egress_judge(struct bpf_sock_addr *ctx, __u32 ip4, co
 	val = bpf_map_lookup_elem(&net_rules, &key);
 	if (val && ports_allow(val, port, proto))
 		return 1;
-	report(cgid, &prof, &key, port, proto, hook, verdict(prof.mode, true));
+	/* Then the names this cgroup's own DNS answers gave the address for. */
+	__builtin_memset(&ak, 0, sizeof(ak));
+	ak.cgroup_id = cgid;
+	ak.family = key.family;
+	__builtin_memcpy(ak.addr, key.addr, sizeof(ak.addr));
+	if (dns_allows(&ak, prof.ruleset, prof.allow & FNG_ALLOW_HOSTS, port, proto, &name_hash))
+		return 1;
+	report(cgid, &prof, &key, port, proto, hook, verdict(prof.mode, true), name_hash);
 	return prof.mode == FNG_MODE_ENFORCE ? 0 : 1;
 }
 
@@ -177,7 +171,7 @@ static __always_inline bool socket_judge(__u32 family, __u8 proto, __u8 need, __
 	__builtin_memset(&key, 0, sizeof(key));
 	key.family = family == AF_INET ? FNG_FAMILY_V4 : family == AF_INET6 ? FNG_FAMILY_V6 : 0;
 	act = verdict(prof.mode, !kill);
-	report(cgid, &prof, &key, 0, proto, hook, act);
+	report(cgid, &prof, &key, 0, proto, hook, act, 0);
 	if (act == FNG_ACT_KILLED)
 		kill_current();
 	return act == FNG_ACT_ALERTED;

@@ -517,6 +517,10 @@ int agent_run(const struct agent_opts *o)
 	lo.ringbuf_size = o->ringbuf_size;
 	lo.no_lsm = o->no_lsm;
 	lo.no_bpf_lsm = o->no_bpf_lsm;
+	lo.dns_ttl_max_s = (uint32_t)(o->dns_ttl_max_ns / 1000000000ull);
+	lo.dns_ttl_min_s = (uint32_t)(o->dns_ttl_min_ns / 1000000000ull);
+	if (lo.dns_ttl_min_s > lo.dns_ttl_max_s)
+		lo.dns_ttl_min_s = lo.dns_ttl_max_s;
 	if (o->rate) {
 		lo.rl_interval_ns = 1000000000ull / o->rate;
 		if (!lo.rl_interval_ns)
@@ -547,6 +551,10 @@ int agent_run(const struct agent_opts *o)
 		}
 	}
 	a->fd_path_rules = loader__fd_path_rules(a->ld);
+	a->fd_dns_names = loader__fd_map(a->ld, "dns_names");
+	a->fd_dns_addrs = loader__fd_map(a->ld, "dns_addrs");
+	a->fd_dns_qnames = loader__fd_map(a->ld, "dns_qnames");
+	a->fd_dns_stats = loader__fd_map(a->ld, "dns_stats");
 	/* Two managers: cgroup events are read before violations, and between their batches. */
 	a->rb = ring_buffer__new(loader__fd_events(a->ld), on_record, a, NULL);
 	a->cg_rb =

@@ -31,6 +31,8 @@ struct agent_opts {
 	uint64_t burst;	  /* records a function may send at once */
 	uint64_t ringbuf_size;
 	uint64_t summary_interval_ns;
+	uint64_t dns_ttl_min_ns;	  /* a DNS answer counts at least this long (host: rules) */
+	uint64_t dns_ttl_max_ns;	  /* and at most this long */
 	const char *state_root;		  /* stands for "/" when reading runtime state */
 	const char *const *fn_namespaces; /* function namespaces (k8s and containerd) */
 	size_t n_fn_namespaces;

@@ -76,7 +76,7 @@ struct file_state {
 
 /* A cgroup that has a profile installed: a function, or a cgroup below one. */
 /* Violations exported, by kind and action (their protobuf enum values). */
-#define VC_KINDS   6
+#define VC_KINDS   7
 #define VC_ACTIONS 4
 struct vcounts {
 	uint64_t n[VC_KINDS][VC_ACTIONS];
@@ -194,6 +194,7 @@ struct agent {
 	size_t n_gone;
 	struct vcounts orphan_vc; /* violations of cgroups not tracked (yet) */
 	int fd_cg_profile, fd_cg_stats, fd_net_rules, fd_path_rules;
+	int fd_dns_names, fd_dns_addrs, fd_dns_qnames, fd_dns_stats; /* host: rules */
 
 	struct file_state *files;
 	size_t n_files;

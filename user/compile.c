@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dnsname.h"
 #include "util.h"
 
 /* One (protocol, port range) before merging. */
@@ -59,9 +60,22 @@ static bool is_ip_rule(const struct fng_egress_rule *r)
 	return r->has_to && (r->protos & (FNG_PROTO_TCP | FNG_PROTO_UDP));
 }
 
+/* Does rule @r allow (some of) what rule @target's destination is? Both by address, or both by name. */
+static bool rule_covers(const struct fng_egress_rule *r, const struct fng_egress_rule *target)
+{
+	if (target->host)
+		return r->host && dnsname_covers(r->host, target->host);
+	return is_ip_rule(r) && prefix_contains(r, target);
+}
+
 static void format_prefix(const struct fng_egress_rule *r, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
+
+	if (r->host) {
+		snprintf(buf, len, "%s", r->host);
+		return;
+	}
 
 	inet_ntop(r->family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, r->addr, addr, sizeof(addr));
 	snprintf(buf, len, "%s/%u", addr, r->prefix);
@@ -85,7 +99,7 @@ static int build_value(const struct fng_profile *p, size_t idx, struct fng_net_v
 		const struct fng_egress_rule *r = &p->egress[i];
 		size_t nports = r->nports ? r->nports : 1;
 
-		if (!is_ip_rule(r) || !prefix_contains(r, target))
+		if (!rule_covers(r, target))
 			continue;
 		for (uint8_t proto = FNG_PROTO_TCP; proto <= FNG_PROTO_UDP; proto <<= 1) {
 			if (!(r->protos & proto))
@@ -149,7 +163,7 @@ static int build_value(const struct fng_profile *p, size_t idx, struct fng_net_v
 		if (joined)
 			continue;
 		if (out == FNG_NET_MAX_RANGES) {
-			char pfx[INET6_ADDRSTRLEN + 8];
+			char pfx[FNG_DNS_NAME_MAX + 8];
 
 			format_prefix(target, pfx, sizeof(pfx));
 			snprintf(diag->field, sizeof(diag->field), "spec.egress[%zu]", idx);
@@ -375,6 +389,31 @@ cleanup:
 	return err;
 }
 
+/* The dns_names entry of host rule @idx (one per name: rules on the same name share it). */
+static int add_host(const struct fng_profile *p, size_t idx, struct fng_compiled *c,
+		    struct fng_diag *diag)
+{
+	const struct fng_egress_rule *r = &p->egress[idx];
+	struct fng_dns_entry *e = &c->dns[c->n_dns];
+	size_t bytes;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	bytes = dnsname_reverse(r->host, e->key.name);
+	e->key.prefixlen = (uint32_t)(32 + 8 * bytes);
+	e->key.ruleset = c->ruleset;
+	for (size_t k = 0; k < c->n_dns; k++)
+		if (!memcmp(&c->dns[k].key, &e->key, sizeof(e->key)))
+			return 0;
+	err = build_value(p, idx, &e->val.ports, diag);
+	if (err)
+		return err;
+	e->val.bytes = (uint32_t)bytes;
+	e->val.wildcard = dnsname_is_wild(r->host);
+	c->n_dns++;
+	return 0;
+}
+
 int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_compiled *out,
 		     struct fng_diag *diag)
 {
@@ -402,6 +441,8 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 	}
 	/* Raw and packet sockets are judged when created: a rule naming them allows them. */
 	for (size_t i = 0; i < p->n_egress; i++) {
+		if (p->egress[i].host)
+			c.allow |= FNG_ALLOW_HOSTS;
 		if (p->egress[i].protos & FNG_RULE_RAW)
 			c.allow |= FNG_ALLOW_RAW;
 		if (p->egress[i].protos & FNG_RULE_PACKET)
@@ -415,7 +456,8 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 	}
 	if (p->n_egress) {
 		c.net = calloc(p->n_egress, sizeof(*c.net));
-		if (!c.net) {
+		c.dns = calloc(p->n_egress, sizeof(*c.dns));
+		if (!c.net || !c.dns) {
 			err = -ENOMEM;
 			goto cleanup;
 		}
@@ -425,6 +467,12 @@ int profile__compile(const struct fng_profile *p, uint32_t ruleset, struct fng_c
 		struct fng_net_entry *e = &c.net[c.n_net];
 		bool dup = false;
 
+		if (r->host) {
+			err = add_host(p, i, &c, diag);
+			if (err)
+				goto cleanup;
+			continue;
+		}
 		if (!is_ip_rule(r))
 			continue;
 		make_key(r, ruleset, &e->key);
@@ -452,6 +500,9 @@ void compiled__free(struct fng_compiled *c)
 	free(c->net);
 	c->net = NULL;
 	c->n_net = 0;
+	free(c->dns);
+	c->dns = NULL;
+	c->n_dns = 0;
 	free(c->path);
 	c->path = NULL;
 	c->n_path = 0;

@@ -18,6 +18,11 @@ struct fng_net_entry {
 	struct fng_net_val val;
 };
 
+struct fng_dns_entry {
+	struct fng_dns_key key;
+	struct fng_dns_val val;
+};
+
 struct fng_path_entry {
 	struct fng_path_key key;
 	struct fng_path_val val;
@@ -30,6 +35,8 @@ struct fng_compiled {
 	uint32_t syscalls; /* FNG_SYS_* */
 	size_t n_net;
 	struct fng_net_entry *net;
+	size_t n_dns; /* host: rules, one entry per name */
+	struct fng_dns_entry *dns;
 	size_t n_path;
 	struct fng_path_entry *path;
 };

@@ -524,6 +524,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "egress.sendmsg4", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg4");
 	add_point(l, "egress.sendmsg6", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sendmsg6");
 	add_point(l, "socket.raw", FNGUARD__V1__MECHANISM__CGROUP_HOOK, "cgroup/sock_create");
+	add_point(l, "egress.dns", FNGUARD__V1__MECHANISM__CGROUP_HOOK,
+		  "cgroup_skb/ingress (answers), cgroup_skb/egress (queries)");
 	if (!task_helpers) {
 		static const char *const why = "kernel lacks task storage or task helpers (5.15+)";
 
@@ -717,6 +719,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	}
 	l->skel->rodata->rl_interval_ns = opts->rl_interval_ns;
 	l->skel->rodata->rl_tau_ns = opts->rl_tau_ns;
+	l->skel->rodata->dns_ttl_min_s = opts->dns_ttl_min_s;
+	l->skel->rodata->dns_ttl_max_s = opts->dns_ttl_max_s;
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)opts->ringbuf_size);
 	if (err) {
 		pr_err("ring buffer size %llu: %s", (unsigned long long)opts->ringbuf_size,
@@ -743,6 +747,12 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			  .cgroup = true },
 			{ .prog = sk->progs.net_sock_create,
 			  .link = &sk->links.net_sock_create,
+			  .cgroup = true },
+			{ .prog = sk->progs.dns_ingress,
+			  .link = &sk->links.dns_ingress,
+			  .cgroup = true },
+			{ .prog = sk->progs.dns_egress,
+			  .link = &sk->links.dns_egress,
 			  .cgroup = true },
 			{ .prog = sk->progs.lsm_socket_create,
 			  .link = &sk->links.lsm_socket_create },
@@ -972,6 +982,11 @@ int loader__fd_cg_profile(const struct fng_loader *l)
 int loader__fd_cg_stats(const struct fng_loader *l)
 {
 	return bpf_map__fd(l->skel->maps.cg_stats);
+}
+
+int loader__fd_map(const struct fng_loader *l, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(l->skel->obj, name);
 }
 
 int loader__fd_net_rules(const struct fng_loader *l)

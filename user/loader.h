@@ -24,6 +24,8 @@ struct fng_loader_opts {
 	uint64_t ringbuf_size;	 /* bytes of the violations ring buffer, power of two */
 	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
 	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
+	uint32_t dns_ttl_min_s;	 /* DNS answers count at least this long */
+	uint32_t dns_ttl_max_s;	 /* and at most this long */
 	bool no_lsm;		 /* the tracepoint tier even where BPF-LSM or trampolines work */
 	bool no_bpf_lsm;	 /* FMOD_RET (or tracepoints) even where BPF-LSM works */
 };
@@ -88,6 +90,8 @@ void loader__free(struct fng_loader *l);
 int loader__fd_cg_profile(const struct fng_loader *l);
 int loader__fd_cg_stats(const struct fng_loader *l);
 int loader__fd_net_rules(const struct fng_loader *l);
+/* The fd of the map called @name, or -errno. */
+int loader__fd_map(const struct fng_loader *l, const char *name);
 int loader__fd_bpf_errs(const struct fng_loader *l);
 int loader__fd_path_rules(const struct fng_loader *l);
 int loader__fd_cg_parent(const struct fng_loader *l);

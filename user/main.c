@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "compile.h"
 #include "control.h"
+#include "dnsname.h"
 #include "events.h"
 #include "learn.h"
 #include "metrics.h"
@@ -427,6 +428,22 @@ static void print_paths(const struct fng_compiled *c)
 	}
 }
 
+static void print_ranges(const struct fng_net_val *v)
+{
+	for (uint32_t k = 0; k < v->nranges; k++) {
+		const struct fng_port_range *r = &v->r[k];
+		const char *proto = r->protos == (FNG_PROTO_TCP | FNG_PROTO_UDP) ? "tcp+udp"
+				    : r->protos == FNG_PROTO_TCP		 ? "tcp"
+										 : "udp";
+
+		if (r->lo == r->hi)
+			printf(" %s/%u", proto, r->lo);
+		else
+			printf(" %s/%u-%u", proto, r->lo, r->hi);
+	}
+	printf("\n");
+}
+
 static void print_compiled(const struct fng_profile *p, const struct fng_compiled *c)
 {
 	printf("profile %s (%s:%u)\n", p->name, p->file, p->pos.line);
@@ -439,7 +456,8 @@ static void print_compiled(const struct fng_profile *p, const struct fng_compile
 		printf("  egress: not restricted\n");
 		return;
 	}
-	printf("  egress: %zu map entries%s\n", c->n_net, c->n_net ? "" : " (nothing allowed)");
+	printf("  egress: %zu map entries%s\n", c->n_net + c->n_dns,
+	       c->n_net + c->n_dns ? "" : " (nothing allowed)");
 	for (size_t i = 0; i < c->n_net; i++) {
 		const struct fng_net_entry *e = &c->net[i];
 		char addr[INET6_ADDRSTRLEN];
@@ -447,18 +465,18 @@ static void print_compiled(const struct fng_profile *p, const struct fng_compile
 		inet_ntop(e->key.family == FNG_FAMILY_V4 ? AF_INET : AF_INET6, e->key.addr, addr,
 			  sizeof(addr));
 		printf("    %s/%u ->", addr, e->key.prefixlen - FNG_NET_KEY_PREFIX_BITS);
-		for (uint32_t k = 0; k < e->val.nranges; k++) {
-			const struct fng_port_range *r = &e->val.r[k];
-			const char *proto = r->protos == (FNG_PROTO_TCP | FNG_PROTO_UDP) ? "tcp+udp"
-					    : r->protos == FNG_PROTO_TCP		 ? "tcp"
-											 : "udp";
+		print_ranges(&e->val);
+	}
+	for (size_t i = 0; i < c->n_dns; i++) {
+		const struct fng_dns_entry *e = &c->dns[i];
+		char fwd[FNG_DNS_NAME_MAX * 4];
+		char rev[FNG_DNS_NAME_MAX + 1] = { 0 };
 
-			if (r->lo == r->hi)
-				printf(" %s/%u", proto, r->lo);
-			else
-				printf(" %s/%u-%u", proto, r->lo, r->hi);
-		}
-		printf("\n");
+		/* The key of a wildcard has no NUL: end it for dnsname_forward(). */
+		memcpy(rev, e->key.name, e->val.bytes);
+		dnsname_forward(rev, e->val.bytes + e->val.wildcard, fwd, sizeof(fwd));
+		printf("    host %s%s ->", e->val.wildcard ? "*." : "", fwd);
+		print_ranges(&e->val.ports);
 	}
 }
 

@@ -769,6 +769,14 @@ static int text_violation_detail(struct fng_buf *b, const Fnguard__V1__Violation
 		    put_ch(b, ' '))
 			return -ENOMEM;
 		err = text_endpoint(b, v->egress->address, v->egress->port, true);
+		if (!err && set(v->egress->host))
+			err = PUT_LIT(b, " (") ?: text_str(b, v->egress->host, false) ?: put_ch(b, ')');
+		break;
+	case FNGUARD__V1__VIOLATION__DETAIL_DNS:
+		if (!v->dns)
+			break;
+		err = PUT_LIT(b, "answer ")
+			      ?: text_str(b, set(v->dns->name) ? v->dns->name : "?", false);
 		break;
 	case FNGUARD__V1__VIOLATION__DETAIL_FILE:
 		if (!v->file)

@@ -50,6 +50,8 @@ void compiled__retire(struct agent *a, struct fng_compiled *c)
 
 	for (size_t i = 0; i < c->n_net; i++)
 		bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+	for (size_t i = 0; i < c->n_dns; i++)
+		bpf_map_delete_elem(a->fd_dns_names, &c->dns[i].key);
 	for (size_t i = 0; i < c->n_path; i++)
 		bpf_map_delete_elem(a->fd_path_rules, &c->path[i].key);
 	old = a->retired[a->retired_next];
@@ -63,11 +65,14 @@ void compiled__retire(struct agent *a, struct fng_compiled *c)
 /* Write every entry of @c; on failure remove what was written. */
 int compiled__install(struct agent *a, const struct fng_compiled *c)
 {
-	size_t i = 0, k = 0;
+	size_t i = 0, k = 0, d = 0;
 	int err = 0;
 
 	for (; i < c->n_net && !err; i++)
 		if (bpf_map_update_elem(a->fd_net_rules, &c->net[i].key, &c->net[i].val, BPF_ANY))
+			err = -errno;
+	for (; d < c->n_dns && !err; d++)
+		if (bpf_map_update_elem(a->fd_dns_names, &c->dns[d].key, &c->dns[d].val, BPF_ANY))
 			err = -errno;
 	for (; k < c->n_path && !err; k++)
 		if (bpf_map_update_elem(a->fd_path_rules, &c->path[k].key, &c->path[k].val,
@@ -77,6 +82,8 @@ int compiled__install(struct agent *a, const struct fng_compiled *c)
 		return 0;
 	while (i--)
 		bpf_map_delete_elem(a->fd_net_rules, &c->net[i].key);
+	while (d--)
+		bpf_map_delete_elem(a->fd_dns_names, &c->dns[d].key);
 	while (k--)
 		bpf_map_delete_elem(a->fd_path_rules, &c->path[k].key);
 	return err;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "dnsname.h"
 #include "fnguard/abi.h"
 #include "util.h"
 #include "yamlread.h"
@@ -758,13 +759,15 @@ static int parse_cidr(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_
 
 static int parse_rule(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_rule *r)
 {
-	struct slot s[] = { { .key = "to" }, { .key = "ports" }, { .key = "protocol" } };
+	struct slot s[] = {
+		{ .key = "to" }, { .key = "ports" }, { .key = "protocol" }, { .key = "host" }
+	};
 	char q[QUOTE_BUF];
 	const char *kind;
 	size_t old;
 	int err;
 
-	err = take_keys(c, n, "a mapping with to, ports and protocol", s, ARRAY_SIZE(s));
+	err = take_keys(c, n, "a mapping with to or host, ports and protocol", s, ARRAY_SIZE(s));
 	if (err)
 		return err;
 	r->pos = yr_mark_pos(&n->start_mark);
@@ -789,9 +792,32 @@ static int parse_rule(struct yr_ctx *c, const yaml_node_t *n, struct fng_egress_
 				       yr_escape(q, v, true));
 		yr_path_pop(c, old);
 	}
+	if (s[3].k) {
+		char canon[FNG_HOST_MAX + 1];
+		const char *v, *why;
+
+		old = yr_path_key(c, "host");
+		if (s[0].k)
+			return yr_fail(
+				c, s[3].k,
+				"a rule names its destination by \"to\" or by \"host\", not both");
+		if (r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET))
+			return yr_fail(c, s[3].k, "%s sockets have no DNS destination", kind);
+		err = yr_get_str(c, s[3].v, "a DNS name", false, &v);
+		if (err)
+			return err;
+		why = dnsname_check(v, canon);
+		if (why)
+			return yr_fail(c, s[3].v, "%s %s", yr_escape(q, v, true), why);
+		r->host = strdup(canon);
+		if (!r->host)
+			return yr_oom(c);
+		yr_path_pop(c, old);
+	}
 	/* Raw and packet sockets are allowed at creation; they have no port. */
-	if (!s[0].k && !(r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET)))
-		return missing(c, n, "to", " (only raw and packet rules may leave it out)");
+	if (!s[0].k && !s[3].k && !(r->protos & (FNG_RULE_RAW | FNG_RULE_PACKET)))
+		return missing(c, n, "to",
+			       " (or host; only raw and packet rules may leave both out)");
 	if (s[0].k) {
 		old = yr_path_key(c, "to");
 		if (r->protos & FNG_RULE_PACKET)
@@ -1260,9 +1286,9 @@ static bool strv_eq(const struct fng_strv *a, const struct fng_strv *b)
 
 static bool rule_eq(const struct fng_egress_rule *a, const struct fng_egress_rule *b)
 {
-	return a->has_to == b->has_to && a->family == b->family && a->prefix == b->prefix &&
-	       !memcmp(a->addr, b->addr, sizeof(a->addr)) && a->protos == b->protos &&
-	       a->nports == b->nports &&
+	return a->has_to == b->has_to && str_eq(a->host, b->host) && a->family == b->family &&
+	       a->prefix == b->prefix && !memcmp(a->addr, b->addr, sizeof(a->addr)) &&
+	       a->protos == b->protos && a->nports == b->nports &&
 	       (!a->nports || !memcmp(a->ports, b->ports, a->nports * sizeof(*a->ports)));
 }
 
@@ -1305,8 +1331,10 @@ void profile__free(struct fng_profile *p)
 	free(p->sel.container);
 	free(p->sel.cgroup);
 	strv_free(&p->include);
-	for (size_t i = 0; i < p->n_egress; i++)
+	for (size_t i = 0; i < p->n_egress; i++) {
 		free(p->egress[i].ports);
+		free(p->egress[i].host);
+	}
 	free(p->egress);
 	strv_free(&p->read);
 	strv_free(&p->write);

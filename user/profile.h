@@ -66,12 +66,13 @@ struct fng_port_span {
 
 struct fng_egress_rule {
 	struct fng_pos pos; /* of the rule's mapping */
-	bool has_to;	    /* `to` given; required unless protocol is raw or packet */
-	uint8_t family;	    /* FNG_FAMILY_V4 | FNG_FAMILY_V6 */
-	uint8_t prefix;	    /* prefix length: 0..32 or 0..128 */
-	uint8_t addr[16];   /* network byte order, host bits cleared */
-	uint8_t protos;	    /* FNG_PROTO_TCP | FNG_PROTO_UDP | FNG_RULE_RAW | FNG_RULE_PACKET */
-	size_t nports;	    /* 0: every port */
+	bool has_to;	  /* `to` given; required unless protocol is raw or packet, or host given */
+	char *host;	  /* `host`: canonical name or "*.suffix" (dnsname.h); NULL: none */
+	uint8_t family;	  /* FNG_FAMILY_V4 | FNG_FAMILY_V6 */
+	uint8_t prefix;	  /* prefix length: 0..32 or 0..128 */
+	uint8_t addr[16]; /* network byte order, host bits cleared */
+	uint8_t protos;	  /* FNG_PROTO_TCP | FNG_PROTO_UDP | FNG_RULE_RAW | FNG_RULE_PACKET */
+	size_t nports;	  /* 0: every port */
 	struct fng_port_span *ports;
 };
 

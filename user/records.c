@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnsname.h"
+
 /*
  * The start of process @pid as /proc tells it (CLOCK_BOOTTIME ticks, as ns),
  * or 0: what ties a /proc entry to the process a record names.
@@ -227,11 +229,44 @@ static void emit_violation(struct agent *a, struct vrec *x)
 	exporter__emit_violation(a->ex, &x->rec, &parts);
 }
 
+/* The written form of the name dns_qnames keeps under @hash; false when none (0, or gone). */
+static bool dns_name_of(struct agent *a, uint64_t hash, char *out, size_t size)
+{
+	struct fng_dns_name n;
+
+	if (!hash || bpf_map_lookup_elem(a->fd_dns_qnames, &hash, &n) || n.len > sizeof(n.name))
+		return false;
+	return dnsname_forward(n.name, n.len, out, size);
+}
+
+/* An answer for a name outside the profile (audit and learn): a record of its own. */
+static void handle_dns(struct agent *a, const struct fng_dns_event *e)
+{
+	static const struct fng_proc none;
+	Fnguard__V1__Dns d = FNGUARD__V1__DNS__INIT;
+	char name[FNG_HOST_TEXT_MAX];
+	struct vrec x;
+
+	if (e->name_len > sizeof(e->name) ||
+	    !dnsname_forward(e->name, e->name_len, name, sizeof(name))) {
+		a->n.bad_events++;
+		return;
+	}
+	vrec__init(a, &x, &e->hdr, &none, e->ruleset, e->mode, FNG_ACT_ALERTED,
+		   FNGUARD__V1__KIND__DNS, FNGUARD__V1__MECHANISM__NONE);
+	d.name = name;
+	d.addresses = e->naddrs;
+	d.ttl_seconds = e->ttl;
+	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_DNS;
+	x.v.dns = &d;
+	emit_violation(a, &x);
+}
+
 static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 {
 	Fnguard__V1__Egress eg = FNGUARD__V1__EGRESS__INIT;
 	struct learn_fn *lf;
-	char addr[INET6_ADDRSTRLEN];
+	char addr[INET6_ADDRSTRLEN], host[FNG_HOST_TEXT_MAX];
 	struct vrec x;
 
 	vrec__init(a, &x, &e->hdr, &e->proc, e->ruleset, e->mode, e->action,
@@ -254,6 +289,9 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 	eg.family = e->family == FNG_FAMILY_V4	 ? FNGUARD__V1__FAMILY__IPV4
 		    : e->family == FNG_FAMILY_V6 ? FNGUARD__V1__FAMILY__IPV6
 						 : FNGUARD__V1__FAMILY__FAMILY_UNSPECIFIED;
+	eg.host = host;
+	if (!dns_name_of(a, e->name_hash, host, sizeof(host)))
+		host[0] = '\0';
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
 	x.v.egress = &eg;
 	emit_violation(a, &x);
@@ -467,6 +505,11 @@ void handle_record(struct agent *a, void *data, size_t size)
 		if (h->size < sizeof(struct fng_syscall_event))
 			break;
 		handle_syscall(a, data);
+		return;
+	case FNG_EV_DNS:
+		if (h->size < sizeof(struct fng_dns_event))
+			break;
+		handle_dns(a, data);
 		return;
 	case FNG_EV_CG_MKDIR:
 	case FNG_EV_CG_RMDIR:

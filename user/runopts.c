@@ -185,6 +185,15 @@ static const struct run_opt run_opts[] = {
 		  DEFAULT_RATE) "); the rest are counted as rate limited" },
 	{ "burst", 0, "N", BOTH, T_NUM, FIELD(burst), .lo = 1, .hi = 100000000,
 	  .help = "records a function may send at once (default " STR(DEFAULT_BURST) ")" },
+	{ "dns-ttl-max", 0, "DUR", BOTH, T_DUR, FIELD(dns_ttl_max_ns), .lo = 1000000000ull,
+	  .hi = 24 * 3600 * 1000000000ull, .expect = "a duration from 1s to 24h, such as 300s",
+	  .help = "longest a DNS answer keeps a host: rule's address allowed, whatever its TTL "
+		  "(default 300s)" },
+	{ "dns-ttl-min", 0, "DUR", BOTH, T_DUR, FIELD(dns_ttl_min_ns), .lo = 1000000000ull,
+	  .zero = true, .hi = 3600 * 1000000000ull,
+	  .expect = "a duration from 0s to 1h, such as 5s",
+	  .help = "shortest: an answer with a smaller TTL (0 included) counts this long, at most "
+		  "--dns-ttl-max (default 5s)" },
 	{ "ringbuf-size", 0, "SIZE", BOTH, T_SIZE, FIELD(ringbuf_size), .lo = 4096, .hi = 1u << 30,
 	  .pow2 = true, .expect = "a power of two from 4K to 1G",
 	  .help = "kernel ring buffer for violations, a power of two such as 4M (default: tens of "
@@ -462,6 +471,8 @@ int run_cli__parse(struct run_cli *c, int argc, char **argv, bool learn)
 			.burst = DEFAULT_BURST,
 			.ringbuf_size = DEFAULT_RINGBUF,
 			.summary_interval_ns = DEFAULT_SUMMARY_NS,
+			.dns_ttl_min_ns = 5 * 1000000000ull,
+			.dns_ttl_max_ns = 300 * 1000000000ull,
 			.learn_dir = FNG_DEFAULT_LEARN_DIR,
 			.learn_threshold = FNG_LEARN_DIR_THRESHOLD,
 			.learn_cmd = learn,

@@ -140,8 +140,8 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 
 /* ---- /metrics, /healthz, /readyz ---- */
 
-static const char *const kind_label[VC_KINDS] = { "",	  "EGRESS",   "FILE",
-						  "EXEC", "IO_URING", "SYSCALL" };
+static const char *const kind_label[VC_KINDS] = { "",	      "EGRESS",	 "FILE", "EXEC",
+						  "IO_URING", "SYSCALL", "DNS" };
 static const char *const action_label[VC_ACTIONS] = { "", "ALERTED", "DENIED", "KILLED" };
 
 /* Loss counted in the kernel up to now: what summaries reported plus what they have not yet. */
@@ -212,6 +212,116 @@ static void render_violations(struct agent *a, struct fng_buf *b)
 	free(v);
 }
 
+/* One function's DNS counters: its cgroups' together. */
+struct dns_fn {
+	const char *platform, *namespace, *name;
+	struct fng_dns_stats st;
+	uint64_t entries; /* in dns_addrs now */
+};
+
+/* The labels of @f (valid while @f is). */
+static const char *const *fn_labels(const struct dns_fn *f)
+{
+	static const char *labels[7];
+
+	labels[0] = "platform";
+	labels[1] = f->platform;
+	labels[2] = "namespace";
+	labels[3] = f->namespace;
+	labels[4] = "function";
+	labels[5] = f->name;
+	labels[6] = NULL;
+	return labels;
+}
+
+/*
+ * Per function: what the DNS answer parser did (dns_stats), how many
+ * addresses of its cgroups the table holds now, and how many it lost to
+ * eviction: the agent never deletes from the table, so what was inserted
+ * and is no longer there was evicted (by the LRU, under pressure). The
+ * counts of a cgroup go with its rmdir.
+ */
+static void render_dns(struct agent *a, struct fng_buf *b)
+{
+	static const char *const results[] = { "accepted", "outside",	"untrusted",
+					       "no_query", "malformed", "long_tcp" };
+	struct dns_fn *v = calloc(a->cgroups.len + 1, sizeof(*v));
+	struct hmap of_cg = { 0 };
+	struct fng_dns_addr_key k, next;
+	size_t n = 0, pos = 0;
+	bool first = true;
+	uint64_t id;
+	void *val;
+
+	if (!v)
+		return;
+	while (hmap__next(&a->cgroups, &pos, &id, &val)) {
+		const struct tracked *t = val;
+		struct fng_dns_stats st;
+		struct dns_fn *f = NULL;
+
+		if (bpf_map_lookup_elem(a->fd_dns_stats, &t->id, &st))
+			continue;
+		for (size_t i = 0; i < n && !f; i++)
+			if (!strcmp(v[i].platform, nz(t->fn.platform)) &&
+			    !strcmp(v[i].namespace, nz(t->fn.namespace)) &&
+			    !strcmp(v[i].name, nz(t->fn.name)))
+				f = &v[i];
+		if (!f) {
+			f = &v[n++];
+			*f = (struct dns_fn){ .platform = nz(t->fn.platform),
+					      .namespace = nz(t->fn.namespace),
+					      .name = nz(t->fn.name) };
+		}
+		for (size_t i = 0; i < sizeof(st) / sizeof(uint64_t); i++)
+			((uint64_t *)&f->st)[i] += ((uint64_t *)&st)[i];
+		if (hmap__put(&of_cg, t->id, f, NULL))
+			break;
+	}
+	/* Occupancy: one walk of the table (at most its 65536 entries). */
+	while (n && !bpf_map_get_next_key(a->fd_dns_addrs, first ? NULL : &k, &next)) {
+		struct dns_fn *f = hmap__get(&of_cg, next.cgroup_id);
+
+		if (f)
+			f->entries++;
+		k = next;
+		first = false;
+	}
+	prom_head(b, "fnguard_dns_answers_total", "counter",
+		  "DNS answers to a function's own queries read in the kernel, by result: accepted "
+		  "(its addresses in force), outside (a name no host: rule allows), untrusted "
+		  "(from a source its rules do not allow on port 53), no_query (no query of its "
+		  "own matches), malformed, long_tcp (a TCP answer longer than its segment).");
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t counts[] = { v[i].st.accepted, v[i].st.outside,	 v[i].st.untrusted,
+					    v[i].st.no_query, v[i].st.malformed, v[i].st.long_tcp };
+
+		for (size_t r = 0; r < ARRAY_SIZE(results); r++)
+			prom_sample(b, "fnguard_dns_answers_total", counts[r],
+				    (const char *const[]){ "platform", v[i].platform, "namespace",
+							   v[i].namespace, "function", v[i].name,
+							   "result", results[r], NULL });
+	}
+	prom_head(b, "fnguard_dns_spoofs_dropped_total", "counter",
+		  "Packets a function with host: rules sent from port 53 (dropped).");
+	for (size_t i = 0; i < n; i++)
+		prom_sample(b, "fnguard_dns_spoofs_dropped_total", v[i].st.spoofs,
+			    fn_labels(&v[i]));
+	prom_head(
+		b, "fnguard_dns_table_entries", "gauge",
+		"Addresses a function's DNS answers put in the kernel's table (live or expired).");
+	for (size_t i = 0; i < n; i++)
+		prom_sample(b, "fnguard_dns_table_entries", v[i].entries, fn_labels(&v[i]));
+	prom_head(b, "fnguard_dns_table_evictions_total", "counter",
+		  "Addresses of a function the table's LRU evicted under pressure.");
+	for (size_t i = 0; i < n; i++)
+		prom_sample(b, "fnguard_dns_table_evictions_total",
+			    v[i].st.inserted > v[i].entries ? v[i].st.inserted - v[i].entries : 0,
+			    fn_labels(&v[i]));
+	hmap__free(&of_cg);
+	free(v);
+}
+
 static void render_metrics(struct agent *a, struct fng_buf *b)
 {
 	struct fng_export_stats xs;
@@ -230,6 +340,7 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 	prom_head(b, "fnguard_up_seconds", "gauge", "Seconds since the agent started.");
 	prom_sample(b, "fnguard_up_seconds", (now_unix() - a->start_unix_ns) / 1000000000ull, NULL);
 	render_violations(a, b);
+	render_dns(a, b);
 	prom_head(b, "fnguard_events_dropped_total", "counter",
 		  "Violations not exported, by reason: held back by a function's token bucket, "
 		  "lost to a full ring buffer (both counted in the kernel), or not delivered to "

@@ -15,7 +15,7 @@
 #endif
 
 /* Bumped whenever a struct below changes shape. */
-#define FNG_ABI_VERSION 4
+#define FNG_ABI_VERSION 5
 
 #define FNG_COMM_LEN	   16
 /* Longest cgroup path carried by a lifecycle event, terminating NUL included. */
@@ -44,6 +44,7 @@
 #define FNG_EV_EXEC	3
 #define FNG_EV_IO_URING 4
 #define FNG_EV_SYSCALL	5
+#define FNG_EV_DNS	6
 #define FNG_EV_CG_MKDIR 16
 #define FNG_EV_CG_RMDIR 17
 
@@ -68,6 +69,7 @@
 #define FNG_ALLOW_RAW	      (1u << 1) /* an egress rule names protocol: raw */
 #define FNG_ALLOW_PACKET      (1u << 2) /* an egress rule names protocol: packet */
 #define FNG_ALLOW_CLONE_FILES (1u << 3) /* syscalls: [clone_files] */
+#define FNG_ALLOW_HOSTS	      (1u << 4) /* egress has host: rules (dns_names) */
 
 /*
  * System-level calls a function never needs (fng_cg_profile.syscalls): each
@@ -191,6 +193,19 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 	4 /* a mount namespace could not be marked poisoned (poisoned_ns full): its cgroup was */
 #define FNG_ERR_MAX 5
 
+/*
+ * DNS names (host: rules). A name is kept reversed by labels, each label
+ * lowercased and followed by '.', then a NUL: "api.stripe.com" is
+ * "com.stripe.api.\0". A dns_names key of an exact rule counts the NUL; a
+ * wildcard rule ("*.stripe.com") is the prefix "com.stripe." and matches
+ * only names with at least one more label.
+ */
+#define FNG_DNS_NAME_MAX 248 /* bytes of a reversed name, NUL included */
+/* Addresses one answer may put in force (answer records read). */
+#define FNG_DNS_ANSWERS	 32
+/* Names one address may be known by at once, per cgroup (fng_dns_addr_val). */
+#define FNG_DNS_SLOTS	 4
+
 /* cg_profile value: what the agent installed for one cgroup. */
 struct fng_cg_profile {
 	__u32 ruleset;	/* rule set id, the first field of net_rules and path_rules keys */
@@ -252,6 +267,77 @@ struct fng_net_val {
 };
 _Static_assert(sizeof(struct fng_net_val) == 8 + 8 * FNG_NET_MAX_RANGES, "fng_net_val ABI");
 
+/* dns_names key: LPM over (ruleset, reversed name bytes). */
+struct fng_dns_key {
+	__u32 prefixlen; /* 32 (ruleset) + 8 * name bytes (an exact rule counts its NUL) */
+	__u32 ruleset;
+	char name[FNG_DNS_NAME_MAX];
+};
+_Static_assert(sizeof(struct fng_dns_key) == 256, "fng_dns_key ABI");
+
+/* dns_names value: the rule's ports, those of containing wildcard rules folded in. */
+struct fng_dns_val {
+	__u32 bytes;   /* name bytes of the key (prefixlen / 8 - 4) */
+	__u8 wildcard; /* 1: a "*.suffix" rule */
+	__u8 pad[3];
+	struct fng_net_val ports;
+};
+_Static_assert(sizeof(struct fng_dns_val) == 8 + sizeof(struct fng_net_val), "fng_dns_val ABI");
+
+/* dns_addrs key: an address a DNS answer gave a cgroup. */
+struct fng_dns_addr_key {
+	__u64 cgroup_id;
+	__u8 family; /* FNG_FAMILY_* */
+	__u8 pad[7];
+	__u8 addr[16]; /* network byte order; IPv4 uses the first 4 bytes */
+};
+_Static_assert(sizeof(struct fng_dns_addr_key) == 32, "fng_dns_addr_key ABI");
+
+/* One name an address was given for, until when (boot-time ns). */
+struct fng_dns_slot {
+	__u64 expires_ns;
+	__u64 name_hash; /* key of dns_qnames */
+};
+
+struct fng_dns_addr_val {
+	struct fng_dns_slot s[FNG_DNS_SLOTS];
+};
+_Static_assert(sizeof(struct fng_dns_addr_val) == 16 * FNG_DNS_SLOTS, "fng_dns_addr_val ABI");
+
+/* dns_qnames value (key: FNV-1a 64 of name[0..len)): a question name answers were given for. */
+struct fng_dns_name {
+	__u32 len; /* bytes of name, NUL included */
+	__u32 pad;
+	char name[FNG_DNS_NAME_MAX]; /* reversed, as in dns_names */
+};
+_Static_assert(sizeof(struct fng_dns_name) == 8 + FNG_DNS_NAME_MAX, "fng_dns_name ABI");
+
+/* dns_queries key: a DNS query a cgroup sent, awaiting its answer. */
+struct fng_dns_query_key {
+	__u64 cgroup_id;
+	__u16 port; /* the function's port, host order */
+	__u16 txid; /* DNS transaction id, as on the wire */
+	__u8 family;
+	__u8 proto; /* FNG_PROTO_TCP | FNG_PROTO_UDP */
+	__u8 pad[2];
+	__u8 resolver[16]; /* the address the query went to */
+};
+_Static_assert(sizeof(struct fng_dns_query_key) == 32, "fng_dns_query_key ABI");
+
+/* dns_stats value: per cgroup, what the DNS answer parser did (exact, atomic adds). */
+struct fng_dns_stats {
+	__u64 answers;	 /* responses from port 53 seen by a profiled cgroup */
+	__u64 accepted;	 /* answers for a name the profile allows: addresses put in force */
+	__u64 outside;	 /* answers for a name outside the profile */
+	__u64 untrusted; /* from a source the egress rules do not allow on port 53 */
+	__u64 no_query;	 /* no matching query (transaction id, port, resolver) */
+	__u64 malformed; /* could not be parsed (or not all of it) */
+	__u64 long_tcp;	 /* a TCP answer longer than its segment: not parsed */
+	__u64 inserted;	 /* addresses that were new in dns_addrs */
+	__u64 spoofs;	 /* packets the function sent from port 53: dropped */
+};
+_Static_assert(sizeof(struct fng_dns_stats) == 9 * 8, "fng_dns_stats ABI");
+
 /* path_rules key: LPM over (ruleset, path bytes). */
 struct fng_path_key {
 	__u32 prefixlen; /* 32 (ruleset) + 8 * path bytes: an exact rule counts its NUL */
@@ -303,8 +389,30 @@ struct fng_egress_event {
 	__u8 pad;
 	__u8 addr[16]; /* destination, network byte order */
 	__u32 pad2;
+	__u64 name_hash; /* dns_qnames key of the name this cgroup last resolved addr from; 0: none */
 };
-_Static_assert(sizeof(struct fng_egress_event) == 24 + 40 + 12 + 16 + 4, "fng_egress_event ABI");
+_Static_assert(sizeof(struct fng_egress_event) == 24 + 40 + 12 + 16 + 4 + 8,
+	       "fng_egress_event ABI");
+
+/*
+ * FNG_EV_DNS: an answer from a trusted resolver to the function's own query,
+ * for a name outside its profile (audit and learn modes; in enforce mode
+ * it is only counted). The addresses were remembered with the name, so
+ * that the connects that follow are recorded (and learned) by name.
+ */
+struct fng_dns_event {
+	struct fng_event_hdr hdr;
+	__u32 ruleset;
+	__u8 mode;
+	__u8 family; /* of the resolver */
+	__u8 naddrs; /* A and AAAA answers read */
+	__u8 pad;
+	__u32 ttl;		     /* seconds, as put in force (capped and floored) */
+	__u32 name_len;		     /* bytes of name, NUL included */
+	__u64 name_hash;	     /* dns_qnames key */
+	char name[FNG_DNS_NAME_MAX]; /* reversed, as in dns_names */
+};
+_Static_assert(sizeof(struct fng_dns_event) == 24 + 16 + 8 + FNG_DNS_NAME_MAX, "fng_dns_event ABI");
 
 /*
  * FNG_EV_FILE: an open the profile does not allow. Sent cut after path_len

@@ -180,7 +180,7 @@ static void test_start_event(void)
 	json_array_foreach(pts, i, pt) if (!strcmp(jstr(pt, "mechanism"), "CGROUP_HOOK") &&
 					   !strncmp(jstr(pt, "point"), "egress.", 7))
 		cgroup_hooks++;
-	ASSERT_EQ(cgroup_hooks, 4, "egress points on cgroup hooks (connect4/6, sendmsg4/6)");
+	ASSERT_EQ(cgroup_hooks, 5, "egress points on cgroup hooks (connect4/6, sendmsg4/6, dns)");
 	st = env__status(&E);
 	if (!ASSERT_TRUE(st, "status answers"))
 		goto cleanup;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "compile.h"
+#include "dnsname.h"
 #include "profile.h"
 
 #define HEADER                                                                                     \
@@ -484,10 +485,98 @@ static void raw_and_packet_rules_become_allow_bits(void **state)
 	profile_set__clear(&set);
 }
 
+static const struct fng_dns_entry *find_host(const struct fng_compiled *c, const char *rev,
+					     size_t bytes)
+{
+	for (size_t i = 0; i < c->n_dns; i++)
+		if (c->dns[i].key.prefixlen == 32 + 8 * bytes &&
+		    !memcmp(c->dns[i].key.name, rev, bytes))
+			return &c->dns[i];
+	return NULL;
+}
+
+static void host_rules_are_reversed_names_with_folded_ports(void **state)
+{
+	struct fng_profile_set set = { 0 };
+	const struct fng_dns_entry *e;
+	struct fng_compiled c;
+	struct fng_diag d;
+
+	(void)state;
+	assert_int_equal(compile_yaml(HEADER "  egress:\n"
+					     "    - host: api.example.com\n"
+					     "      ports: [443]\n"
+					     "      protocol: tcp\n"
+					     "    - host: \"*.example.com\"\n"
+					     "      ports: [8443]\n"
+					     "    - host: example.com\n"
+					     "      ports: [80]\n"
+					     "    - host: API.example.com\n"
+					     "      ports: [444]\n"
+					     "      protocol: tcp\n",
+				      &set, &c, &d),
+			 0);
+	assert_int_equal(c.allow, FNG_ALLOW_HOSTS);
+	assert_int_equal(c.n_net, 0);
+	assert_int_equal(c.n_dns, 3); /* the two rules on api.example.com share one */
+	/* exact: reversed, with its NUL; the wildcard's ports folded in */
+	e = find_host(&c, "com.example.api.\0", 17);
+	assert_non_null(e);
+	assert_int_equal(e->key.ruleset, 7);
+	assert_int_equal(e->val.wildcard, 0);
+	assert_int_equal(e->val.bytes, 17);
+	assert_int_equal(e->val.ports.nranges, 2);
+	assert_range(&e->val.ports, 0, 443, 444, FNG_PROTO_TCP);
+	assert_range(&e->val.ports, 1, 8443, 8443, FNG_PROTO_TCP | FNG_PROTO_UDP);
+	/* the wildcard: a prefix without NUL */
+	e = find_host(&c, "com.example.", 12);
+	assert_non_null(e);
+	assert_int_equal(e->val.wildcard, 1);
+	assert_int_equal(e->val.ports.nranges, 1);
+	/* example.com is not below *.example.com: its own port only */
+	e = find_host(&c, "com.example.\0", 13);
+	assert_non_null(e);
+	assert_int_equal(e->val.ports.nranges, 1);
+	assert_range(&e->val.ports, 0, 80, 80, FNG_PROTO_TCP | FNG_PROTO_UDP);
+	compiled__free(&c);
+	profile_set__clear(&set);
+}
+
+static void dns_names_reverse_forward_and_cover(void **state)
+{
+	char rev[FNG_DNS_NAME_MAX], fwd[FNG_HOST_TEXT_MAX], canon[FNG_HOST_MAX + 1];
+
+	(void)state;
+	assert_int_equal(dnsname_reverse("a.b.c", rev), 7);
+	assert_memory_equal(rev, "c.b.a.\0", 7);
+	assert_int_equal(dnsname_reverse("*.b.c", rev), 4);
+	assert_memory_equal(rev, "c.b.", 4);
+	assert_true(dnsname_forward("c.b.a.", 7, fwd, sizeof(fwd)));
+	assert_string_equal(fwd, "a.b.c");
+	/* what the kernel kept of a label it could not trust is escaped, never passed on */
+	assert_true(dnsname_forward("c.\377\n.", 6, fwd, sizeof(fwd)));
+	assert_string_equal(fwd, "\\255\\010.c");
+	assert_false(dnsname_forward("c.b", 4, fwd, sizeof(fwd)));
+	assert_false(dnsname_forward("..", 3, fwd, sizeof(fwd)));
+	assert_true(dnsname_covers("*.b.c", "a.b.c"));
+	assert_true(dnsname_covers("*.b.c", "x.a.b.c"));
+	assert_true(dnsname_covers("*.b.c", "*.a.b.c"));
+	assert_false(dnsname_covers("*.b.c", "b.c"));
+	assert_false(dnsname_covers("*.b.c", "ab.c"));
+	assert_false(dnsname_covers("a.b.c", "x.a.b.c"));
+	assert_true(dnsname_covers("a.b.c", "a.b.c"));
+	assert_null(dnsname_check("Api.B.C.", canon));
+	assert_string_equal(canon, "api.b.c");
+	assert_non_null(dnsname_check(".", canon));
+	assert_non_null(dnsname_check("*.", canon));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(single_host_rule_is_one_exact_entry),
+		cmocka_unit_test(host_rules_are_reversed_names_with_folded_ports),
+		cmocka_unit_test(dns_names_reverse_forward_and_cover),
 		cmocka_unit_test(same_prefix_rules_share_an_entry_and_join_protocols),
 		cmocka_unit_test(longer_prefix_inherits_ranges_of_containing_prefix),
 		cmocka_unit_test(overlapping_and_adjacent_ports_merge),

@@ -124,6 +124,36 @@ static void test_unknown_key_is_named(void **state)
 	expect_error(HEAD "spec: {}\nstatus: {}\n", 6, 1, "status", "unknown key");
 }
 
+static void test_host_rules_are_checked(void **state)
+{
+	struct fng_profile_set set = { 0 };
+
+	parse_ok(SPEC "  egress:\n    - host: API.Example.com.\n      ports: [443]\n"
+		      "    - host: \"*.s3.amazonaws.com\"\n",
+		 &set);
+	assert_string_equal(set.v[0]->egress[0].host, "api.example.com");
+	assert_false(set.v[0]->egress[0].has_to);
+	assert_string_equal(set.v[0]->egress[1].host, "*.s3.amazonaws.com");
+	profile_set__clear(&set);
+	expect_error(SPEC "  egress:\n    - host: a.com\n      to: 10.0.0.1\n", 7, 7,
+		     "spec.egress[0].host", "not both");
+	expect_error(SPEC "  egress:\n    - host: \"*.com\"\n", 7, 13, "spec.egress[0].host",
+		     "top-level domain alone");
+	expect_error(SPEC "  egress:\n    - host: a..com\n", 7, 13, "spec.egress[0].host",
+		     "empty label");
+	expect_error(SPEC "  egress:\n    - host: \"a.*.com\"\n", 7, 13, "spec.egress[0].host",
+		     "'*' only as its whole first label");
+	expect_error(SPEC "  egress:\n    - host: \"a b.com\"\n", 7, 13, "spec.egress[0].host",
+		     "not a letter, digit");
+	expect_error(SPEC "  egress:\n    - host: "
+			  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\n",
+		     7, 13, "spec.egress[0].host", "longer than 63");
+	expect_error(SPEC "  egress:\n    - host: a.com\n      protocol: raw\n", 7, 7,
+		     "spec.egress[0].host", "no DNS destination");
+	expect_error(SPEC "  egress:\n    - ports: [443]\n", 7, 7, "spec.egress[0].to",
+		     "missing (or host;");
+}
+
 static void test_duplicate_key_is_rejected(void **state)
 {
 	expect_error(SPEC "  mode: audit\n  exec: []\n  mode: learn\n", 8, 3, "spec.mode",
@@ -141,8 +171,9 @@ static void test_missing_required_key_is_named(void **state)
 	expect_error("apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata:\n"
 		     "  labels: {}\nspec: {}\n",
 		     4, 3, "metadata.name", "required key is missing");
-	expect_error(SPEC "  egress:\n    - ports: [443]\n", 7, 7, "spec.egress[0].to",
-		     "required key is missing (only raw and packet rules may leave it out)");
+	expect_error(
+		SPEC "  egress:\n    - ports: [443]\n", 7, 7, "spec.egress[0].to",
+		"required key is missing (or host; only raw and packet rules may leave both out)");
 }
 
 static void test_cidr_that_is_not_an_address_is_rejected(void **state)
@@ -381,7 +412,7 @@ static void test_wrong_node_type_says_what_was_expected(void **state)
 	expect_error(SPEC "  files:\n  exec: []\n", 6, 9, "spec.files",
 		     "expected a mapping with read and write, got null");
 	expect_error(SPEC "  egress:\n    - 10.0.0.0/8\n", 7, 7, "spec.egress[0]",
-		     "expected a mapping with to, ports and protocol, got \"10.0.0.0/8\"");
+		     "expected a mapping with to or host, ports and protocol, got \"10.0.0.0/8\"");
 	expect_error(SPEC "  egress:\n    - to: 10.0.0.0/8\n      ports: 443\n", 8, 14,
 		     "spec.egress[0].ports", "expected a list of ports, got \"443\"");
 	expect_error(SPEC "  mode: null\n", 6, 9, "spec.mode", "got null");
@@ -1168,6 +1199,7 @@ int main(void)
 		cmocka_unit_test(test_config_bad_input_names_place_and_key),
 		cmocka_unit_test(test_diag_format_leaves_out_unset_parts),
 		cmocka_unit_test(test_mode_names_round_trip),
+		cmocka_unit_test(test_host_rules_are_checked),
 		cmocka_unit_test(test_splice_moves_and_find_looks_up),
 		cmocka_unit_test(test_equal_ignores_file_and_positions_only),
 	};
