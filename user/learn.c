@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "compile.h"
+#include "dnsname.h"
 #include "fnguard/abi.h"
 #include "hmap.h"
 
@@ -56,6 +57,7 @@ struct eg_key {
 	uint8_t pad[1];
 	uint16_t lo, hi; /* the port, or a merged rule's port range */
 	uint8_t addr[16];
+	uint32_t host; /* a host: rule's name: 1 + its index in learnset.hosts; 0: none */
 };
 
 struct eg_item {
@@ -80,6 +82,10 @@ struct learnset {
 	size_t n_eg, cap_eg;
 	struct sc_item sc[FNG_LEARN_MAX_SYSCALLS];
 	size_t n_sc;
+	/* Names of host: rules (canonical, dnsname.h), each once: eg_key.host. */
+	char **hosts;
+	size_t n_hosts, cap_hosts;
+	struct hmap host_map; /* hash of the name -> 1 + index (the first of that hash) */
 	/* Observations of new items refused because a bound was reached. */
 	uint64_t refused_paths, refused_eg, refused_sc;
 };
@@ -148,6 +154,10 @@ void learnset__free(struct learnset *ls)
 		free(ls->eg[i]);
 	free(ls->eg);
 	hmap__free(&ls->eg_map);
+	for (size_t i = 0; i < ls->n_hosts; i++)
+		free(ls->hosts[i]);
+	free(ls->hosts);
+	hmap__free(&ls->host_map);
 	free(ls);
 }
 
@@ -326,6 +336,50 @@ int learnset__add_egress(struct learnset *ls, uint8_t family, const uint8_t addr
 	return eg_add(ls, &k, false, t_unix_ns);
 }
 
+/* The eg_key.host of canonical name @host, added when new; 0 when out of memory. */
+static uint32_t host_intern(struct learnset *ls, const char *host)
+{
+	uint64_t h = fnv1a(FNV_OFFSET, host, strlen(host));
+	uintptr_t first = (uintptr_t)hmap__get(&ls->host_map, h);
+	char **nv, *dup;
+
+	/* Colliding names are found by a scan from the first of their hash. */
+	for (size_t i = first ? first - 1 : ls->n_hosts; i < ls->n_hosts; i++)
+		if (!strcmp(ls->hosts[i], host))
+			return (uint32_t)i + 1;
+	nv = grow(ls->hosts, &ls->cap_hosts, ls->n_hosts, sizeof(*ls->hosts));
+	if (!nv)
+		return 0;
+	ls->hosts = nv;
+	dup = strdup(host);
+	if (!dup)
+		return 0;
+	if (!first && hmap__put(&ls->host_map, h, (void *)(uintptr_t)(ls->n_hosts + 1), NULL)) {
+		free(dup);
+		return 0;
+	}
+	ls->hosts[ls->n_hosts++] = dup;
+	return (uint32_t)ls->n_hosts;
+}
+
+int learnset__add_host(struct learnset *ls, const char *host, uint16_t port, uint8_t proto,
+		       uint64_t t_unix_ns)
+{
+	char canon[FNG_HOST_MAX + 1];
+	struct eg_key k;
+
+	if (!ls || !host || dnsname_check(host, canon) || dnsname_is_wild(canon) ||
+	    (proto != FNG_PROTO_TCP && proto != FNG_PROTO_UDP))
+		return -EINVAL;
+	memset(&k, 0, sizeof(k));
+	k.host = host_intern(ls, canon);
+	if (!k.host)
+		return -ENOMEM;
+	k.protos = proto;
+	k.lo = k.hi = port;
+	return eg_add(ls, &k, false, t_unix_ns);
+}
+
 static int sc_add(struct learnset *ls, const char *name, bool seeded, uint64_t t)
 {
 	const struct fng_syscall_allow *s = fng_syscall_allow_of(name);
@@ -399,6 +453,10 @@ int learnset__add_profile(struct learnset *ls, const struct fng_profile *p)
 
 		memset(&k, 0, sizeof(k));
 		k.has_to = r->has_to;
+		if (r->host && !(k.host = host_intern(ls, r->host))) {
+			err = -ENOMEM;
+			break;
+		}
 		if (r->has_to) {
 			k.family = r->family;
 			k.prefix = r->prefix;
@@ -474,8 +532,10 @@ static void plan_free(struct plan *pl)
 	for (size_t i = 0; i < pl->np; i++)
 		free(pl->p[i].text);
 	free(pl->p);
-	for (size_t i = 0; i < pl->ne; i++)
+	for (size_t i = 0; i < pl->ne; i++) {
 		free(pl->e[i].r.ports);
+		free(pl->e[i].r.host);
+	}
 	free(pl->e);
 	free(pl->unsafe);
 	free(pl->nowhere);
@@ -1022,9 +1082,11 @@ static int eg_cmp(const void *a, const void *b)
 	const struct eg_key *y = &(*(const struct eg_item *const *)b)->k;
 	int c;
 
-	/* Rules with a destination first, then by family, address, prefix, protocol. */
+	/* Rules with a destination first, then by name, family, address, prefix, protocol. */
 	if (x->has_to != y->has_to)
 		return y->has_to - x->has_to;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
 	if (x->family != y->family)
 		return x->family - y->family;
 	c = memcmp(x->addr, y->addr, sizeof(x->addr));
@@ -1043,8 +1105,9 @@ static int eg_cmp(const void *a, const void *b)
 
 static bool same_dest(const struct eg_key *a, const struct eg_key *b)
 {
-	return a->has_to == b->has_to && a->family == b->family && a->prefix == b->prefix &&
-	       a->protos == b->protos && !memcmp(a->addr, b->addr, sizeof(a->addr));
+	return a->has_to == b->has_to && a->host == b->host && a->family == b->family &&
+	       a->prefix == b->prefix && a->protos == b->protos &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr));
 }
 
 static bool same_addr(const struct fng_egress_rule *a, const struct fng_egress_rule *b)
@@ -1106,14 +1169,130 @@ static size_t widen(struct fng_port_span *spans, size_t n, size_t want)
 	return n;
 }
 
+/*
+ * A suffix no learned wildcard may stand on: a top-level domain, a
+ * two-label country suffix ("co.uk"), or a shared host whose every label
+ * below belongs to another tenant (a public suffix of the private kind:
+ * buckets, apps, pages). Built in; the list is short on purpose, and a name
+ * it misses stays exact below the threshold.
+ */
+static bool shared_suffix(const char *s)
+{
+	static const char *const shared[] = {
+		"amazonaws.com",
+		"s3.amazonaws.com",
+		"cloudfront.net",
+		"elasticbeanstalk.com",
+		"azurewebsites.net",
+		"blob.core.windows.net",
+		"cloudapp.net",
+		"appspot.com",
+		"googleapis.com",
+		"storage.googleapis.com",
+		"googleusercontent.com",
+		"firebaseapp.com",
+		"web.app",
+		"herokuapp.com",
+		"github.io",
+		"gitlab.io",
+		"netlify.app",
+		"vercel.app",
+		"pages.dev",
+		"workers.dev",
+		"r2.dev",
+		"fly.dev",
+		"onrender.com",
+		"ngrok.io",
+		"ngrok-free.app",
+		"digitaloceanspaces.com",
+		"blogspot.com",
+	};
+	static const char *const second[] = { "ac",  "co", "com", "edu", "go",
+					      "gov", "ne", "net", "or",	 "org" };
+	const char *dot = strchr(s, '.'), *last = strrchr(s, '.');
+
+	if (!dot)
+		return true;
+	if (dot == last && strlen(last + 1) == 2)
+		for (size_t i = 0; i < ARRAY_SIZE(second); i++)
+			if ((size_t)(dot - s) == strlen(second[i]) &&
+			    !strncmp(s, second[i], strlen(second[i])))
+				return true;
+	for (size_t i = 0; i < ARRAY_SIZE(shared); i++)
+		if (!strcmp(s, shared[i]))
+			return true;
+	/* S3's regional endpoints: s3.REGION.amazonaws.com, s3-REGION.amazonaws.com */
+	return (!strncmp(s, "s3.", 3) || !strncmp(s, "s3-", 3)) && dot == strchr(s, '.') &&
+	       strlen(s) > 14 && !strcmp(s + strlen(s) - 14, ".amazonaws.com") &&
+	       strchr(s + 3, '.') == s + strlen(s) - 14;
+}
+
+/*
+ * The rule text of every name learning holds (@texts, by eg_key.host; owned),
+ * and the key each name's items are grouped by (@group): names that vary
+ * below a suffix become "*.suffix" once @threshold distinct names were
+ * reached directly below it (as directories are generalised), unless the
+ * suffix is shared (shared_suffix()). Other names stay as they are.
+ */
+static int host_groups(const struct learnset *ls, unsigned threshold, char ***texts, size_t *ntexts,
+		       uint32_t **group)
+{
+	size_t n = ls->n_hosts;
+	char **t = calloc(2 * n + 1, sizeof(*t));
+	uint32_t *g = calloc(n + 1, sizeof(*g));
+
+	*texts = t;
+	*ntexts = 0;
+	*group = g;
+	if (!t || !g)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = ls->hosts[i], *parent = strchr(name, '.');
+		size_t below = 0;
+
+		g[i + 1] = (uint32_t)i + 1;
+		if (!(t[i] = strdup(name)))
+			return -ENOMEM;
+		if (dnsname_is_wild(name) || !parent || shared_suffix(parent + 1))
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			const char *p = strchr(ls->hosts[k], '.');
+
+			below += !dnsname_is_wild(ls->hosts[k]) && p && !strcmp(p, parent);
+		}
+		if (below < threshold)
+			continue;
+		/* One wildcard per suffix: the first name below it makes it. */
+		for (size_t k = 0; k < i && g[i + 1] == i + 1; k++) {
+			const char *p = strchr(ls->hosts[k], '.');
+
+			if (!dnsname_is_wild(ls->hosts[k]) && p && !strcmp(p, parent))
+				g[i + 1] = g[k + 1];
+		}
+		if (g[i + 1] == i + 1) {
+			size_t w = n + *ntexts;
+
+			if (!(t[w] = malloc(strlen(parent) + 2)))
+				return -ENOMEM;
+			sprintf(t[w], "*%s", parent);
+			g[i + 1] = (uint32_t)w + 1;
+			(*ntexts)++;
+		}
+	}
+	*ntexts += n;
+	return 0;
+}
+
 /* Group the items of one destination (sorted, @v[0..n)) into one rule. */
-static int eg_rule(const struct eg_item *const *v, size_t n, struct erule *out)
+static int eg_rule(char *const *texts, const struct eg_item *const *v, size_t n, struct erule *out)
 {
 	struct fng_egress_rule *r = &out->r;
 	const struct eg_key *k = &v[0]->k;
 	bool all = false;
 
 	memset(out, 0, sizeof(*out));
+	if (k->host && !(r->host = strdup(texts[k->host - 1])))
+		return -ENOMEM;
 	r->has_to = k->has_to;
 	r->family = k->family;
 	r->prefix = k->prefix;
@@ -1290,18 +1469,30 @@ cleanup:
 static int plan_egress(const struct learnset *ls, struct plan *pl)
 {
 	const struct eg_item **v = NULL, **nv;
-	size_t *wide = NULL, nwide = 0;
+	struct eg_item *items = NULL;
+	size_t *wide = NULL, nwide = 0, ntexts = 0;
+	uint32_t *group = NULL;
+	char **texts = NULL;
 	int err = 0;
 
 	if (!ls->n_eg)
 		return 0;
 	v = malloc(ls->n_eg * sizeof(*v));
+	items = malloc(ls->n_eg * sizeof(*items));
 	pl->e = calloc(ls->n_eg, sizeof(*pl->e));
-	if (!v || !pl->e) {
+	if (!v || !items || !pl->e) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	memcpy(v, ls->eg, ls->n_eg * sizeof(*v));
+	err = host_groups(ls, pl->threshold, &texts, &ntexts, &group);
+	if (err)
+		goto cleanup;
+	/* Copies, each name's items under the key of its rule (itself or a wildcard). */
+	for (size_t i = 0; i < ls->n_eg; i++) {
+		items[i] = *ls->eg[i];
+		items[i].k.host = group[items[i].k.host];
+		v[i] = &items[i];
+	}
 	qsort(v, ls->n_eg, sizeof(*v), eg_cmp);
 	for (size_t i = 0; i < ls->n_eg;) {
 		size_t end = i + 1;
@@ -1317,9 +1508,10 @@ static int plan_egress(const struct learnset *ls, struct plan *pl)
 				goto cleanup;
 			}
 			pl->port0 = nv;
-			pl->port0[pl->n_port0++] = v[k];
+			/* the learnset's own item: the copies go with this call */
+			pl->port0[pl->n_port0++] = ls->eg[v[k] - items];
 		}
-		err = eg_rule((const struct eg_item *const *)v + i, end - i, &pl->e[pl->ne]);
+		err = eg_rule(texts, (const struct eg_item *const *)v + i, end - i, &pl->e[pl->ne]);
 		if (err)
 			goto cleanup;
 		pl->ne++;
@@ -1341,6 +1533,11 @@ static int plan_egress(const struct learnset *ls, struct plan *pl)
 	}
 	fit_ranges(pl, wide, nwide);
 cleanup:
+	for (size_t i = 0; texts && i < 2 * ls->n_hosts; i++)
+		free(texts[i]);
+	free(texts);
+	free(group);
+	free(items);
 	free(v);
 	free(wide);
 	return err;
@@ -1436,6 +1633,9 @@ static int plan_profile(const struct plan *pl, const struct learn_gen *g, const 
 
 		*r = pl->e[i].r;
 		r->ports = NULL;
+		r->host = NULL;
+		if (pl->e[i].r.host && !(r->host = strdup(pl->e[i].r.host)))
+			goto cleanup;
 		if (r->nports) {
 			r->ports = malloc(r->nports * sizeof(*r->ports));
 			if (!r->ports)
@@ -1718,7 +1918,15 @@ static int put_egress(struct fng_buf *b, const struct erule *e, bool comments)
 		if (!err)
 			err = buf__putc(b, '\n');
 	}
-	/* profile.c requires `to` unless raw or packet: there is always a first key. */
+	/* profile.c requires `to` (or `host`) unless raw or packet: there is always a first key. */
+	if (!err && r->host) {
+		err = buf__printf(b, "%shost: ", lead);
+		if (!err)
+			err = put_quoted(b, r->host);
+		if (!err)
+			err = buf__putc(b, '\n');
+		lead = "      ";
+	}
 	if (!err && r->has_to) {
 		addr_text(r->family, r->addr, a, sizeof(a));
 		err = buf__printf(b, "%sto: \"%s/%u\"\n", lead, a, r->prefix);

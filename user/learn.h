@@ -76,6 +76,9 @@ void learnset__free(struct learnset *ls);
 int learnset__add_egress(struct learnset *ls, uint8_t family, const uint8_t addr[16], uint16_t port,
 			 uint8_t proto, uint64_t t_unix_ns);
 int learnset__add_path(struct learnset *ls, const char *path, uint8_t perms, uint64_t t_unix_ns);
+/* A connect or send to an address the function resolved @host to (its own DNS answer). */
+int learnset__add_host(struct learnset *ls, const char *host, uint16_t port, uint8_t proto,
+		       uint64_t t_unix_ns);
 int learnset__add_syscall(struct learnset *ls, const char *name, uint64_t t_unix_ns);
 
 /*

@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,10 +296,18 @@ static void handle_egress(struct agent *a, const struct fng_egress_event *e)
 	x.v.detail_case = FNGUARD__V1__VIOLATION__DETAIL_EGRESS;
 	x.v.egress = &eg;
 	emit_violation(a, &x);
-	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode)))
-		learn_noted(a, lf,
-			    learnset__add_egress(lf->ls, e->family, e->addr, e->port, e->protos,
-						 x.v.time_unix_nano));
+	/* A destination the function reached by name is learned by its name (a name
+	 * no rule could hold, by its address). */
+	if ((lf = learning_of(a, e->hdr.cgroup_id, e->mode))) {
+		int ret = host[0] ? learnset__add_host(lf->ls, host, e->port, e->protos,
+						       x.v.time_unix_nano)
+				  : -EINVAL;
+
+		if (ret == -EINVAL)
+			ret = learnset__add_egress(lf->ls, e->family, e->addr, e->port, e->protos,
+						   x.v.time_unix_nano);
+		learn_noted(a, lf, ret);
+	}
 }
 
 /* A path from the kernel: @len bytes, NUL included, maybe not terminated when cut. */

@@ -42,8 +42,11 @@
 
 static struct fng_env E;
 static pid_t dnsmasq = -1;
-static char hosts_path[PATH_MAX], resolv_path[PATH_MAX], script[PATH_MAX];
+static char hosts_path[PATH_MAX], resolv_path[PATH_MAX], script[PATH_MAX], node_script[PATH_MAX],
+	node_bin[PATH_MAX], learned[PATH_MAX];
 static bool have_v6;
+/* What up1.example.test and up2.example.test resolve to (the learning test changes them). */
+static const char *up_addr[2] = { "127.0.0.41", "127.0.0.42" };
 static int listeners[2] = { -1, -1 };
 
 /* ---- a function: dns_client.py in a cgroup, driven over pipes ---- */
@@ -54,7 +57,7 @@ struct fn {
 	FILE *out; /* its stdout */
 };
 
-static int fn_start(struct fn *f, const char *rel)
+static int fn_start_in(struct fn *f, const char *rel, bool node)
 {
 	char procs[PATH_MAX * 3];
 	int to[2], from[2];
@@ -78,7 +81,10 @@ static int fn_start(struct fn *f, const char *rel)
 			_exit(250);
 		if (dup2(to[0], 0) < 0 || dup2(from[1], 1) < 0)
 			_exit(249);
-		execl("/usr/bin/python3", "python3", "-u", script, (char *)NULL);
+		if (node)
+			execl(node_bin, "node", node_script, (char *)NULL);
+		else
+			execl("/usr/bin/python3", "python3", "-u", script, (char *)NULL);
 		_exit(127);
 	}
 	close(to[0]);
@@ -86,6 +92,11 @@ static int fn_start(struct fn *f, const char *rel)
 	f->in = fdopen(to[1], "w");
 	f->out = fdopen(from[0], "r");
 	return f->in && f->out ? 0 : -ENOMEM;
+}
+
+static int fn_start(struct fn *f, const char *rel)
+{
+	return fn_start_in(f, rel, false);
 }
 
 static void fn_stop(struct fn *f)
@@ -159,6 +170,7 @@ static int write_hosts(const char *api_addr)
 	fprintf(f, "127.0.0.11 other.example.test\n");
 	fprintf(f, "127.0.0.13 api2.example.test\n");
 	fprintf(f, "127.0.0.14 example.test\n");
+	fprintf(f, "%s up1.example.test\n%s up2.example.test\n", up_addr[0], up_addr[1]);
 	fprintf(f, "127.0.0.30 edge.cdn.test\n");
 	fprintf(f, "fd00:53::10 api6.example.test\n");
 	for (int i = 1; i <= MANY; i++)
@@ -519,6 +531,140 @@ static void test_metrics_count_what_happened(void)
 #undef FN_LABELS
 }
 
+/* The learning profile of cgroup @rel (name @name): egress restricted, all of it learned. */
+static int write_learning(const char *name, const char *rel)
+{
+	char file[64], text[1024];
+
+	snprintf(file, sizeof(file), "%s.yaml", name);
+	snprintf(text, sizeof(text),
+		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata:\n"
+		 "  name: %s\nspec:\n  selector:\n    cgroup: \"%s%s\"\n  mode: learn\n"
+		 "  egress: []\n",
+		 name, E.cg_base, rel);
+	return env__write_profile(&E, file, text);
+}
+
+/* Resolve up1 and up2 and connect to each from @f: how many connects did not work. */
+static int call_two_names(struct fn *f)
+{
+	int bad = 0;
+
+	for (int i = 0; i < 2; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "up%d.example.test", i + 1);
+		bad += !fn_resolves(f, name, up_addr[i]) || fn_connect(f, up_addr[i], PORT) != 0;
+	}
+	return bad;
+}
+
+/* The learned profile of @name once it names both hosts (within 10 s); NULL otherwise. */
+static char *learned_with_hosts(const char *name)
+{
+	char path[PATH_MAX + 64];
+	char *text = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s.yaml", learned, name);
+	for (int i = 0; i < 100; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n;
+
+		if (f) {
+			text = calloc(1, 1 << 16);
+			n = text ? fread(text, 1, (1 << 16) - 1, f) : 0;
+			fclose(f);
+			if (n && strstr(text, "host: \"up1.example.test\"") &&
+			    strstr(text, "host: \"up2.example.test\""))
+				return text;
+			free(text);
+			text = NULL;
+		}
+		usleep(100000);
+	}
+	printf("# %s: no learned profile naming both hosts\n", path);
+	return NULL;
+}
+
+static bool is_violation_of_cgroup(json_t *rec, void *arg)
+{
+	const char *cg = arg;
+	const char *path = jstr(rec, "violation.function.cgroupPath");
+	size_t n = strlen(path), m = strlen(cg);
+
+	return n >= m && !strcmp(path + n - m, cg) && jint(rec, "violation.timeUnixNano") > 0;
+}
+
+static void test_learned_names_enforced(void)
+{
+	struct fn py = { .pid = -1 }, node = { .pid = -1 };
+	const char *names[2] = { "lpy", "lnode" };
+	struct fn *fns[2] = { &py, &node };
+	char *text[2] = { NULL, NULL };
+	json_t *arr;
+
+	if (!ASSERT_OK(write_learning("lpy", "/lpy"), "learning profile (Python)") ||
+	    !ASSERT_OK(write_learning("lnode", "/lnode"), "learning profile (Node.js)") ||
+	    !ASSERT_TRUE(env__wait_status(&E, "lnode mode=learn", 5000), "learning") ||
+	    !ASSERT_OK(fn_start_in(&py, "/lpy", false), "Python function") ||
+	    !ASSERT_OK(fn_start_in(&node, "/lnode", true), "Node.js function"))
+		goto cleanup;
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(call_two_names(fns[i]), 0, "learning: both names resolve and connect");
+		text[i] = learned_with_hosts(names[i]);
+		if (!ASSERT_TRUE(text[i], "the learned profile names both hosts"))
+			goto cleanup;
+		ASSERT_TRUE(strstr(text[i], "to: \"" RESOLVER "/32\""),
+			    "and the resolver, by address");
+		ASSERT_FALSE(strstr(text[i], up_addr[0]) || strstr(text[i], up_addr[1]),
+			     "never the hosts' addresses");
+	}
+	/* Enforce what was learned (as written: in enforce mode), against fresh answers. */
+	for (int i = 0; i < 2; i++) {
+		char file[32];
+
+		if (!ASSERT_TRUE(strstr(text[i], "\n  mode: enforce\n"), "written to be enforced"))
+			goto cleanup;
+		snprintf(file, sizeof(file), "%s.yaml", names[i]);
+		ASSERT_OK(env__write_profile(&E, file, text[i]), "learned profile in force");
+	}
+	if (!ASSERT_TRUE(env__wait_status(&E, "lnode mode=enforce", 5000), "enforcing"))
+		goto cleanup;
+	up_addr[0] = "127.0.0.43";
+	up_addr[1] = "127.0.0.44";
+	if (!change_answer("127.0.0.20"))
+		goto cleanup;
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(call_two_names(fns[i]), 0,
+			  "enforcing: fresh answers resolve and connect");
+		ASSERT_EQ(fn_connect(fns[i], "127.0.0.45", PORT), EPERM,
+			  "an address it never resolved");
+	}
+	/* The only violations since: the two literal connects. */
+	arr = env__records(&E);
+	for (int i = 0; i < 2; i++) {
+		size_t k, n = 0;
+		json_t *rec;
+		char cg[16];
+
+		snprintf(cg, sizeof(cg), "/%s", names[i]);
+		json_array_foreach(arr, k, rec)
+		{
+			if (is_violation_of_cgroup(rec, cg) &&
+			    !strcmp(jstr(rec, "violation.mode"), "ENFORCE"))
+				n += strcmp(jstr(rec, "violation.egress.address"), "127.0.0.45") !=
+				     0;
+		}
+		ASSERT_EQ(n, 0, "no violation but the literal address, under the learned profile");
+	}
+	json_decref(arr);
+cleanup:
+	fn_stop(&py);
+	fn_stop(&node);
+	free(text[0]);
+	free(text[1]);
+}
+
 static const struct test_case tests[] = {
 	{ "resolved_name_connects", test_resolved_name_connects },
 	{ "literal_and_other_function", test_literal_and_other_function },
@@ -529,6 +675,7 @@ static const struct test_case tests[] = {
 	{ "reload_removes_rule", test_reload_removes_rule },
 	{ "audit_records_outside_answers", test_audit_records_outside_answers },
 	{ "metrics_count_what_happened", test_metrics_count_what_happened },
+	{ "learned_names_enforced", test_learned_names_enforced },
 };
 
 static int setup(void)
@@ -555,10 +702,19 @@ static int setup(void)
 		printf("# listeners on port %d failed\n", PORT);
 		return -EIO;
 	}
-	if (!realpath("tests/functions/dns_client.py", script)) {
-		printf("# tests/functions/dns_client.py: %s\n", strerror(errno));
+	if (!realpath("tests/functions/dns_client.py", script) ||
+	    !realpath("tests/functions/dns_client.js", node_script)) {
+		printf("# tests/functions/dns_client.{py,js}: %s\n", strerror(errno));
 		return -errno;
 	}
+	/* node from Debian's nodejs (make deps): the same interpreter as the learning test's */
+	if (!realpath("/usr/bin/node", node_bin) && !realpath("/usr/bin/nodejs", node_bin)) {
+		printf("# node: %s\n", strerror(errno));
+		return -errno;
+	}
+	snprintf(learned, sizeof(learned), "%s/learned", E.dir);
+	if (mkdir(learned, 0700))
+		return -errno;
 	snprintf(hosts_path, sizeof(hosts_path), "%s/hosts", E.dir);
 	snprintf(resolv_path, sizeof(resolv_path), "%s/resolv.conf", E.dir);
 	f = fopen(resolv_path, "w");
@@ -572,8 +728,15 @@ static int setup(void)
 
 int main(void)
 {
-	static const char *const extra[] = { "--dns-ttl-min", "1s", "--metrics",
-					     "127.0.0.1:" STR(METRICS_PORT), NULL };
+	const char *const extra[] = { "--dns-ttl-min",
+				      "1s",
+				      "--metrics",
+				      "127.0.0.1:" STR(METRICS_PORT),
+				      "--learn-dir",
+				      learned,
+				      "--summary-interval",
+				      "300ms",
+				      NULL };
 	const int n = sizeof(tests) / sizeof(tests[0]);
 	char why[256];
 	int ret, err;
@@ -582,6 +745,7 @@ int main(void)
 	if ((err = env__init(&E, "dns", why, sizeof(why))))
 		return env__init_failed(err, tests, n, why);
 	if (setup() || env__cgroup_create(&E, "/fn", NULL) ||
+	    env__cgroup_create(&E, "/lpy", NULL) || env__cgroup_create(&E, "/lnode", NULL) ||
 	    env__cgroup_create(&E, "/fn2", NULL) || env__cgroup_create(&E, "/fn3", NULL) ||
 	    env__write_profile(&E, "dns.yaml", profile_text(true, "enforce")) ||
 	    env__start_agent(&E, extra)) {

@@ -670,6 +670,71 @@ static void test_raw_and_packet_sockets_are_learned(void **state)
 	learnset__free(ls);
 }
 
+/* The host: rule of @p for @host, or NULL. */
+static const struct fng_egress_rule *host_rule(const struct fng_profile *p, const char *host)
+{
+	for (size_t i = 0; i < p->n_egress; i++)
+		if (p->egress[i].host && !strcmp(p->egress[i].host, host))
+			return &p->egress[i];
+	return NULL;
+}
+
+static void test_names_are_learned_and_generalised_below_their_suffix(void **state)
+{
+	struct learnset *ls = learnset__new();
+	const struct fng_egress_rule *r;
+	struct fng_buf y = { 0 };
+	struct fng_profile *p;
+	char name[64];
+
+	(void)state;
+	assert_int_equal(learnset__add_host(ls, "API.stripe.com", 443, FNG_PROTO_TCP, T0), 1);
+	assert_int_equal(learnset__add_host(ls, "api.stripe.com", 443, FNG_PROTO_TCP, T1), 0);
+	assert_int_equal(learnset__add_host(ls, "api.stripe.com", 8443, FNG_PROTO_TCP, T1), 1);
+	assert_int_equal(learnset__add_host(ls, "bad name", 443, FNG_PROTO_TCP, T1), -EINVAL);
+	assert_int_equal(learnset__add_host(ls, "*.stripe.com", 443, FNG_PROTO_TCP, T1), -EINVAL);
+	/* four buckets of a tenant's own domain: below the threshold (5), exact */
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "b%d.data.example.com", i);
+		assert_int_equal(learnset__add_host(ls, name, 443, FNG_PROTO_TCP, T0), 1);
+	}
+	/* five under a shared host, six under a two-label country suffix: never widened */
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "bucket%d.s3.amazonaws.com", i);
+		assert_int_equal(learnset__add_host(ls, name, 443, FNG_PROTO_TCP, T0), 1);
+		snprintf(name, sizeof(name), "shop%d.co.uk", i);
+		assert_int_equal(learnset__add_host(ls, name, 443, FNG_PROTO_TCP, T0), 1);
+		snprintf(name, sizeof(name), "x%d.s3.eu-west-1.amazonaws.com", i);
+		assert_int_equal(learnset__add_host(ls, name, 443, FNG_PROTO_TCP, T0), 1);
+	}
+	p = check_profile(ls, &gen_plain, NULL, &y);
+	r = host_rule(p, "api.stripe.com");
+	assert_non_null(r);
+	assert_false(r->has_to);
+	assert_int_equal(r->protos, FNG_PROTO_TCP);
+	assert_int_equal(r->nports, 2);
+	assert_non_null(host_rule(p, "b3.data.example.com"));
+	assert_null(host_rule(p, "*.data.example.com"));
+	assert_non_null(host_rule(p, "bucket5.s3.amazonaws.com"));
+	assert_null(host_rule(p, "*.s3.amazonaws.com"));
+	assert_null(host_rule(p, "*.co.uk"));
+	assert_null(host_rule(p, "*.s3.eu-west-1.amazonaws.com"));
+	assert_contains(y.p, "host: \"api.stripe.com\"");
+	profile__free(p);
+	buf__free(&y);
+	/* the fifth name below data.example.com: its suffix, with the union of their ports */
+	assert_int_equal(learnset__add_host(ls, "b4.data.example.com", 8080, FNG_PROTO_TCP, T0), 1);
+	p = check_profile(ls, &gen_plain, NULL, &y);
+	r = host_rule(p, "*.data.example.com");
+	assert_non_null(r);
+	assert_int_equal(r->nports, 2);
+	assert_null(host_rule(p, "b3.data.example.com"));
+	assert_non_null(host_rule(p, "api.stripe.com"));
+	profile__free(p);
+	buf__free(&y);
+	learnset__free(ls);
+}
+
 static void test_syscalls_listed_only_when_seen(void **state)
 {
 	struct learnset *ls = learnset__new();
@@ -1092,6 +1157,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6_and_ipv4_mapped_destinations),
 		cmocka_unit_test(test_port_zero_is_left_out_and_said),
 		cmocka_unit_test(test_raw_and_packet_sockets_are_learned),
+		cmocka_unit_test(test_names_are_learned_and_generalised_below_their_suffix),
 		cmocka_unit_test(test_syscalls_listed_only_when_seen),
 		cmocka_unit_test(test_merge_of_seeded_sets_equals_the_generalised_union),
 		cmocka_unit_test(test_merge_with_itself_is_itself),
