@@ -23,6 +23,10 @@
  * 4. time_to_enforce: containers started with runc, from cgroup mkdir to
  *    their function's profile in force, and whether that was before their
  *    first instruction.
+ * 5. Egress by DNS name: getaddrinfo+connect through dnsmasq from a
+ *    function whose host: rule allows the name, from an unprofiled cgroup,
+ *    and with no agent; and connects to the resolved address allowed by
+ *    name against the same allowed by CIDR.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -37,7 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -56,7 +62,7 @@
 static struct fng_env E;
 static int conn_iters = 20000, open_iters = 200000, exec_iters = 1000, rounds = ROUNDS;
 static bool smoke;	 /* --smoke: every invariant once, in seconds (make test) */
-static const char *only; /* --only overhead|export|learn|tte: one part of the bench */
+static const char *only; /* --only overhead|dns|export|learn|tte: one part of the bench */
 static double flood_secs = 3.0;
 static int ncpu;
 
@@ -506,6 +512,235 @@ static int bench_ratio(const struct loop *l)
 	       l->fn == connect_loop ? "connect"
 	       : l->fn == open_loop  ? "open"
 				     : "exec",
+	       rounds);
+	return 0;
+}
+
+/* ---- egress by DNS name ---- */
+
+#define DNS_NAME "api.bench.test"
+
+static char resolv_conf[PATH_MAX];
+static pid_t dnsmasq_pid = -1;
+
+/* getaddrinfo of DNS_NAME through the resolver, then connect+close to what it gave. */
+static long long gai_connect_loop(int iters)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+	for (int i = 0; i < iters; i++) {
+		int fd, err = getaddrinfo(DNS_NAME, "8080", &hints, &res);
+
+		if (err)
+			return -EHOSTUNREACH;
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, res->ai_addr, res->ai_addrlen)) {
+			err = -errno;
+			freeaddrinfo(res);
+			return err;
+		}
+		freeaddrinfo(res);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+	}
+	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)iters);
+}
+
+/* One lookup (the address in force), then connect_loop: connects judged by the name's entry. */
+static long long resolved_connect_loop(int iters)
+{
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *res;
+
+	if (getaddrinfo(DNS_NAME, "8080", &hints, &res))
+		return -EHOSTUNREACH;
+	freeaddrinfo(res);
+	return connect_loop(iters);
+}
+
+struct dns_run {
+	const char *cg;
+	long long (*fn)(int iters);
+	int iters;
+};
+
+/* In the child: its own /etc/resolv.conf (before it joins the cgroup: a mount there is a violation). */
+static int dns_child(const struct dns_run *r)
+{
+	char procs[PATH_MAX * 3];
+	int fd;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+		return 3;
+	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", E.cg_root, E.cg_base, r->cg);
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1)
+		return 4;
+	close(fd);
+	pin_cpu(1);
+	*shared = r->fn(r->iters);
+	return *shared < 0 ? 1 : 0;
+}
+
+static long long dns_run(const char *cg, long long (*fn)(int), int iters)
+{
+	const struct dns_run r = { cg, fn, iters };
+	pid_t pid;
+	int st;
+
+	*shared = 0;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0)
+		_exit(dns_child(&r));
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st)) {
+		printf("  %s in %s failed (%lld)\n",
+		       fn == gai_connect_loop ? "lookup+connect" : "connect", cg, *shared);
+		return -1;
+	}
+	return *shared;
+}
+
+/* dnsmasq on 127.0.0.53 of the bench's network namespace, answering DNS_NAME with 127.0.0.1. */
+static int start_dnsmasq(void)
+{
+	char hosts[PATH_MAX], hosts_opt[PATH_MAX + 16], pid_opt[PATH_MAX + 16], pid_file[PATH_MAX];
+	char *argv[] = { "dnsmasq",
+			 "--keep-in-foreground",
+			 "--conf-file=/dev/null",
+			 "--no-resolv",
+			 "--no-hosts",
+			 hosts_opt,
+			 "--user=root",
+			 "--listen-address=127.0.0.53",
+			 "--bind-interfaces",
+			 "--local-ttl=60",
+			 pid_opt,
+			 NULL };
+
+	snprintf(hosts, sizeof(hosts), "%s/bench-hosts", E.dir);
+	snprintf(resolv_conf, sizeof(resolv_conf), "%s/resolv.conf", E.dir);
+	snprintf(pid_file, sizeof(pid_file), "%s/dnsmasq.pid", E.dir);
+	snprintf(hosts_opt, sizeof(hosts_opt), "--addn-hosts=%s", hosts);
+	snprintf(pid_opt, sizeof(pid_opt), "--pid-file=%s", pid_file);
+	if (run_cmd(true, "echo '127.0.0.1 " DNS_NAME "' > %s && echo 'nameserver 127.0.0.53' > %s",
+		    hosts, resolv_conf))
+		return -1;
+	fflush(stdout);
+	dnsmasq_pid = fork();
+	if (dnsmasq_pid == 0) {
+		execvp("dnsmasq", argv);
+		_exit(127);
+	}
+	for (int i = 0; dnsmasq_pid > 0 && i < 100; i++) {
+		if (access(pid_file, F_OK) == 0)
+			return 0;
+		usleep(50000);
+	}
+	printf("  dnsmasq did not start\n");
+	return -1;
+}
+
+/*
+ * Rounds as bench_ratio's: getaddrinfo+connect+close by name with no agent;
+ * then with the agent, from a cgroup whose profile allows the name (its
+ * answers read by the parser, its connects judged by the name's entry) and
+ * from an unprofiled one; and connect+close to the resolved address
+ * against the same loop under a profile that allows the address by CIDR.
+ */
+static int bench_dns(void)
+{
+	const int iters = smoke ? 200 : 5000;
+	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS], byname[ROUNDS], bycidr[ROUNDS];
+	double rprof[ROUNDS], runprof[ROUNDS], rname[ROUNDS], rown[ROUNDS];
+	char yaml[2048];
+
+	printf("getaddrinfo+connect+close by name through dnsmasq on loopback, %d per run, %d "
+	       "rounds (median ns per iteration; ratio: the median of each round's ratio to its "
+	       "own baseline):\n",
+	       iters, rounds);
+	if (start_dnsmasq())
+		return -1;
+	snprintf(
+		yaml, sizeof(yaml),
+		"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: bench}\n"
+		"spec:\n  selector: {cgroup: \"%s/fn\"}\n  egress:\n"
+		"    - {to: 127.0.0.53, ports: [53]}\n"
+		"    - {host: " DNS_NAME ", ports: [%d], protocol: tcp}\n"
+		"---\n"
+		"apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\nmetadata: {name: bench-cidr}\n"
+		"spec:\n  selector: {cgroup: \"%s/fncidr\"}\n  egress:\n"
+		"    - {to: 127.0.0.53, ports: [53]}\n"
+		"    - {to: 127.0.0.1/32, ports: [%d], protocol: tcp}\n",
+		E.cg_base, PORT, E.cg_base, PORT);
+	if (env__write_profile(&E, "bench.yaml", yaml))
+		return -1;
+	for (int r = 0; r < rounds; r++) {
+		bool stopped;
+
+		if (!(r & 1)) {
+			if (check_baseline_clean())
+				return -1;
+			base[r] = dns_run("/fn", gai_connect_loop, iters);
+		}
+		if (start_agent("100"))
+			return -1;
+		if (!env__wait_status(&E, "bench-cidr mode=enforce", 5000) ||
+		    !env__wait_status(&E, "/fncidr id=", 5000)) {
+			printf("  the bench profiles are not in force\n");
+			stop_agent();
+			return -1;
+		}
+		prof[r] = dns_run("/fn", gai_connect_loop, iters);
+		unprof[r] = dns_run("/plain", gai_connect_loop, iters);
+		byname[r] = dns_run("/fn", resolved_connect_loop, iters * 4);
+		bycidr[r] = dns_run("/fncidr", resolved_connect_loop, iters * 4);
+		/* Enforcement was live: an address never resolved is refused. */
+		*shared = -1;
+		stopped =
+			env__run_in_cgroup(&E, "/fn", "bench-probe", probe_fn,
+					   (void *)&(const struct loop){ .denied = denied_connect },
+					   NULL) == 0 &&
+			*shared == 1;
+		invariant(stopped, "round %d: a connect to an address never resolved went through",
+			  r);
+		if (stop_agent())
+			return -1;
+		if (r & 1) {
+			if (check_baseline_clean())
+				return -1;
+			base[r] = dns_run("/fn", gai_connect_loop, iters);
+		}
+		if (base[r] <= 0 || prof[r] <= 0 || unprof[r] <= 0 || byname[r] <= 0 ||
+		    bycidr[r] <= 0 || !stopped)
+			return -1;
+		rprof[r] = (double)prof[r] / (double)base[r];
+		runprof[r] = (double)unprof[r] / (double)base[r];
+		rname[r] = (double)byname[r] / (double)bycidr[r];
+		rown[r] = (double)prof[r] / (double)unprof[r];
+	}
+	qsort(base, (size_t)rounds, sizeof(base[0]), cmp_ll);
+	qsort(prof, (size_t)rounds, sizeof(prof[0]), cmp_ll);
+	qsort(unprof, (size_t)rounds, sizeof(unprof[0]), cmp_ll);
+	qsort(byname, (size_t)rounds, sizeof(byname[0]), cmp_ll);
+	qsort(bycidr, (size_t)rounds, sizeof(bycidr[0]), cmp_ll);
+	printf("  %-32s %9lld ns\n", "no agent", base[rounds / 2]);
+	print_ratio("agent, host: rule", prof[rounds / 2], median_ratio(rprof, rounds), 1.02);
+	print_ratio("agent, unprofiled cgroup", unprof[rounds / 2], median_ratio(runprof, rounds),
+		    1.02);
+	/* What the name costs the function beyond what the agent costs everyone. */
+	printf("  host: rule against unprofiled, same agent: ratio %.3f (the parser's and the "
+	       "name's own share)\n",
+	       median_ratio(rown, rounds));
+	printf("connect+close after one lookup, %d per run: the address allowed by name against "
+	       "by CIDR, with the agent:\n",
+	       iters * 4);
+	printf("  %-32s %9lld ns\n", "allowed by to: (CIDR)", bycidr[rounds / 2]);
+	print_ratio("allowed by host: (DNS answer)", byname[rounds / 2],
+		    median_ratio(rname, rounds), 0);
+	printf("  (a connect to an address never resolved was stopped in each of the %d runs)\n",
 	       rounds);
 	return 0;
 }
@@ -1150,7 +1385,7 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 				"usage: %s [--fnguard BIN] [--iterations N] [--seconds S] "
-				"[--only overhead|export|learn|tte] [--smoke]\n",
+				"[--only overhead|dns|export|learn|tte] [--smoke]\n",
 				argv[0]);
 			return 2;
 		}
@@ -1174,7 +1409,7 @@ int main(int argc, char **argv)
 	snprintf(bench_file, sizeof(bench_file), "%s/allowed.txt", E.dir);
 	if (run_cmd(true, "echo data > %s", bench_file) || env__private_net() ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/plain", NULL) ||
-	    env__cgroup_create(&E, "/fn-flood0", NULL) ||
+	    env__cgroup_create(&E, "/fncidr", NULL) || env__cgroup_create(&E, "/fn-flood0", NULL) ||
 	    env__cgroup_create(&E, "/fn-flood1", NULL)) {
 		printf("bench setup failed: %s\n", strerror(errno));
 		goto cleanup;
@@ -1212,6 +1447,8 @@ int main(int argc, char **argv)
 			if (bench_ratio(&loops[i]))
 				goto cleanup;
 	}
+	if ((!only || !strcmp(only, "dns")) && bench_dns())
+		goto cleanup;
 	if ((!only || !strcmp(only, "export")) &&
 	    (bench_export(SINK_FILE, "0") ||
 	     (!smoke && (bench_export(SINK_FILE, "50000") || bench_export(SINK_GZIP, "0") ||
@@ -1227,6 +1464,10 @@ cleanup:
 		printf("%d invariants of the bench broken (BROKEN above)\n", broken);
 	if (broken || ret)
 		ret = 1;
+	if (dnsmasq_pid > 0) {
+		kill(dnsmasq_pid, SIGKILL);
+		waitpid(dnsmasq_pid, NULL, 0);
+	}
 	json_decref(progs_at_start);
 	buf__free(&our_names);
 	env__cleanup(&E);
