@@ -43,7 +43,6 @@
 #include <string.h>
 #include <netdb.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -568,17 +567,8 @@ struct dns_run {
 /* In the child: its own /etc/resolv.conf (before it joins the cgroup: a mount there is a violation). */
 static int dns_child(const struct dns_run *r)
 {
-	char procs[PATH_MAX * 3];
-	int fd;
-
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount(resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+	if (env__join_with_resolv(&E, r->cg, resolv_conf))
 		return 3;
-	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", E.cg_root, E.cg_base, r->cg);
-	fd = open(procs, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, "0", 1) != 1)
-		return 4;
-	close(fd);
 	pin_cpu(1);
 	*shared = r->fn(r->iters);
 	return *shared < 0 ? 1 : 0;
@@ -606,41 +596,15 @@ static long long dns_run(const char *cg, long long (*fn)(int), int iters)
 /* dnsmasq on 127.0.0.53 of the bench's network namespace, answering DNS_NAME with 127.0.0.1. */
 static int start_dnsmasq(void)
 {
-	char hosts[PATH_MAX], hosts_opt[PATH_MAX + 16], pid_opt[PATH_MAX + 16], pid_file[PATH_MAX];
-	char *argv[] = { "dnsmasq",
-			 "--keep-in-foreground",
-			 "--conf-file=/dev/null",
-			 "--no-resolv",
-			 "--no-hosts",
-			 hosts_opt,
-			 "--user=root",
-			 "--listen-address=127.0.0.53",
-			 "--bind-interfaces",
-			 "--local-ttl=60",
-			 pid_opt,
-			 NULL };
+	char hosts[PATH_MAX];
 
 	snprintf(hosts, sizeof(hosts), "%s/bench-hosts", E.dir);
 	snprintf(resolv_conf, sizeof(resolv_conf), "%s/resolv.conf", E.dir);
-	snprintf(pid_file, sizeof(pid_file), "%s/dnsmasq.pid", E.dir);
-	snprintf(hosts_opt, sizeof(hosts_opt), "--addn-hosts=%s", hosts);
-	snprintf(pid_opt, sizeof(pid_opt), "--pid-file=%s", pid_file);
 	if (run_cmd(true, "echo '127.0.0.1 " DNS_NAME "' > %s && echo 'nameserver 127.0.0.53' > %s",
 		    hosts, resolv_conf))
 		return -1;
-	fflush(stdout);
-	dnsmasq_pid = fork();
-	if (dnsmasq_pid == 0) {
-		execvp("dnsmasq", argv);
-		_exit(127);
-	}
-	for (int i = 0; dnsmasq_pid > 0 && i < 100; i++) {
-		if (access(pid_file, F_OK) == 0)
-			return 0;
-		usleep(50000);
-	}
-	printf("  dnsmasq did not start\n");
-	return -1;
+	dnsmasq_pid = dnsmasq_start(E.dir, "127.0.0.53", hosts, 60, NULL);
+	return dnsmasq_pid > 0 ? 0 : -1;
 }
 
 /*

@@ -14,13 +14,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -59,10 +57,8 @@ struct fn {
 
 static int fn_start_in(struct fn *f, const char *rel, bool node)
 {
-	char procs[PATH_MAX * 3];
 	int to[2], from[2];
 
-	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", E.cg_root, E.cg_base, rel);
 	if (pipe2(to, O_CLOEXEC) || pipe2(from, O_CLOEXEC))
 		return -errno;
 	fflush(stdout);
@@ -70,14 +66,7 @@ static int fn_start_in(struct fn *f, const char *rel, bool node)
 	if (f->pid < 0)
 		return -errno;
 	if (f->pid == 0) {
-		int fd;
-
-		/* Its own resolv.conf, in a mount namespace of its own, before it is a function. */
-		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-		    mount(resolv_path, "/etc/resolv.conf", NULL, MS_BIND, NULL))
-			_exit(251);
-		fd = open(procs, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, "0", 1) != 1)
+		if (env__join_with_resolv(&E, rel, resolv_path))
 			_exit(250);
 		if (dup2(to[0], 0) < 0 || dup2(from[1], 1) < 0)
 			_exit(249);
@@ -187,49 +176,9 @@ static bool change_answer(const char *api_addr)
 
 static int start_dnsmasq(void)
 {
-	char hosts_opt[PATH_MAX + 16], pid_opt[PATH_MAX + 16], log_opt[PATH_MAX + 32],
-		pid_file[PATH_MAX];
-	char *argv[] = { "dnsmasq",
-			 "--keep-in-foreground",
-			 "--conf-file=/dev/null",
-			 "--no-resolv",
-			 "--no-hosts",
-			 hosts_opt,
-			 "--listen-address=" RESOLVER,
-			 "--bind-interfaces",
-			 "--local-ttl=2",
-			 "--cname=www.example.test,edge.cdn.test",
-			 "--user=root",
-			 pid_opt,
-			 log_opt,
-			 "--log-queries",
-			 NULL };
-
-	snprintf(hosts_opt, sizeof(hosts_opt), "--addn-hosts=%s", hosts_path);
-	snprintf(pid_file, sizeof(pid_file), "%s/dnsmasq.pid", E.dir);
-	snprintf(pid_opt, sizeof(pid_opt), "--pid-file=%s", pid_file);
-	snprintf(log_opt, sizeof(log_opt), "--log-facility=%s/dnsmasq.log", E.dir);
-	fflush(stdout);
-	dnsmasq = fork();
-	if (dnsmasq < 0)
-		return -errno;
-	if (dnsmasq == 0) {
-		execvp("dnsmasq", argv);
-		_exit(127);
-	}
-	/* It writes its pid file once it listens. */
-	for (int i = 0; i < 100; i++) {
-		if (access(pid_file, F_OK) == 0)
-			return 0;
-		if (waitpid(dnsmasq, NULL, WNOHANG) == dnsmasq) {
-			dnsmasq = -1;
-			printf("# dnsmasq exited (see %s/dnsmasq.log)\n", E.dir);
-			return -EIO;
-		}
-		usleep(50000);
-	}
-	printf("# dnsmasq did not come up\n");
-	return -ETIMEDOUT;
+	dnsmasq =
+		dnsmasq_start(E.dir, RESOLVER, hosts_path, TTL_S, "www.example.test,edge.cdn.test");
+	return dnsmasq > 0 ? 0 : -EIO;
 }
 
 /* ---- records ---- */

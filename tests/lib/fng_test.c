@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -411,6 +412,81 @@ int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *co
 	if (waitpid(pid, &st, 0) != pid)
 		return -1;
 	return st;
+}
+
+pid_t dnsmasq_start(const char *dir, const char *listen, const char *hosts, int ttl,
+		    const char *cname)
+{
+	char hosts_opt[PATH_MAX + 16], listen_opt[64], ttl_opt[32], pid_opt[PATH_MAX + 16],
+		log_opt[PATH_MAX + 32], cname_opt[256], pid_file[PATH_MAX];
+	char *argv[] = { "dnsmasq",
+			 "--keep-in-foreground",
+			 "--conf-file=/dev/null",
+			 "--no-resolv",
+			 "--no-hosts",
+			 hosts_opt,
+			 listen_opt,
+			 "--bind-interfaces",
+			 ttl_opt,
+			 "--user=root",
+			 pid_opt,
+			 log_opt,
+			 "--log-queries",
+			 cname ? cname_opt : NULL,
+			 NULL };
+	pid_t pid;
+
+	snprintf(hosts_opt, sizeof(hosts_opt), "--addn-hosts=%s", hosts);
+	snprintf(listen_opt, sizeof(listen_opt), "--listen-address=%s", listen);
+	snprintf(ttl_opt, sizeof(ttl_opt), "--local-ttl=%d", ttl);
+	snprintf(pid_file, sizeof(pid_file), "%s/dnsmasq.pid", dir);
+	snprintf(pid_opt, sizeof(pid_opt), "--pid-file=%s", pid_file);
+	snprintf(log_opt, sizeof(log_opt), "--log-facility=%s/dnsmasq.log", dir);
+	snprintf(cname_opt, sizeof(cname_opt), "--cname=%s", cname ? cname : "");
+	unlink(pid_file);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* A test killed mid-run takes its resolver along. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execvp("dnsmasq", argv);
+		_exit(127);
+	}
+	/* It writes its pid file once it listens. */
+	for (int i = 0; i < 100; i++) {
+		if (access(pid_file, F_OK) == 0)
+			return pid;
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			printf("# dnsmasq exited (see %s/dnsmasq.log)\n", dir);
+			return -1;
+		}
+		usleep(50000);
+	}
+	printf("# dnsmasq did not come up\n");
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+int env__join_with_resolv(struct fng_env *e, const char *rel, const char *resolv_conf)
+{
+	char procs[PATH_MAX * 3];
+	int fd;
+
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(resolv_conf, "/etc/resolv.conf", NULL, MS_BIND, NULL))
+		return -errno;
+	snprintf(procs, sizeof(procs), "%s%s%s/cgroup.procs", e->cg_root, e->cg_base, rel);
+	fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
 }
 
 pid_t env__spawn_in_cgroup(struct fng_env *e, const char *rel, char *const argv[])

@@ -122,6 +122,22 @@ int net_sendto(int family, const char *addr, uint16_t port);
 /* A listening TCP socket or bound UDP socket on addr:port (port 0: any); fd or -errno. */
 int net_listen(int family, int type, const char *addr, uint16_t *port);
 
+/*
+ * Debian's dnsmasq, in the caller's network namespace, serving the names of
+ * @hosts (a hosts file it rereads on SIGHUP) with TTL @ttl on @listen:53
+ * and nothing else; its pid file and log in @dir. Its pid once it listens,
+ * or -1 (said).
+ */
+pid_t dnsmasq_start(const char *dir, const char *listen, const char *hosts, int ttl,
+		    const char *cname);
+
+/*
+ * In a child about to be a function: its own mount namespace with
+ * @resolv_conf bind-mounted on /etc/resolv.conf (before it joins: a mount
+ * in a profiled cgroup is a violation), then cgroup @rel. 0 or -errno.
+ */
+int env__join_with_resolv(struct fng_env *e, const char *rel, const char *resolv_conf);
+
 /* Run a command, wait, return its exit status (or -1). Output to /dev/null unless @quiet is false. */
 int run_cmd(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
