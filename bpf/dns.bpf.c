@@ -41,7 +41,7 @@
 #define DNS_SKIP      16
 /* DNS messages read from one TCP segment. */
 #define DNS_TCP_MSGS  4
-/* Room the reversed name is built in: a name and the excess of a 64-byte label copy. */
+/* Room the reversed name is built in (a power of two above 255 + 63: a label at its last offset). */
 #define DNS_REV	      512
 #define DNS_TYPE_A    1
 #define DNS_TYPE_AAAA 28
