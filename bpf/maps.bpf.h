@@ -295,10 +295,14 @@ struct {
 	__type(value, __u64);
 } dns_queries SEC(".maps") __weak;
 
-/* cgroup v2 id -> DNS parser counters; created by the parser, removed at rmdir. */
+/*
+ * cgroup v2 id -> DNS parser counters; created by the parser, removed at
+ * rmdir. Room for the function cgroups of a node (as cg_parent); past it a
+ * cgroup's answers are read as ever, but not counted.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct fng_dns_stats);
 } dns_stats SEC(".maps") __weak;
