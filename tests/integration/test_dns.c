@@ -4,7 +4,7 @@
  * server (Debian's dnsmasq) on 127.0.0.53 in a network namespace of the
  * test's own, and functions that resolve through glibc's getaddrinfo with an
  * /etc/resolv.conf bind-mounted in their own mount namespace before they
- * join their cgroup (tests/functions/dns_client.py). The answers change
+ * join their cgroup (tests/functions/dns_client.py and .js). The answers change
  * between phases (dnsmasq rereads its hosts file on SIGHUP). What a check
  * expects is written here, never read back from the agent.
  *
