@@ -220,7 +220,7 @@ static __always_inline __u32 read_qname(struct __sk_buff *skb, __u32 off, struct
 					__u32 n, __u64 *hash)
 {
 	__u32 pos = DNS_HDR, total = 0, nl = 0, o = 0;
-	__u64 h = FNV_OFFSET, dots = 0, nuls = 0;
+	__u64 h = FNV_OFFSET ^ dns_hash_seed, dots = 0, nuls = 0;
 	bool done = false;
 
 	for (int i = 0; i <= DNS_LABELS; i++) {

@@ -279,7 +279,7 @@ struct {
 	__type(value, struct fng_dns_addr_val);
 } dns_addrs SEC(".maps") __weak;
 
-/* FNV-1a 64 of a reversed name -> the name: what dns_addrs slots point at. */
+/* Seeded FNV-1a 64 of a reversed name -> the name: what dns_addrs slots point at. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -364,6 +364,12 @@ const volatile bool files_by_signal __weak = false;
 /* A DNS answer's TTL is put in force capped and floored at these (seconds): set by the loader. */
 const volatile __u32 dns_ttl_min_s __weak = 5;
 const volatile __u32 dns_ttl_max_s __weak = 300;
+/*
+ * Mixed into the hash that keys dns_qnames, at random by the loader: a
+ * function, which chooses the names it looks up, cannot aim one at the
+ * hash of another's name (and so take its place in the table).
+ */
+const volatile __u64 dns_hash_seed __weak = 0;
 /* Packet sockets are enforced by killing the caller of socket(): set by the loader. */
 const volatile bool packet_by_signal __weak = false;
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -721,6 +722,12 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 	l->skel->rodata->rl_tau_ns = opts->rl_tau_ns;
 	l->skel->rodata->dns_ttl_min_s = opts->dns_ttl_min_s;
 	l->skel->rodata->dns_ttl_max_s = opts->dns_ttl_max_s;
+	if (getrandom(&l->skel->rodata->dns_hash_seed, sizeof(l->skel->rodata->dns_hash_seed), 0) !=
+	    sizeof(l->skel->rodata->dns_hash_seed)) {
+		err = -errno;
+		pr_err("random seed for DNS names: %s", strerror(-err));
+		goto cleanup;
+	}
 	err = bpf_map__set_max_entries(l->skel->maps.events, (uint32_t)opts->ringbuf_size);
 	if (err) {
 		pr_err("ring buffer size %llu: %s", (unsigned long long)opts->ringbuf_size,

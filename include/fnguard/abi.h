@@ -304,7 +304,10 @@ struct fng_dns_addr_val {
 };
 _Static_assert(sizeof(struct fng_dns_addr_val) == 16 * FNG_DNS_SLOTS, "fng_dns_addr_val ABI");
 
-/* dns_qnames value (key: FNV-1a 64 of name[0..len)): a question name answers were given for. */
+/*
+ * dns_qnames value (key: FNV-1a 64 of name[0..len), its offset basis mixed
+ * with a random seed of the loader's): a question name answers were given for.
+ */
 struct fng_dns_name {
 	__u32 len; /* bytes of name, NUL included */
 	__u32 pad;
