@@ -33,6 +33,7 @@ static const struct {
 	{ "exec", 1u << FNGUARD__V1__KIND__EXEC },
 	{ "io_uring", 1u << FNGUARD__V1__KIND__IO_URING },
 	{ "syscall", 1u << FNGUARD__V1__KIND__SYSCALL },
+	{ "dns", 1u << FNGUARD__V1__KIND__DNS },
 	{ "summary", EVENTS_KIND_SUMMARY },
 	{ "agent", EVENTS_KIND_AGENT },
 }, action_names[] = {
