@@ -1222,9 +1222,14 @@ static bool shared_suffix(const char *s)
 		if (!strcmp(s, shared[i]))
 			return true;
 	/* S3's regional endpoints: s3.REGION.amazonaws.com, s3-REGION.amazonaws.com */
-	return (!strncmp(s, "s3.", 3) || !strncmp(s, "s3-", 3)) && dot == strchr(s, '.') &&
-	       strlen(s) > 14 && !strcmp(s + strlen(s) - 14, ".amazonaws.com") &&
-	       strchr(s + 3, '.') == s + strlen(s) - 14;
+	{
+		size_t len = strlen(s);
+		const char *tail = len > 17 ? s + len - 14 : NULL; /* ".amazonaws.com" */
+
+		return tail && !strcmp(tail, ".amazonaws.com") &&
+		       (!strncmp(s, "s3.", 3) || !strncmp(s, "s3-", 3)) &&
+		       strchr(s + 3, '.') == tail;
+	}
 }
 
 /*
