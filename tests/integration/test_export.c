@@ -679,19 +679,6 @@ static bool prom_valid(const char *text, char *why, size_t whylen)
 	return true;
 }
 
-/* The value of the sample that starts with @prefix (name and labels as rendered); -1 if none. */
-static long long prom_value(const char *text, const char *prefix)
-{
-	const char *p = text;
-
-	while ((p = strstr(p, prefix))) {
-		if (p == text || p[-1] == '\n')
-			return atoll(p + strlen(prefix));
-		p++;
-	}
-	return -1;
-}
-
 static void test_metrics_scrape(void)
 {
 	char port[16], addr[32], path[PATH_MAX], cmd[PATH_MAX * 2], why[256], body[256];

@@ -414,6 +414,18 @@ int env__run_in_cgroup_status(struct fng_env *e, const char *rel, const char *co
 	return st;
 }
 
+long long prom_value(const char *text, const char *prefix)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, prefix))) {
+		if (p == text || p[-1] == '\n')
+			return atoll(p + strlen(prefix));
+		p++;
+	}
+	return -1;
+}
+
 pid_t dnsmasq_start(const char *dir, const char *listen, const char *hosts, int ttl,
 		    const char *cname)
 {

@@ -138,6 +138,9 @@ pid_t dnsmasq_start(const char *dir, const char *listen, const char *hosts, int 
  */
 int env__join_with_resolv(struct fng_env *e, const char *rel, const char *resolv_conf);
 
+/* The value of the Prometheus sample in @text that starts with @prefix (name and labels as rendered); -1 if none. */
+long long prom_value(const char *text, const char *prefix);
+
 /* Run a command, wait, return its exit status (or -1). Output to /dev/null unless @quiet is false. */
 int run_cmd(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
