@@ -303,6 +303,8 @@ static __always_inline void taint_name(__u64 cgid, const char *path, __u32 len, 
 	taints_present = 1;
 	if (kind == FNG_TAINT_BASENAME)
 		basename_taints_present = 1;
+	/* The name was allowed until now. */
+	fcache_bump();
 }
 
 /*
@@ -410,8 +412,9 @@ __noinline int name_path(__s64 dfd, __u64 name, __u32 user, __u32 which)
  * The verdict on the path in the per-CPU file record, for a profile of
  * rule set @ruleset: the tail of every file judgement (see path_verdict()
  * in judge.bpf.h, which packs the arguments: a global function takes five
- * numbers). Returns 0 when allowed, else the action, with the record sent
- * (or counted as rate limited or dropped).
+ * numbers). Returns 0 when allowed, else the action (FNG_ACT_ALERTED in
+ * audit and learn mode), with the record sent (or counted as rate limited
+ * or dropped).
  */
 __noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mode_lsm, __u32 flags,
 			    __u32 ruleset)
@@ -465,7 +468,7 @@ __noinline int file_verdict(__u64 cgid, __u32 len_pflags_need, __u32 op_hook_mod
 		e->hdr.size = FNG_FILE_EVENT_HDR_SIZE + len;
 		submit_copy(st, e, FNG_FILE_EVENT_HDR_SIZE + len);
 	}
-	return e->action == FNG_ACT_ALERTED ? 0 : e->action;
+	return e->action;
 }
 
 /*

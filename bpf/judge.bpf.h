@@ -8,6 +8,7 @@
 #define FNG_JUDGE_BPF_H
 
 #include "common.bpf.h"
+#include "fcache.bpf.h"
 #include "fsops.bpf.h"
 #include "path.bpf.h"
 
@@ -159,6 +160,8 @@ static __always_inline void poison_mnt_ns(__u64 cgid)
 		bpf_map_update_elem(&poisoned_cgroups, &cgid, &one, BPF_ANY);
 	}
 	poison_present = 1;
+	/* Paths allowed there before are not now. */
+	fcache_bump();
 }
 
 /*
@@ -180,16 +183,26 @@ static __always_inline bool mnt_ns_poisoned(__u64 cgid)
 /*
  * The verdict on an access @need (FNG_PERM_*) by @op to the path in @e
  * (the per-CPU file record: @len bytes, FNG_PATH_* @pflags), for the
- * profile @prof: 0 when allowed, else the action, with the record sent (or
- * counted as rate limited or dropped). The tail of every file judgement.
+ * profile @prof: 0 when allowed, else the action (FNG_ACT_ALERTED too),
+ * with the record sent (or counted as rate limited or dropped).
  */
-static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u64 cgid,
-					 struct fng_file_event *e, __u32 len, __u8 pflags,
-					 __u8 need, __u32 flags, __u8 op, __u8 hook, bool lsm)
+static __always_inline __u8 path_verdict_alert(const struct fng_cg_profile *prof, __u64 cgid,
+					       struct fng_file_event *e, __u32 len, __u8 pflags,
+					       __u8 need, __u32 flags, __u8 op, __u8 hook, bool lsm)
 {
 	return file_verdict(cgid, (len & 0xffff) | (__u32)pflags << 16 | (__u32)need << 24,
 			    op | (__u32)hook << 8 | (__u32)prof->mode << 16 | (__u32)lsm << 24,
 			    flags, prof->ruleset);
+}
+
+/* As path_verdict_alert(), but 0 for an alert too: what to enforce. The tail of every file judgement. */
+static __always_inline __u8 path_verdict(const struct fng_cg_profile *prof, __u64 cgid,
+					 struct fng_file_event *e, __u32 len, __u8 pflags,
+					 __u8 need, __u32 flags, __u8 op, __u8 hook, bool lsm)
+{
+	__u8 act = path_verdict_alert(prof, cgid, e, len, pflags, need, flags, op, hook, lsm);
+
+	return act == FNG_ACT_ALERTED ? 0 : act;
 }
 
 /* The current task's profile into *@prof when it restricts files; false otherwise. */
@@ -206,20 +219,26 @@ static __always_inline bool files_profile(struct fng_cg_profile *prof, __u64 *cg
 /*
  * Judge an open of @file with open flags @flags. Returns 0 when it is
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
- * has been sent (or counted as rate limited or dropped).
+ * has been sent (or counted as rate limited or dropped). An open the
+ * verdict cache has allowed since the namespace last changed costs one
+ * lookup; one allowed by its path is remembered there.
  */
 static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
 {
+	struct fcache_probe fc;
 	struct fng_cg_profile prof;
 	struct fng_file_event *e;
 	__u32 key = 0, len;
 	__u64 cgid;
-	__u8 need, pflags;
+	__u8 need, pflags, act;
 
 	if (!files_profile(&prof, &cgid, lsm))
 		return 0;
 	need = open_need(&prof, flags);
-	if (!need || runtime_task(&prof))
+	if (!need)
+		return 0;
+	/* (Before the runtime's check: the runtime's opens are let through all the same.) */
+	if (fcache_get(&fc, file, &prof, cgid, need) || runtime_task(&prof))
 		return 0;
 
 	e = bpf_map_lookup_elem(&file_scratch, &key);
@@ -229,7 +248,10 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	/* Reopening a pipe, socket or memfd through /proc/self/fd is not a file access. */
 	if (pflags & FNG_PATH_INTERNAL)
 		return 0;
-	return path_verdict(&prof, cgid, e, len, pflags, need, flags, FNG_FOP_OPEN, hook, lsm);
+	act = path_verdict_alert(&prof, cgid, e, len, pflags, need, flags, FNG_FOP_OPEN, hook, lsm);
+	if (!act)
+		fcache_put(&fc);
+	return act == FNG_ACT_ALERTED ? 0 : act;
 }
 
 #define AT_FDCWD -100

@@ -336,6 +336,46 @@ struct {
 	__type(value, struct dns_scratch);
 } dns_scratch SEC(".maps") __weak;
 
+/*
+ * The open verdict cache (fcache.bpf.h): which opens of a file, by a task
+ * of a cgroup under a rule set, were allowed. Only allows are kept. LRU,
+ * node-wide; its size set by the agent before load (--open-cache-size).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, struct fng_fcache_key);
+	__type(value, struct fng_fcache_val);
+} fcache SEC(".maps") __weak;
+
+/* FNG_FC_* counters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, FNG_FC_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} fcache_stats SEC(".maps") __weak;
+
+/* Rename and mount calls a task is in (fcache.bpf.c): counted in fcache_state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} fcache_calls SEC(".maps") __weak;
+
+/*
+ * The epoch of the node's file namespace (bumped once a rename, a mount
+ * or a new taint or poison is done) above the number of rename and mount
+ * calls in flight (FNG_FC_BUSY_BITS). An entry answers only while the
+ * word is what it was when its path was walked.
+ */
+__u64 fcache_state __weak = 0;
+/* FNG_FCB_*: while any is set, the cache answers nothing. */
+__u32 fcache_blocked __weak = FNG_FCB_DETACHED;
+/* The cache is in use (set by the loader: the hooks that invalidate it load here). */
+const volatile bool fcache_enabled __weak = false;
+
 /* Violations, to the agent. Size set by the agent before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

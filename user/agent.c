@@ -515,6 +515,7 @@ int agent_run(const struct agent_opts *o)
 	lo.pin_dir = o->pin_dir;
 	lo.cgroup_root = a->cg_root;
 	lo.ringbuf_size = o->ringbuf_size;
+	lo.open_cache_size = (uint32_t)o->open_cache_size;
 	lo.no_lsm = o->no_lsm;
 	lo.no_bpf_lsm = o->no_bpf_lsm;
 	lo.dns_ttl_max_s = (uint32_t)(o->dns_ttl_max_ns / 1000000000ull);

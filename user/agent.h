@@ -30,6 +30,7 @@ struct agent_opts {
 	uint64_t rate;	  /* records per second per function, 0: unlimited */
 	uint64_t burst;	  /* records a function may send at once */
 	uint64_t ringbuf_size;
+	uint64_t open_cache_size; /* entries of the open verdict cache, 0: none */
 	uint64_t summary_interval_ns;
 	uint64_t dns_ttl_min_ns;	  /* a DNS answer counts at least this long (host: rules) */
 	uint64_t dns_ttl_max_ns;	  /* and at most this long */

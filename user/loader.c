@@ -408,7 +408,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_lsm[256] = "", why_exec[256] = "", why_fmod[256] = "";
 	bool lsm_file, lsm_exec, lsm_socket, lsm_path, fmod, uring, task_helpers, packet_tp,
-		sys_any[TIER_TRACEPOINT] = { false };
+		fcache_uring, sys_any[TIER_TRACEPOINT] = { false };
 	enum tier file_t, exec_t, path_t, socket_t;
 
 	if (force_fallback || no_bpf_lsm) {
@@ -461,6 +461,27 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		pr_info("BPF trampolines (fmod_ret) not used: %s", why_fmod);
 	uring = file_t == TIER_TRACEPOINT &&
 		btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	/*
+	 * The open verdict cache, where every call that can move a path is
+	 * seen: the rename and mount calls' tracepoints (renameat stands for
+	 * them: a syscall the kernel has has its tracepoints), and io_uring's
+	 * renames at submission.
+	 */
+	fcache_uring = btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	if (!l->fcache_size)
+		snprintf(l->fcache_why, sizeof(l->fcache_why), "--open-cache-size 0");
+	else if (!task_helpers)
+		snprintf(l->fcache_why, sizeof(l->fcache_why), "no file enforcement here");
+	else if (!tracepoint_exists("syscalls", "sys_enter_renameat") ||
+		 !tracepoint_exists("syscalls", "sys_exit_renameat"))
+		snprintf(l->fcache_why, sizeof(l->fcache_why),
+			 "no syscall tracepoints: renames would go unseen");
+	else if (!fcache_uring && btf_enum_has(vmlinux, "io_uring_op", "IORING_OP_RENAMEAT"))
+		snprintf(l->fcache_why, sizeof(l->fcache_why),
+			 "io_uring renames would go unseen (no io_uring_submit_req tracepoint)");
+	if (l->fcache_why[0])
+		l->fcache_size = 0;
+	sk->rodata->fcache_enabled = l->fcache_size > 0;
 	sk->rodata->files_by_signal = file_t == TIER_TRACEPOINT;
 	/* As the other lazy tracepoints: 5.10 cannot pin a tracepoint's link. */
 	packet_tp = task_helpers && socket_t == TIER_TRACEPOINT &&
@@ -488,6 +509,10 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 					  !sys_hook_loads(sk, vmlinux, TIER_FMOD, fmod, name));
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
+		else if (p == sk->progs.fcache_uring)
+			pp->load = l->fcache_size && fcache_uring;
+		else if (!strncmp(name, "fcache_", 7)) /* rename and mount calls (fcache.bpf.c) */
+			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && syscall_tp_exists(p));
 		else if (!task_helpers)
 			pp->load = pp->cgroup || p == sk->progs.cg_mkdir || p == sk->progs.cg_rmdir;
 		else if (!strncmp(name, "lsm_path_", 9))
@@ -734,6 +759,13 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 		       strerror(-err));
 		goto cleanup;
 	}
+	l->fcache_size = opts->open_cache_size;
+	/* (A map of one entry where the cache is not in use: a map cannot have none.) */
+	err = bpf_map__set_max_entries(l->skel->maps.fcache, opts->open_cache_size ?: 1);
+	if (err) {
+		pr_err("open cache size %u: %s", opts->open_cache_size, strerror(-err));
+		goto cleanup;
+	}
 	adopt_ring(l, opts->ringbuf_size);
 	adopt_proc_exe(l);
 	{
@@ -891,12 +923,17 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 		[FNG_HOOKS_FILES] = { "no profile restricts files", "a profile restricts files" },
 		[FNG_HOOKS_PROFILES] = { "no profile is in force", "a profile is in force" },
 	};
+	bool was_on = l->lazy_on[group];
 	char dir[PATH_MAX];
 	size_t n = 0;
 	int err = 0;
 
 	if (snprintf(dir, sizeof(dir), "%s/links", l->pin_dir) >= (int)sizeof(dir))
 		return -ENAMETOOLONG;
+	/* The open cache answers nothing while renames could go unseen. */
+	if (group == FNG_HOOKS_FILES && !on)
+		__atomic_fetch_or(&l->skel->data->fcache_blocked, FNG_FCB_DETACHED,
+				  __ATOMIC_SEQ_CST);
 	for (size_t i = 0; i < l->n_lazy; i++) {
 		struct bpf_link **link = l->lazy[i].link;
 		const char *name = bpf_program__name(l->lazy[i].prog);
@@ -925,6 +962,12 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 	}
 	if (!err && n && on != l->lazy_on[group])
 		pr_info("%s %s: %s", what[group], on ? "attached" : "detached", why[group][on]);
+	/* Every rename and mount is seen from here on: what was cached before may be stale. */
+	if (!err && group == FNG_HOOKS_FILES && on && !was_on && l->fcache_size) {
+		__atomic_fetch_add(&l->skel->bss->fcache_state, FNG_FC_EPOCH_ONE, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&l->skel->data->fcache_blocked, ~FNG_FCB_DETACHED,
+				   __ATOMIC_SEQ_CST);
+	}
 	if (!err)
 		l->lazy_on[group] = on;
 	return err;
@@ -1057,7 +1100,8 @@ int loader__fd_bpf_errs(const struct fng_loader *l)
 	return bpf_map__fd(l->skel->maps.bpf_errs);
 }
 
-uint64_t loader__bpf_err(const struct fng_loader *l, uint32_t idx)
+/* The sum over CPUs of entry @idx of the per-CPU array of counters @fd. */
+static uint64_t percpu_sum(int fd, uint32_t idx)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t sum = 0;
@@ -1068,11 +1112,39 @@ uint64_t loader__bpf_err(const struct fng_loader *l, uint32_t idx)
 	vals = calloc((size_t)ncpu, sizeof(*vals));
 	if (!vals)
 		return 0;
-	if (!bpf_map_lookup_elem(loader__fd_bpf_errs(l), &idx, vals))
+	if (!bpf_map_lookup_elem(fd, &idx, vals))
 		for (int i = 0; i < ncpu; i++)
 			sum += vals[i];
 	free(vals);
 	return sum;
+}
+
+uint64_t loader__bpf_err(const struct fng_loader *l, uint32_t idx)
+{
+	return percpu_sum(loader__fd_bpf_errs(l), idx);
+}
+
+void loader__fcache_stats(const struct fng_loader *l, struct fng_fcache_stats *st)
+{
+	int fd = bpf_map__fd(l->skel->maps.fcache);
+	uint64_t state = __atomic_load_n(&l->skel->bss->fcache_state, __ATOMIC_RELAXED);
+	struct fng_fcache_key key, next;
+	bool first = true;
+
+	memset(st, 0, sizeof(*st));
+	st->size = l->fcache_size;
+	for (uint32_t i = 0; i < FNG_FC_MAX; i++)
+		st->n[i] = percpu_sum(bpf_map__fd(l->skel->maps.fcache_stats), i);
+	st->epoch = state >> FNG_FC_BUSY_BITS;
+	st->busy = state & FNG_FC_BUSY_MASK;
+	st->blocked = __atomic_load_n(&l->skel->data->fcache_blocked, __ATOMIC_RELAXED);
+	/* Occupancy: one walk of the keys (at most --open-cache-size of them). */
+	while (l->fcache_size && !bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		st->entries++;
+		key = next;
+		first = false;
+	}
+	st->evictions = st->n[FNG_FC_INSERT] > st->entries ? st->n[FNG_FC_INSERT] - st->entries : 0;
 }
 
 /* Remove every pin in @dir and the directory itself. */

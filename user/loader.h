@@ -13,21 +13,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fnguard/abi.h"
+
 #define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
 #define FNG_MAX_POINTS	    16
 #define FNG_MAX_LINKS	    40
-#define FNG_MAX_LAZY	    48
+#define FNG_MAX_LAZY	    64
 
 struct fng_loader_opts {
 	const char *pin_dir;
-	const char *cgroup_root; /* cgroup v2 mount */
-	uint64_t ringbuf_size;	 /* bytes of the violations ring buffer, power of two */
-	uint64_t rl_interval_ns; /* token bucket: ns per record, 0 = unlimited */
-	uint64_t rl_tau_ns;	 /* token bucket: burst tolerance in ns */
-	uint32_t dns_ttl_min_s;	 /* DNS answers count at least this long */
-	uint32_t dns_ttl_max_s;	 /* and at most this long */
-	bool no_lsm;		 /* the tracepoint tier even where BPF-LSM or trampolines work */
-	bool no_bpf_lsm;	 /* FMOD_RET (or tracepoints) even where BPF-LSM works */
+	const char *cgroup_root;  /* cgroup v2 mount */
+	uint64_t ringbuf_size;	  /* bytes of the violations ring buffer, power of two */
+	uint64_t rl_interval_ns;  /* token bucket: ns per record, 0 = unlimited */
+	uint64_t rl_tau_ns;	  /* token bucket: burst tolerance in ns */
+	uint32_t dns_ttl_min_s;	  /* DNS answers count at least this long */
+	uint32_t dns_ttl_max_s;	  /* and at most this long */
+	uint32_t open_cache_size; /* entries of the open verdict cache, 0: none */
+	bool no_lsm;		  /* the tracepoint tier even where BPF-LSM or trampolines work */
+	bool no_bpf_lsm;	  /* FMOD_RET (or tracepoints) even where BPF-LSM works */
 };
 
 /* When lazily attached programs are needed. */
@@ -67,6 +70,8 @@ struct fng_loader {
 	} lazy[FNG_MAX_LAZY];
 	bool lazy_on[FNG_HOOK_GROUPS];
 	bool pinned;
+	uint32_t fcache_size; /* entries of the open verdict cache; 0: not in use */
+	char fcache_why[128]; /* why it is not in use */
 };
 
 /*
@@ -108,6 +113,18 @@ void loader__rules_capacity(const struct fng_loader *l, size_t *net, size_t *pat
 
 /* Sum of the per-CPU BPF-side error counter @idx (FNG_ERR_*). */
 uint64_t loader__bpf_err(const struct fng_loader *l, uint32_t idx);
+
+/* The open verdict cache's state and counters. */
+struct fng_fcache_stats {
+	uint32_t size;	    /* entries it may hold; 0: not in use (fng_loader.fcache_why) */
+	uint64_t entries;   /* entries it holds now */
+	uint64_t evictions; /* put in and gone: the LRU evicted them (it is never deleted from) */
+	uint64_t n[FNG_FC_MAX];
+	uint64_t epoch;	  /* invalidations: renames and mounts done, taints, poisons, attaches */
+	uint64_t busy;	  /* rename and mount calls in flight now */
+	uint32_t blocked; /* FNG_FCB_* */
+};
+void loader__fcache_stats(const struct fng_loader *l, struct fng_fcache_stats *st);
 
 /*
  * Detach and unpin everything under @pin_dir. Returns 0 (also when nothing

@@ -26,6 +26,7 @@
 #define DEFAULT_RATE	   100
 #define DEFAULT_BURST	   200
 #define DEFAULT_RINGBUF	   (4u << 20)
+#define DEFAULT_OPEN_CACHE 32768
 #define DEFAULT_SUMMARY_NS (10 * 1000000000ull)
 
 #define STR_(x) #x
@@ -194,6 +195,10 @@ static const struct run_opt run_opts[] = {
 	  .expect = "a duration from 0s to 1h, such as 5s",
 	  .help = "shortest: an answer with a smaller TTL (0 included) counts this long, at most "
 		  "--dns-ttl-max (default 5s)" },
+	{ "open-cache-size", 0, "N", BOTH, T_NUM, FIELD(open_cache_size), .lo = 0, .hi = 1u << 20,
+	  .help = "allowed opens the kernel remembers node-wide, so that opening the same file "
+		  "again costs one lookup (about 150 bytes each); 0: judge every open by its "
+		  "path (default " STR(DEFAULT_OPEN_CACHE) ")" },
 	{ "ringbuf-size", 0, "SIZE", BOTH, T_SIZE, FIELD(ringbuf_size), .lo = 4096, .hi = 1u << 30,
 	  .pow2 = true, .expect = "a power of two from 4K to 1G",
 	  .help = "kernel ring buffer for violations, a power of two such as 4M (default: tens of "
@@ -470,6 +475,7 @@ int run_cli__parse(struct run_cli *c, int argc, char **argv, bool learn)
 			.rate = DEFAULT_RATE,
 			.burst = DEFAULT_BURST,
 			.ringbuf_size = DEFAULT_RINGBUF,
+			.open_cache_size = DEFAULT_OPEN_CACHE,
 			.summary_interval_ns = DEFAULT_SUMMARY_NS,
 			.dns_ttl_min_ns = 5 * 1000000000ull,
 			.dns_ttl_max_ns = 300 * 1000000000ull,

@@ -18,6 +18,18 @@ static const char *const unresolved_label[UNRES_N] = { "",	    "no_state", "too_
 
 /* ---- fnguard status ---- */
 
+/* Whether the open verdict cache answers, and if not why. */
+static const char *fcache_state(const struct fng_loader *l, const struct fng_fcache_stats *st)
+{
+	if (!st->size)
+		return l->fcache_why;
+	if (st->blocked & FNG_FCB_URING)
+		return "out of service: an io_uring rename was submitted, and its end cannot be seen";
+	if (st->blocked & FNG_FCB_DETACHED)
+		return "idle: no profile restricts files";
+	return "in service";
+}
+
 /* Containers held under the pending profile because nobody could name them. */
 static size_t unresolved_count(struct agent *a)
 {
@@ -34,6 +46,7 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 {
 	struct agent *a = ctx;
 	struct fng_export_stats xs_, *xs = &xs_;
+	struct fng_fcache_stats fc;
 	size_t pos = 0;
 	uint64_t id;
 	void *val;
@@ -133,6 +146,21 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    (unsigned long long)xs->write_errors, (unsigned long long)xs->clients,
 		    (unsigned long long)xs->clients_total, (unsigned long long)xs->clients_slow,
 		    (unsigned long long)xs->clients_refused, (unsigned long long)xs->slow_records);
+	loader__fcache_stats(a->ld, &fc);
+	buf__printf(out, "open cache: %s%s\n", fc.size ? "" : "off: ", fcache_state(a->ld, &fc));
+	if (fc.size)
+		buf__printf(
+			out,
+			"  entries=%llu size=%u hits=%llu misses=%llu stale=%llu inserted=%llu "
+			"evictions=%llu bypassed=%llu ineligible=%llu invalidations=%llu "
+			"in_flight=%llu\n",
+			(unsigned long long)fc.entries, fc.size,
+			(unsigned long long)fc.n[FNG_FC_HIT], (unsigned long long)fc.n[FNG_FC_MISS],
+			(unsigned long long)fc.n[FNG_FC_STALE],
+			(unsigned long long)fc.n[FNG_FC_INSERT], (unsigned long long)fc.evictions,
+			(unsigned long long)fc.n[FNG_FC_BYPASS],
+			(unsigned long long)fc.n[FNG_FC_INELIGIBLE], (unsigned long long)fc.epoch,
+			(unsigned long long)fc.busy);
 	if (a->metrics)
 		buf__printf(out, "metrics: port %u\n", metrics__port(a->metrics));
 	return 0;
@@ -322,6 +350,43 @@ static void render_dns(struct agent *a, struct fng_buf *b)
 	free(v);
 }
 
+/* The open verdict cache: node-wide (it is shared by the node's functions). */
+static void render_fcache(struct agent *a, struct fng_buf *b)
+{
+	static const char *const results[FNG_FC_MAX] = {
+		[FNG_FC_HIT] = "hit",
+		[FNG_FC_MISS] = "miss",
+		[FNG_FC_STALE] = "stale",
+		[FNG_FC_BYPASS] = "bypassed",
+		[FNG_FC_INELIGIBLE] = "ineligible",
+	};
+	struct fng_fcache_stats st;
+
+	loader__fcache_stats(a->ld, &st);
+	prom_head(b, "fnguard_open_cache_in_service", "gauge",
+		  "1 while the open verdict cache answers opens, else 0 (off, idle, or out of "
+		  "service after an io_uring rename).");
+	prom_sample(b, "fnguard_open_cache_in_service", st.size && !st.blocked, NULL);
+	prom_head(b, "fnguard_open_cache_lookups_total", "counter",
+		  "Opens of functions whose profile restricts files, by what the cache did: hit "
+		  "(answered), miss, stale (invalidated since), bypassed (a rename or mount in "
+		  "flight, or out of service), ineligible (a filesystem whose names can move "
+		  "without a rename call here).");
+	for (int i = 0; i < FNG_FC_MAX; i++)
+		if (results[i])
+			prom_sample(b, "fnguard_open_cache_lookups_total", st.n[i],
+				    (const char *const[]){ "result", results[i], NULL });
+	prom_head(b, "fnguard_open_cache_invalidations_total", "counter",
+		  "Times the whole cache was invalidated: renames and mounts done on the node, new "
+		  "taints and poisons, the agent attaching its hooks.");
+	prom_sample(b, "fnguard_open_cache_invalidations_total", st.epoch, NULL);
+	prom_head(b, "fnguard_open_cache_entries", "gauge", "Allowed opens the cache holds.");
+	prom_sample(b, "fnguard_open_cache_entries", st.entries, NULL);
+	prom_head(b, "fnguard_open_cache_evictions_total", "counter",
+		  "Entries the cache's LRU evicted under pressure.");
+	prom_sample(b, "fnguard_open_cache_evictions_total", st.evictions, NULL);
+}
+
 static void render_metrics(struct agent *a, struct fng_buf *b)
 {
 	struct fng_export_stats xs;
@@ -341,6 +406,7 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 	prom_sample(b, "fnguard_up_seconds", (now_unix() - a->start_unix_ns) / 1000000000ull, NULL);
 	render_violations(a, b);
 	render_dns(a, b);
+	render_fcache(a, b);
 	prom_head(b, "fnguard_events_dropped_total", "counter",
 		  "Violations not exported, by reason: held back by a function's token bucket, "
 		  "lost to a full ring buffer (both counted in the kernel), or not delivered to "

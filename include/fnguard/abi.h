@@ -194,6 +194,46 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_ERR_MAX 5
 
 /*
+ * The open verdict cache (fcache.bpf.h): indexes of its per-CPU counters
+ * (map fcache_stats), and what keeps it out of service (fcache_blocked).
+ */
+#define FNG_FC_HIT    0 /* an open answered by the cache */
+#define FNG_FC_MISS   1 /* an open the cache had nothing for: judged by its path */
+#define FNG_FC_STALE  2 /* an entry found, but from before an invalidation: judged by its path */
+#define FNG_FC_INSERT 3 /* an allowed open put in a new entry */
+#define FNG_FC_BYPASS                                                                              \
+	4 /* an open the cache may not answer (a rename or mount in flight, blocked) */
+#define FNG_FC_INELIGIBLE                                                                          \
+	5 /* a file on a filesystem that renames without a syscall: judged by its path */
+#define FNG_FC_MAX	 6
+#define FNG_FCB_DETACHED (1u << 0) /* the agent has not (yet) attached the invalidation hooks */
+#define FNG_FCB_URING	 (1u << 1) /* an io_uring rename was submitted: its end cannot be seen */
+/* fcache key: an open allowed to a task of a cgroup under a rule set (kernel pointers). */
+struct fng_fcache_key {
+	__u64 cgroup_id;
+	__u64 dentry; /* the opened file: its dentry and mount */
+	__u64 mnt;
+	__u64 root_dentry; /* the task's root, where its path begins */
+	__u64 root_mnt;
+	__u32 ruleset;
+	__u32 need; /* FNG_PERM_* the open needed */
+};
+_Static_assert(sizeof(struct fng_fcache_key) == 48, "fng_fcache_key ABI");
+
+struct fng_fcache_val {
+	__u64 epoch;	/* fcache_state when the path was walked */
+	__u64 parent;	/* what makes a reused dentry pointer harmless: its parent, */
+	__u64 hash_len; /* its name's hash and length, */
+	__u64 inode;	/* and its inode */
+};
+_Static_assert(sizeof(struct fng_fcache_val) == 32, "fng_fcache_val ABI");
+
+/* fcache_state: rename and mount calls in flight in the low bits, the epoch above them. */
+#define FNG_FC_BUSY_BITS 24
+#define FNG_FC_BUSY_MASK ((1ull << FNG_FC_BUSY_BITS) - 1)
+#define FNG_FC_EPOCH_ONE (1ull << FNG_FC_BUSY_BITS)
+
+/*
  * DNS names (host: rules). A name is kept reversed by labels, each label
  * lowercased and followed by '.', then a NUL: "api.stripe.com" is
  * "com.stripe.api.\0". A dns_names key of an exact rule counts the NUL; a
