@@ -17,8 +17,9 @@
  * its path was walked: a walk that raced the call made a stale entry.
  *
  * io_uring's IORING_OP_RENAMEAT runs in a worker, where no syscall
- * tracepoint fires, and no hook here sees it end: once one is submitted the
- * cache is out of service for good (FNG_FCB_URING, in status).
+ * tracepoint fires: it counts in flight from its submission to the
+ * completion the ring posts for it (matched by ring and user_data), where
+ * the epoch moves on.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -84,12 +85,66 @@ NS_CALL(umount)
 NS_CALL(move_mount)
 NS_CALL(pivot_root)
 
-SEC("tp_btf/io_uring_submit_req")
-int BPF_PROG(fcache_uring, struct io_kiocb *req)
+/* io_uring's submission tracepoint until 6.2 (since 5.11, with IORING_OP_RENAMEAT). */
+struct trace_event_raw_io_uring_submit_sqe___fng {
+	void *ctx;
+	u64 user_data;
+	u8 opcode;
+} __attribute__((preserve_access_index));
+
+/* A rename submitted through io_uring: counted in flight until its completion. */
+static __always_inline int uring_submit(__u8 op, void *ring, __u64 user_data)
 {
-	if (BPF_CORE_READ(req, opcode) ==
-		    bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT) &&
-	    !(fcache_blocked & FNG_FCB_URING))
-		__sync_fetch_and_or(&fcache_blocked, FNG_FCB_URING);
+	struct fng_uring_req key = { .ctx = (__u64)ring, .user_data = user_data };
+	__u32 one = 1, *n;
+
+	if (!fcache_enabled || op != bpf_core_enum_value(enum io_uring_op, IORING_OP_RENAMEAT))
+		return 0;
+	/* (Requests of one ring may share their user_data: counted per key.) */
+	n = bpf_map_lookup_elem(&fcache_urings, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else if (bpf_map_update_elem(&fcache_urings, &key, &one, BPF_NOEXIST) &&
+		 (n = bpf_map_lookup_elem(&fcache_urings, &key)))
+		__sync_fetch_and_add(n, 1);
+	__sync_fetch_and_add(&fcache_state, 1);
+	return 0;
+}
+
+SEC("tracepoint/io_uring/io_uring_submit_req")
+int fcache_uring(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	return uring_submit(ctx->opcode, ctx->ctx, ctx->user_data);
+}
+
+SEC("tracepoint/io_uring/io_uring_submit_sqe")
+int fcache_uring_sqe(struct trace_event_raw_io_uring_submit_sqe___fng *ctx)
+{
+	return uring_submit(ctx->opcode, ctx->ctx, ctx->user_data);
+}
+
+/*
+ * A completion posted: if it is a counted rename's, the rename is done.
+ * One whose completion is never posted (IOSQE_CQE_SKIP_SUCCESS) stays
+ * counted in flight: the cache answers nothing from then on (status shows
+ * in_flight), which is slower, never wrong.
+ */
+SEC("tracepoint/io_uring/io_uring_complete")
+int fcache_uring_done(struct trace_event_raw_io_uring_complete *ctx)
+{
+	struct fng_uring_req key = { .ctx = (__u64)ctx->ctx, .user_data = ctx->user_data };
+	__u32 *n;
+
+	if (!fcache_enabled)
+		return 0;
+	n = bpf_map_lookup_elem(&fcache_urings, &key);
+	if (!n)
+		return 0;
+	if (__sync_fetch_and_add(n, -1) == 0) {
+		/* Not ours (another request of the same key, counted down already). */
+		__sync_fetch_and_add(n, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE - 1);
 	return 0;
 }

@@ -65,13 +65,40 @@ static __always_inline bool fcache_fs(unsigned long magic)
 	return false;
 }
 
+/*
+ * In a key's need: the entry is a directory's, and allows that access to
+ * every file in it (on the same mount), whatever its name: the rule that
+ * allows it is a prefix rule the directory lies in (usr's two stars for
+ * /usr/lib/python3.11), and every rule below a prefix rule carries its
+ * permissions (profile__compile() folds them in).
+ */
+#define FCACHE_TREE 0x100
+
 /* A lookup, and what to put in once the path has been judged. */
 struct fcache_probe {
 	struct fng_fcache_key key;
 	struct fng_fcache_val val;
+	__u64 dir;  /* the file's directory, where it is on the same mount (else 0) */
 	bool put;   /* the walk's allow may be put in */
 	bool found; /* an entry was there (stale): putting in replaces it */
 };
+
+/* Is @v an entry for the dentry whose parent, name and inode @now holds, made at epoch @state? */
+static __always_inline bool fcache_valid(const struct fng_fcache_val *v,
+					 const struct fng_fcache_val *now, __u64 state)
+{
+	return v->epoch == state && v->parent == now->parent && v->hash_len == now->hash_len &&
+	       v->inode == now->inode;
+}
+
+/* What identifies dentry @d now (its parent, name and inode), at epoch @state, into @v. */
+static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry *d, __u64 state)
+{
+	v->epoch = state;
+	v->parent = (__u64)BPF_CORE_READ(d, d_parent);
+	v->hash_len = BPF_CORE_READ(d, d_name.hash_len);
+	v->inode = (__u64)BPF_CORE_READ(d, d_inode);
+}
 
 /*
  * Has an open of @file, needing @need, by the current task of cgroup @cgid
@@ -109,23 +136,35 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 	p->key.root_mnt = (__u64)task->fs->root.mnt;
 	p->key.ruleset = prof->ruleset;
 	p->key.need = need;
-	p->val.epoch = state;
-	p->val.parent = (__u64)BPF_CORE_READ(fp.dentry, d_parent);
-	p->val.hash_len = BPF_CORE_READ(fp.dentry, d_name.hash_len);
-	p->val.inode = (__u64)BPF_CORE_READ(fp.dentry, d_inode);
+	fcache_ident(&p->val, fp.dentry, state);
 	p->put = true;
 	v = bpf_map_lookup_elem(&fcache, &p->key);
-	if (!v) {
-		fcache_count(FNG_FC_MISS);
-		return false;
-	}
-	if (v->epoch == state && v->parent == p->val.parent && v->hash_len == p->val.hash_len &&
-	    v->inode == p->val.inode) {
+	if (v && fcache_valid(v, &p->val, state)) {
 		fcache_count(FNG_FC_HIT);
 		return true;
 	}
-	p->found = true;
-	fcache_count(FNG_FC_STALE);
+	p->found = v != NULL;
+	/* Its directory's entry, where the file is one of its names on the same mount. */
+	p->dir = 0;
+	if (p->val.parent != p->key.dentry &&
+	    p->key.dentry != (__u64)BPF_CORE_READ(fp.mnt, mnt_root)) {
+		p->dir = p->val.parent;
+		p->key.dentry = p->dir;
+		p->key.need = need | FCACHE_TREE;
+		v = bpf_map_lookup_elem(&fcache, &p->key);
+		p->key.dentry = (__u64)fp.dentry;
+		p->key.need = need;
+		if (v) {
+			struct fng_fcache_val dir;
+
+			fcache_ident(&dir, (struct dentry *)p->dir, state);
+			if (fcache_valid(v, &dir, state)) {
+				fcache_count(FNG_FC_TREE);
+				return true;
+			}
+		}
+	}
+	fcache_count(p->found ? FNG_FC_STALE : FNG_FC_MISS);
 	return false;
 }
 
@@ -136,6 +175,37 @@ static __always_inline void fcache_put(struct fcache_probe *p)
 		return;
 	if (!bpf_map_update_elem(&fcache, &p->key, &p->val, BPF_ANY) && !p->found)
 		fcache_count(FNG_FC_INSERT);
+}
+
+/*
+ * The open fcache_get() had no answer for was allowed by its path, the
+ * clean one in @e (@len bytes with its NUL; @name_len the bytes of its last
+ * component): where the longest rule that holds its directory ("dir/",
+ * a prefix rule: an exact rule never matches a name without its NUL)
+ * allows the access, every file of the directory is allowed it, and the
+ * directory's entry says so. Not where a taint or poison could make one
+ * name of it an exception, nor in learn mode (what it learns is judged
+ * name by name).
+ */
+static __always_inline void fcache_put_tree(struct fcache_probe *p, struct fng_file_event *e,
+					    __u32 len, __u32 name_len)
+{
+	struct fng_path_val *rule;
+	__u32 dlen = len - 1 - name_len; /* "dir/" */
+
+	if (!p->put || !p->dir || taints_present || poison_present || name_len == 0 ||
+	    len < name_len + 2 || dlen > FNG_PATH_KEY_MAX ||
+	    e->path[(dlen - 1) & (FNG_PATH_MAX - 1)] != '/')
+		return;
+	e->key_prefixlen = 32 + dlen * 8;
+	rule = bpf_map_lookup_elem(&path_rules, &e->key_prefixlen);
+	if (!rule || (rule->perms & p->key.need) != p->key.need)
+		return;
+	p->key.dentry = p->dir;
+	p->key.need |= FCACHE_TREE;
+	fcache_ident(&p->val, (struct dentry *)p->dir, p->val.epoch);
+	if (!bpf_map_update_elem(&fcache, &p->key, &p->val, BPF_ANY))
+		fcache_count(FNG_FC_TREE_INSERT);
 }
 
 #endif /* FNG_FCACHE_BPF_H */

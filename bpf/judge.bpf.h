@@ -249,8 +249,16 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 	if (pflags & FNG_PATH_INTERNAL)
 		return 0;
 	act = path_verdict_alert(&prof, cgid, e, len, pflags, need, flags, FNG_FOP_OPEN, hook, lsm);
-	if (!act)
+	if (!act) {
 		fcache_put(&fc);
+		if (!pflags && prof.mode != FNG_MODE_LEARN) {
+			struct path_walk *w = bpf_map_lookup_elem(&path_walks, &key);
+
+			/* (name[0]: the file's own name, the walk's first component) */
+			if (w)
+				fcache_put_tree(&fc, e, len, w->len[0] & FNG_NAME_MAX);
+		}
+	}
 	return act == FNG_ACT_ALERTED ? 0 : act;
 }
 

@@ -364,6 +364,19 @@ struct {
 	__type(value, __u32);
 } fcache_calls SEC(".maps") __weak;
 
+/* io_uring renames submitted and not yet completed, by (ring, user_data): how many. */
+struct fng_uring_req {
+	__u64 ctx;
+	__u64 user_data;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct fng_uring_req);
+	__type(value, __u32);
+} fcache_urings SEC(".maps") __weak;
+
 /*
  * The epoch of the node's file namespace (bumped once a rename, a mount
  * or a new taint or poison is done) above the number of rename and mount

@@ -408,7 +408,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_lsm[256] = "", why_exec[256] = "", why_fmod[256] = "";
 	bool lsm_file, lsm_exec, lsm_socket, lsm_path, fmod, uring, task_helpers, packet_tp,
-		fcache_uring, sys_any[TIER_TRACEPOINT] = { false };
+		fcache_uring_req, fcache_uring_sqe, fcache_uring_done,
+		sys_any[TIER_TRACEPOINT] = { false };
 	enum tier file_t, exec_t, path_t, socket_t;
 
 	if (force_fallback || no_bpf_lsm) {
@@ -439,6 +440,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 		bpf_map__set_autocreate(sk->maps.openat2_flags, false);
 		bpf_map__set_autocreate(sk->maps.clone_seen, false);
+		bpf_map__set_autocreate(sk->maps.fcache_calls, false);
 	}
 	/* The trampoline tier, where BPF-LSM does not cover every point. */
 	fmod = task_helpers && !force_fallback && !(lsm_file && lsm_exec && lsm_path) &&
@@ -467,7 +469,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	 * them: a syscall the kernel has has its tracepoints), and io_uring's
 	 * renames at submission.
 	 */
-	fcache_uring = btf_has(vmlinux, "btf_trace_io_uring_submit_req", BTF_KIND_TYPEDEF);
+	fcache_uring_done = tracepoint_exists("io_uring", "io_uring_complete");
+	fcache_uring_req =
+		fcache_uring_done && tracepoint_exists("io_uring", "io_uring_submit_req");
+	fcache_uring_sqe = fcache_uring_done && !fcache_uring_req &&
+			   tracepoint_exists("io_uring", "io_uring_submit_sqe");
 	if (!l->fcache_size)
 		snprintf(l->fcache_why, sizeof(l->fcache_why), "--open-cache-size 0");
 	else if (!task_helpers)
@@ -476,9 +482,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		 !tracepoint_exists("syscalls", "sys_exit_renameat"))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "no syscall tracepoints: renames would go unseen");
-	else if (!fcache_uring && btf_enum_has(vmlinux, "io_uring_op", "IORING_OP_RENAMEAT"))
+	else if (!fcache_uring_req && !fcache_uring_sqe &&
+		 btf_enum_has(vmlinux, "io_uring_op", "IORING_OP_RENAMEAT"))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
-			 "io_uring renames would go unseen (no io_uring_submit_req tracepoint)");
+			 "io_uring renames would go unseen (no io_uring submission and completion "
+			 "tracepoints)");
 	if (l->fcache_why[0])
 		l->fcache_size = 0;
 	sk->rodata->fcache_enabled = l->fcache_size > 0;
@@ -510,7 +518,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
 		else if (p == sk->progs.fcache_uring)
-			pp->load = l->fcache_size && fcache_uring;
+			pp->load = l->fcache_size && fcache_uring_req;
+		else if (p == sk->progs.fcache_uring_sqe)
+			pp->load = l->fcache_size && fcache_uring_sqe;
+		else if (p == sk->progs.fcache_uring_done)
+			pp->load = l->fcache_size && (fcache_uring_req || fcache_uring_sqe);
 		else if (!strncmp(name, "fcache_", 7)) /* rename and mount calls (fcache.bpf.c) */
 			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && syscall_tp_exists(p));
 		else if (!task_helpers)
@@ -1129,6 +1141,7 @@ void loader__fcache_stats(const struct fng_loader *l, struct fng_fcache_stats *s
 	int fd = bpf_map__fd(l->skel->maps.fcache);
 	uint64_t state = __atomic_load_n(&l->skel->bss->fcache_state, __ATOMIC_RELAXED);
 	struct fng_fcache_key key, next;
+	uint64_t inserted;
 	bool first = true;
 
 	memset(st, 0, sizeof(*st));
@@ -1144,7 +1157,8 @@ void loader__fcache_stats(const struct fng_loader *l, struct fng_fcache_stats *s
 		key = next;
 		first = false;
 	}
-	st->evictions = st->n[FNG_FC_INSERT] > st->entries ? st->n[FNG_FC_INSERT] - st->entries : 0;
+	inserted = st->n[FNG_FC_INSERT] + st->n[FNG_FC_TREE_INSERT];
+	st->evictions = inserted > st->entries ? inserted - st->entries : 0;
 }
 
 /* Remove every pin in @dir and the directory itself. */

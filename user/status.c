@@ -23,8 +23,6 @@ static const char *fcache_state(const struct fng_loader *l, const struct fng_fca
 {
 	if (!st->size)
 		return l->fcache_why;
-	if (st->blocked & FNG_FCB_URING)
-		return "out of service: an io_uring rename was submitted, and its end cannot be seen";
 	if (st->blocked & FNG_FCB_DETACHED)
 		return "idle: no profile restricts files";
 	return "in service";
@@ -149,18 +147,21 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 	loader__fcache_stats(a->ld, &fc);
 	buf__printf(out, "open cache: %s%s\n", fc.size ? "" : "off: ", fcache_state(a->ld, &fc));
 	if (fc.size)
-		buf__printf(
-			out,
-			"  entries=%llu size=%u hits=%llu misses=%llu stale=%llu inserted=%llu "
-			"evictions=%llu bypassed=%llu ineligible=%llu invalidations=%llu "
-			"in_flight=%llu\n",
-			(unsigned long long)fc.entries, fc.size,
-			(unsigned long long)fc.n[FNG_FC_HIT], (unsigned long long)fc.n[FNG_FC_MISS],
-			(unsigned long long)fc.n[FNG_FC_STALE],
-			(unsigned long long)fc.n[FNG_FC_INSERT], (unsigned long long)fc.evictions,
-			(unsigned long long)fc.n[FNG_FC_BYPASS],
-			(unsigned long long)fc.n[FNG_FC_INELIGIBLE], (unsigned long long)fc.epoch,
-			(unsigned long long)fc.busy);
+		buf__printf(out,
+			    "  entries=%llu size=%u hits=%llu dir_hits=%llu misses=%llu stale=%llu "
+			    "inserted=%llu dir_inserted=%llu evictions=%llu bypassed=%llu "
+			    "ineligible=%llu invalidations=%llu in_flight=%llu\n",
+			    (unsigned long long)fc.entries, fc.size,
+			    (unsigned long long)(fc.n[FNG_FC_HIT] + fc.n[FNG_FC_TREE]),
+			    (unsigned long long)fc.n[FNG_FC_TREE],
+			    (unsigned long long)fc.n[FNG_FC_MISS],
+			    (unsigned long long)fc.n[FNG_FC_STALE],
+			    (unsigned long long)fc.n[FNG_FC_INSERT],
+			    (unsigned long long)fc.n[FNG_FC_TREE_INSERT],
+			    (unsigned long long)fc.evictions,
+			    (unsigned long long)fc.n[FNG_FC_BYPASS],
+			    (unsigned long long)fc.n[FNG_FC_INELIGIBLE],
+			    (unsigned long long)fc.epoch, (unsigned long long)fc.busy);
 	if (a->metrics)
 		buf__printf(out, "metrics: port %u\n", metrics__port(a->metrics));
 	return 0;
@@ -354,24 +355,23 @@ static void render_dns(struct agent *a, struct fng_buf *b)
 static void render_fcache(struct agent *a, struct fng_buf *b)
 {
 	static const char *const results[FNG_FC_MAX] = {
-		[FNG_FC_HIT] = "hit",
-		[FNG_FC_MISS] = "miss",
-		[FNG_FC_STALE] = "stale",
-		[FNG_FC_BYPASS] = "bypassed",
-		[FNG_FC_INELIGIBLE] = "ineligible",
+		[FNG_FC_HIT] = "hit",	      [FNG_FC_TREE] = "dir_hit",
+		[FNG_FC_MISS] = "miss",	      [FNG_FC_STALE] = "stale",
+		[FNG_FC_BYPASS] = "bypassed", [FNG_FC_INELIGIBLE] = "ineligible",
 	};
 	struct fng_fcache_stats st;
 
 	loader__fcache_stats(a->ld, &st);
 	prom_head(b, "fnguard_open_cache_in_service", "gauge",
-		  "1 while the open verdict cache answers opens, else 0 (off, idle, or out of "
-		  "service after an io_uring rename).");
+		  "1 while the open verdict cache answers opens, else 0 (off, or idle: no profile "
+		  "restricts files).");
 	prom_sample(b, "fnguard_open_cache_in_service", st.size && !st.blocked, NULL);
 	prom_head(b, "fnguard_open_cache_lookups_total", "counter",
 		  "Opens of functions whose profile restricts files, by what the cache did: hit "
-		  "(answered), miss, stale (invalidated since), bypassed (a rename or mount in "
-		  "flight, or out of service), ineligible (a filesystem whose names can move "
-		  "without a rename call here).");
+		  "(answered by the file's entry), dir_hit (by its directory's: a prefix rule "
+		  "allows every file there), miss, stale (invalidated since), bypassed (a rename "
+		  "or mount in flight), ineligible (a filesystem whose names can move without a "
+		  "rename call here).");
 	for (int i = 0; i < FNG_FC_MAX; i++)
 		if (results[i])
 			prom_sample(b, "fnguard_open_cache_lookups_total", st.n[i],

@@ -205,9 +205,10 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 	4 /* an open the cache may not answer (a rename or mount in flight, blocked) */
 #define FNG_FC_INELIGIBLE                                                                          \
 	5 /* a file on a filesystem that renames without a syscall: judged by its path */
-#define FNG_FC_MAX	 6
-#define FNG_FCB_DETACHED (1u << 0) /* the agent has not (yet) attached the invalidation hooks */
-#define FNG_FCB_URING	 (1u << 1) /* an io_uring rename was submitted: its end cannot be seen */
+#define FNG_FC_TREE	   6 /* a miss answered by the entry of the file's directory (a prefix rule's) */
+#define FNG_FC_TREE_INSERT 7 /* an allowed open put in its directory's entry */
+#define FNG_FC_MAX	   8
+#define FNG_FCB_DETACHED   (1u << 0) /* the agent has not (yet) attached the invalidation hooks */
 /* fcache key: an open allowed to a task of a cgroup under a rule set (kernel pointers). */
 struct fng_fcache_key {
 	__u64 cgroup_id;

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <netdb.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -61,7 +62,7 @@
 static struct fng_env E;
 static int conn_iters = 20000, open_iters = 200000, exec_iters = 1000, rounds = ROUNDS;
 static bool smoke;	 /* --smoke: every invariant once, in seconds (make test) */
-static const char *only; /* --only overhead|dns|export|learn|tte: one part of the bench */
+static const char *only; /* --only overhead|coldstart|dns|export|learn|tte: one part of the bench */
 static double flood_secs = 3.0;
 static int ncpu;
 
@@ -125,6 +126,50 @@ static long long open_loop(int iters)
 		close(fd);
 	}
 	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)iters);
+}
+
+/*
+ * A working set larger than the agent's open cache (its default size): the
+ * files set/0 .. set/N-1, opened in turn, so that every open finds its
+ * entry evicted by the others (the cache's worst case).
+ */
+#define SET_FILES 65536
+static int set_dfd = -1;
+static char set_names[SET_FILES][8];
+
+static long long open_set_loop(int iters)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+	for (int i = 0; i < iters; i++) {
+		int fd = openat(set_dfd, set_names[i % SET_FILES], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		close(fd);
+	}
+	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)iters);
+}
+
+/* set/: SET_FILES files the bench profile lets functions read; 0 or -1. */
+static int make_set(void)
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s/set", E.dir);
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	set_dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (int i = 0; set_dfd >= 0 && i < SET_FILES; i++) {
+		int fd;
+
+		snprintf(set_names[i], sizeof(set_names[i]), "%d", i);
+		fd = openat(set_dfd, set_names[i], O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return -1;
+		close(fd);
+	}
+	return set_dfd < 0 ? -1 : 0;
 }
 
 /* fork+exec of an allowed program (/usr/bin/true), waiting for each. */
@@ -243,9 +288,10 @@ static const char *profile_yaml(bool files)
 		 "    - to: 127.0.0.1/32\n"
 		 "      ports: [%d]\n"
 		 "      protocol: tcp\n"
-		 "%s%s%s",
+		 "%s%s%s%s%s",
 		 E.cg_base, PORT, files ? "  files:\n    read: [\"" : "", files ? bench_file : "",
-		 files ? "\"]\n  exec: [/usr/bin/true]\n" : "");
+		 files ? "\", \"" : "", files ? E.dir : "",
+		 files ? "/set/**\"]\n  exec: [/usr/bin/true]\n" : "");
 	return buf;
 }
 
@@ -508,9 +554,9 @@ static int bench_ratio(const struct loop *l)
 	print_ratio("agent, unprofiled cgroup", unprof[rounds / 2], median_ratio(runprof, rounds),
 		    l->goal_unprofiled);
 	printf("  (a denied %s in the profiled cgroup was stopped in each of the %d runs)\n",
-	       l->fn == connect_loop ? "connect"
-	       : l->fn == open_loop  ? "open"
-				     : "exec",
+	       l->fn == connect_loop			      ? "connect"
+	       : l->fn == open_loop || l->fn == open_set_loop ? "open"
+							      : "exec",
 	       rounds);
 	return 0;
 }
@@ -1187,6 +1233,126 @@ static int bench_learn(void)
 	return err;
 }
 
+/* ---- Python cold start under a learned profile ---- */
+
+#define COLD_ROUNDS 5
+#define COLD_STARTS 20
+static int cold_starts = COLD_STARTS;
+
+/* A Python function's cold start: the interpreter and the standard library's common modules. */
+static char *const cold_argv[] = {
+	"/usr/bin/python3", "-c",
+	"import argparse, base64, collections, dataclasses, datetime, decimal, email.message, "
+	"functools, hashlib, http.client, json, logging, os, pathlib, random, re, shutil, socket, "
+	"ssl, subprocess, tempfile, threading, typing, urllib.parse, uuid",
+	NULL
+};
+
+/* @n cold starts in cgroup @cg, one after another: the mean ns of one; -1 when one failed. */
+static long long cold_run(const char *cg, int n)
+{
+	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
+
+	for (int i = 0; i < n; i++) {
+		pid_t pid = env__spawn_in_cgroup(&E, cg, cold_argv);
+		int st;
+
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+			return -1;
+	}
+	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)n);
+}
+
+/* Whether Python in @cg is stopped reading a file the learned profile never saw: 1, 0, -1. */
+static int cold_probe(const char *cg)
+{
+	char *const argv[] = { "/usr/bin/python3", "-c", "open('/etc/shadow').read()", NULL };
+	pid_t pid = env__spawn_in_cgroup(&E, cg, argv);
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	/* killed (SIGNAL tier), or PermissionError (EPERM: root may read it otherwise) */
+	return (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) ||
+	       (WIFEXITED(st) && WEXITSTATUS(st) == 1);
+}
+
+/*
+ * The profile learned from three cold starts (learn mode, written when the
+ * agent stops), then paired rounds: COLD_STARTS cold starts with no agent,
+ * and with the agent enforcing what it learned (no violation allowed: the
+ * profile covers the cold start; a read outside it stopped: it is live).
+ */
+static int bench_coldstart(void)
+{
+	char learned[600], profile[1024];
+	const char *extra[] = { "--learn-dir", learned, NULL };
+	long long base[COLD_ROUNDS], prof[COLD_ROUNDS];
+	double ratio[COLD_ROUNDS];
+	int err = 0, rounds_ = smoke ? 1 : COLD_ROUNDS;
+	char *st;
+
+	if (access(cold_argv[0], X_OK)) {
+		printf("Python cold start: skipped, %s is missing\n", cold_argv[0]);
+		return 0;
+	}
+	snprintf(learned, sizeof(learned), "%s/learned-cold", E.dir);
+	snprintf(profile, sizeof(profile),
+		 "apiVersion: fnguard.io/v1alpha1\nkind: FunctionProfile\n"
+		 "metadata: {name: cold}\nspec:\n  selector: {cgroup: \"%s/cold\"}\n"
+		 "  mode: learn\n",
+		 E.cg_base);
+	if (run_cmd(true, "rm -f %s/*.yaml", E.profiles) ||
+	    env__write_profile(&E, "cold.yaml", profile) || env__cgroup_create(&E, "/cold", NULL) ||
+	    start_agent_args(extra) || !env__wait_status(&E, "cold mode=learn", 5000) ||
+	    cold_run("/cold", 3) < 0 || stop_agent())
+		return -1;
+	if (run_cmd(true, "rm -f %s/*.yaml && cp %s/*.yaml %s/", E.profiles, learned, E.profiles)) {
+		printf("  no profile was learned\n");
+		return -1;
+	}
+	for (int r = 0; !err && r < rounds_; r++) {
+		if (!(r & 1))
+			err = check_baseline_clean()
+				      ?: (base[r] = cold_run("/cold", cold_starts)) < 0;
+		if (!err &&
+		    (start_agent_args(NULL) || !env__wait_status(&E, " mode=enforce", 5000)))
+			err = -1;
+		if (!err)
+			err = (prof[r] = cold_run("/cold", cold_starts)) < 0;
+		st = err ? NULL : env__status(&E);
+		invariant(!st || status_field(st, "counters:", "violations=") == 0,
+			  "round %d: the learned profile did not cover the cold start", r);
+		free(st);
+		invariant(err || cold_probe("/cold") == 1,
+			  "round %d: a read outside the learned profile went through", r);
+		if (stop_agent())
+			err = -1;
+		if (!err && (r & 1))
+			err = check_baseline_clean()
+				      ?: (base[r] = cold_run("/cold", cold_starts)) < 0;
+		if (!err)
+			ratio[r] = (double)prof[r] / (double)base[r];
+	}
+	if (err) {
+		printf("  a Python cold start failed\n");
+		env__dump_log(&E);
+	} else {
+		qsort(base, (size_t)rounds_, sizeof(base[0]), cmp_ll);
+		qsort(prof, (size_t)rounds_, sizeof(prof[0]), cmp_ll);
+		printf("Python cold start (the interpreter and 25 standard modules), %d per run, "
+		       "%d rounds, under the profile learned from 3 of them:\n",
+		       cold_starts, rounds_);
+		printf("  %-32s %9lld ns\n", "no agent", base[rounds_ / 2]);
+		print_ratio("agent, learned profile", prof[rounds_ / 2],
+			    median_ratio(ratio, rounds_), 1.10);
+		printf("  (a read outside the profile was stopped in each of the %d runs)\n",
+		       rounds_);
+	}
+	run_cmd(true, "rm -f %s/*.yaml", E.profiles);
+	return err;
+}
+
 /* ---- time_to_enforce ---- */
 
 #define TTE_STARTS 200
@@ -1349,13 +1515,13 @@ int main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 				"usage: %s [--fnguard BIN] [--iterations N] [--seconds S] "
-				"[--only overhead|dns|export|learn|tte] [--smoke]\n",
+				"[--only overhead|coldstart|dns|export|learn|tte] [--smoke]\n",
 				argv[0]);
 			return 2;
 		}
 	}
 	if (smoke) { /* small runs of every part but learning (a minute of Python) */
-		conn_iters = 1000, open_iters = 10000, exec_iters = 50, rounds = 1;
+		conn_iters = 1000, open_iters = 10000, exec_iters = 50, rounds = 1, cold_starts = 2;
 		flood_secs = 0.3, tte_starts = 5;
 	}
 	/* Output cut short (| head) must not kill the bench midway: it would leave its agent. */
@@ -1371,7 +1537,7 @@ int main(int argc, char **argv)
 		return c > 0 ? 0 : 1;
 	}
 	snprintf(bench_file, sizeof(bench_file), "%s/allowed.txt", E.dir);
-	if (run_cmd(true, "echo data > %s", bench_file) || env__private_net() ||
+	if (run_cmd(true, "echo data > %s", bench_file) || make_set() || env__private_net() ||
 	    env__cgroup_create(&E, "/fn", NULL) || env__cgroup_create(&E, "/plain", NULL) ||
 	    env__cgroup_create(&E, "/fncidr", NULL) || env__cgroup_create(&E, "/fn-flood0", NULL) ||
 	    env__cgroup_create(&E, "/fn-flood1", NULL)) {
@@ -1401,6 +1567,8 @@ int main(int argc, char **argv)
 			  false, 1.03, 0 },
 			{ "openat+close of an allowed file", open_loop, denied_open, open_iters,
 			  true, 1.10, 1.03 },
+			{ "openat+close of 65536 allowed files in turn (twice the open cache)",
+			  open_set_loop, denied_open, open_iters, true, 0, 0 },
 			{ "fork+exec of an allowed program", exec_loop, denied_exec, exec_iters,
 			  true, 1.05, 0 },
 		};
@@ -1411,6 +1579,8 @@ int main(int argc, char **argv)
 			if (bench_ratio(&loops[i]))
 				goto cleanup;
 	}
+	if ((!only || !strcmp(only, "coldstart")) && bench_coldstart())
+		goto cleanup;
 	if ((!only || !strcmp(only, "dns")) && bench_dns())
 		goto cleanup;
 	if ((!only || !strcmp(only, "export")) &&
