@@ -30,6 +30,7 @@ enum open_call {
 
 static __always_inline int open_exit(long ret, enum open_call call, __u64 how_flags)
 {
+	struct fng_cg_profile *prof;
 	struct task_struct *task;
 	struct pt_regs *regs;
 	struct file *file;
@@ -39,7 +40,8 @@ static __always_inline int open_exit(long ret, enum open_call call, __u64 how_fl
 	if (ret < 0)
 		return 0;
 	/* Only profiled cgroups go on: everyone else pays this one lookup. */
-	if (!current_profile(&cgid, false))
+	prof = current_profile(&cgid, false);
+	if (!prof || !(prof->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
 	task = bpf_get_current_task_btf();
 	file = fd_file(task, ret);
@@ -64,7 +66,7 @@ static __always_inline int open_exit(long ret, enum open_call call, __u64 how_fl
 	/* The file is the truth for access mode and append; the arguments add create/truncate. */
 	flags = (flags & ~(O_ACCMODE | O_APPEND)) |
 		(BPF_CORE_READ(file, f_flags) & (O_ACCMODE | O_APPEND));
-	if (file_judge(file, flags, FNG_HOOK_OPEN_EXIT, false) == FNG_ACT_KILLED)
+	if (file_judge_as(prof, cgid, file, flags, FNG_HOOK_OPEN_EXIT, false) == FNG_ACT_KILLED)
 		kill_current();
 	return 0;
 }

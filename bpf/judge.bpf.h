@@ -217,23 +217,25 @@ static __always_inline bool files_profile(struct fng_cg_profile *prof, __u64 *cg
 }
 
 /*
- * Judge an open of @file with open flags @flags. Returns 0 when it is
+ * Judge an open of @file with open flags @flags by the current task of
+ * cgroup @cgid, whose profile is @p. Returns 0 when it is
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
  * has been sent (or counted as rate limited or dropped). An open the
  * verdict cache has allowed since the namespace last changed costs one
  * lookup; one allowed by its path is remembered there.
  */
-static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
+static __always_inline __u8 file_judge_as(const struct fng_cg_profile *p, __u64 cgid,
+					  struct file *file, __u32 flags, __u8 hook, bool lsm)
 {
 	struct fcache_probe fc;
 	struct fng_cg_profile prof;
 	struct fng_file_event *e;
 	__u32 key = 0, len;
-	__u64 cgid;
 	__u8 need, pflags, act;
 
-	if (!files_profile(&prof, &cgid, lsm))
+	if (!(p->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
+	prof = *p;
 	need = open_need(&prof, flags);
 	if (!need)
 		return 0;
@@ -260,6 +262,15 @@ static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook
 		}
 	}
 	return act == FNG_ACT_ALERTED ? 0 : act;
+}
+
+/* file_judge_as() for the current task's profile, if it has one. */
+static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
+{
+	__u64 cgid;
+	struct fng_cg_profile *p = current_profile(&cgid, lsm);
+
+	return p ? file_judge_as(p, cgid, file, flags, hook, lsm) : 0;
 }
 
 #define AT_FDCWD -100

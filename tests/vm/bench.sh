@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 # The guest side of the tier benchmark (tests/vm/run.sh --bench), run by
 # /init (suite.sh) once it has mounted what the agent needs: in one boot,
-# with bpf in lsm=, the same workloads in a function cgroup with no agent
+# with bpf in lsm=, the same workloads in a function cgroup (and opens in
+# the root cgroup, which no profile selects) with no agent
 # and with the agent in each tier (LSM; FMOD_RET by --no-bpf-lsm; SIGNAL by
 # --no-lsm), the tiers taking turns round by round. Prints one
 # "VMBENCH round tier workload ns" line per measurement and one
@@ -13,6 +14,7 @@ ROUNDS=5
 
 mkdir -p /sys/fs/cgroup/fn /profiles
 echo allowed > /allowed
+mkdir -p /set && /vmhelper mkset /set
 cat > /profiles/fn.yaml <<'YAML'
 apiVersion: fnguard.io/v1alpha1
 kind: FunctionProfile
@@ -26,7 +28,7 @@ spec:
     - to: 127.0.0.1/32
       ports: [8080]
   files:
-    read: ["/allowed", "/vmhelper"]
+    read: ["/allowed", "/vmhelper", "/set/**"]
   exec: ["/vmhelper"]
 YAML
 /vmhelper listen 127.0.0.1 8080 &
@@ -63,6 +65,8 @@ for round in $(seq 1 $ROUNDS); do
 		[ $tier = none ] ||
 			echo "VMBENCHMECH $tier $(mech file.open) $(mech exec) $(mech socket.packet)"
 		echo "VMBENCH $round $tier open $(infn /vmhelper bench open 20000 /allowed)"
+		echo "VMBENCH $round $tier openset $(infn /vmhelper bench openset 20000 /set)"
+		echo "VMBENCH $round $tier openplain $(/vmhelper bench open 20000 /allowed)"
 		echo "VMBENCH $round $tier connect $(infn /vmhelper bench connect 2000 127.0.0.1 8080)"
 		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
 		[ $tier = none ] || stop_agent

@@ -33,10 +33,12 @@
  *   vmhelper pidfd-getfd         take an fd out of a child
  *   vmhelper uring-open-fd PATH  io_uring open of /proc/self/fd/N, N an
  *                                O_PATH fd of PATH
+ *   vmhelper mkset DIR           DIR/0 .. DIR/SET_FILES-1, empty files
  *   vmhelper deep-read DIR FILE  in a new mount namespace, 100 bind mounts
  *                                of DIR on itself, then read FILE
  * For the benchmark (tests/vm/bench.sh), the mean ns per iteration of N:
  *   vmhelper bench open N PATH           openat + close
+ *   vmhelper bench openset N DIR         openat + close of DIR/0 .. DIR/SET_FILES-1 in turn
  *   vmhelper bench connect N ADDR PORT   socket + connect + close (TCP)
  *   vmhelper bench forkexec N PATH       fork + exec PATH true + wait
  */
@@ -160,6 +162,9 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* Files of the bench's working set: twice the agent's default open cache. */
+#define SET_FILES 65536
+
 static int bench(int argc, char **argv)
 {
 	const char *what = argv[2];
@@ -175,6 +180,15 @@ static int bench(int argc, char **argv)
 		if (!strcmp(what, "open")) {
 			int fd = open(argv[4], O_RDONLY);
 
+			if (fd < 0)
+				return 1;
+			close(fd);
+		} else if (!strcmp(what, "openset")) {
+			char name[PATH_MAX];
+			int fd;
+
+			snprintf(name, sizeof(name), "%s/%d", argv[4], i % SET_FILES);
+			fd = open(name, O_RDONLY);
 			if (fd < 0)
 				return 1;
 			close(fd);
@@ -308,6 +322,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		printf("ok\n");
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "mkset")) {
+		char name[PATH_MAX];
+
+		for (int i = 0; i < SET_FILES; i++) {
+			snprintf(name, sizeof(name), "%s/%d", argv[2], i);
+			fd = open(name, O_WRONLY | O_CREAT, 0644);
+			if (fd < 0)
+				return 1;
+			close(fd);
+		}
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "open")) {
