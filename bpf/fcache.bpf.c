@@ -29,6 +29,26 @@
 #include "common.bpf.h"
 #include "fcache.bpf.h"
 
+/*
+ * A counted call is done: the epoch goes up and the count down, in one
+ * compare-and-swap, never below zero (the agent sets the count to zero when
+ * it attaches these hooks again: a call counted before then is not counted
+ * now). Under contention past the retries, the epoch alone: the count stays
+ * up, and the cache answers nothing until the agent attaches again (slower,
+ * never wrong).
+ */
+static __always_inline void done_counted(void)
+{
+	for (int i = 0; i < 8; i++) {
+		__u64 old = *(volatile __u64 *)&fcache_state;
+		__u64 new = old + FNG_FC_EPOCH_ONE - ((old & FNG_FC_BUSY_MASK) ? 1 : 0);
+
+		if (__sync_val_compare_and_swap(&fcache_state, old, new) == old)
+			return;
+	}
+	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE);
+}
+
 static __always_inline int call_enter(void)
 {
 	__u32 *in;
@@ -39,7 +59,7 @@ static __always_inline int call_enter(void)
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!in) {
 		/* Not counted (no room to remember it): the exit's bump still comes. */
-		fcache_count(FNG_FC_BYPASS);
+		count_err(FNG_ERR_FCACHE_UNCOUNTED);
 		return 0;
 	}
 	*in += 1;
@@ -61,7 +81,7 @@ static __always_inline int call_exit(void)
 		return 0;
 	}
 	*in -= 1;
-	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE - 1);
+	done_counted();
 	return 0;
 }
 
@@ -145,6 +165,6 @@ int fcache_uring_done(struct trace_event_raw_io_uring_complete *ctx)
 		__sync_fetch_and_add(n, 1);
 		return 0;
 	}
-	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE - 1);
+	done_counted();
 	return 0;
 }

@@ -94,7 +94,27 @@ static __always_inline bool fcache_valid(const struct fng_fcache_val *v,
 /* What identifies dentry @d now (its parent, name and inode), at epoch @state, into @v. */
 static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry *d, __u64 state)
 {
+	/* d_parent, d_name (its hash_len first) and d_inode side by side, as in every
+	 * kernel since 2.6: one read fetches the three (CO-RE checks). */
+	struct {
+		__u64 parent;
+		__u64 hash_len;
+		__u64 name;
+		__u64 inode;
+	} id;
+
 	v->epoch = state;
+	if (bpf_core_field_offset(struct dentry, d_name) ==
+		    bpf_core_field_offset(struct dentry, d_parent) + 8 &&
+	    bpf_core_field_offset(struct dentry, d_inode) ==
+		    bpf_core_field_offset(struct dentry, d_name) + 16 &&
+	    bpf_core_field_offset(struct qstr, hash_len) == 0) {
+		bpf_core_read(&id, sizeof(id), &d->d_parent);
+		v->parent = id.parent;
+		v->hash_len = id.hash_len;
+		v->inode = id.inode;
+		return;
+	}
 	v->parent = (__u64)BPF_CORE_READ(d, d_parent);
 	v->hash_len = BPF_CORE_READ(d, d_name.hash_len);
 	v->inode = (__u64)BPF_CORE_READ(d, d_inode);
@@ -124,10 +144,6 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 		return false;
 	}
 	bpf_core_read(&fp, sizeof(fp), &file->f_path);
-	if (!fcache_fs(BPF_CORE_READ(fp.dentry, d_sb, s_magic))) {
-		fcache_count(FNG_FC_INELIGIBLE);
-		return false;
-	}
 	task = bpf_get_current_task_btf();
 	p->key.cgroup_id = cgid;
 	p->key.dentry = (__u64)fp.dentry;
@@ -137,17 +153,27 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 	p->key.ruleset = prof->ruleset;
 	p->key.need = need;
 	fcache_ident(&p->val, fp.dentry, state);
-	p->put = true;
 	v = bpf_map_lookup_elem(&fcache, &p->key);
 	if (v && fcache_valid(v, &p->val, state)) {
 		fcache_count(FNG_FC_HIT);
 		return true;
 	}
 	p->found = v != NULL;
-	/* Its directory's entry, where the file is one of its names on the same mount. */
+	/*
+	 * Only files of filesystems that never enter the cache go past here
+	 * (checked on the way in, not on every hit).
+	 */
+	if (!fcache_fs(BPF_CORE_READ(fp.dentry, d_sb, s_magic))) {
+		fcache_count(FNG_FC_INELIGIBLE);
+		return false;
+	}
+	p->put = true;
+	/* Its directory's entry, where the file is one of its names on the same mount
+	 * (not the mount's root, nor the task's root, whose path is "/" whatever its parent). */
 	p->dir = 0;
 	if (p->val.parent != p->key.dentry &&
-	    p->key.dentry != (__u64)BPF_CORE_READ(fp.mnt, mnt_root)) {
+	    p->key.dentry != (__u64)BPF_CORE_READ(fp.mnt, mnt_root) &&
+	    (p->key.dentry != p->key.root_dentry || p->key.mnt != p->key.root_mnt)) {
 		p->dir = p->val.parent;
 		p->key.dentry = p->dir;
 		p->key.need = need | FCACHE_TREE;

@@ -518,11 +518,12 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
 		else if (p == sk->progs.fcache_uring)
-			pp->load = l->fcache_size && fcache_uring_req;
+			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && fcache_uring_req);
 		else if (p == sk->progs.fcache_uring_sqe)
-			pp->load = l->fcache_size && fcache_uring_sqe;
+			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && fcache_uring_sqe);
 		else if (p == sk->progs.fcache_uring_done)
-			pp->load = l->fcache_size && (fcache_uring_req || fcache_uring_sqe);
+			plan_lazy(pp, FNG_HOOKS_FILES,
+				  l->fcache_size && (fcache_uring_req || fcache_uring_sqe));
 		else if (!strncmp(name, "fcache_", 7)) /* rename and mount calls (fcache.bpf.c) */
 			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && syscall_tp_exists(p));
 		else if (!task_helpers)
@@ -976,7 +977,15 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 		pr_info("%s %s: %s", what[group], on ? "attached" : "detached", why[group][on]);
 	/* Every rename and mount is seen from here on: what was cached before may be stale. */
 	if (!err && group == FNG_HOOKS_FILES && on && !was_on && l->fcache_size) {
-		__atomic_fetch_add(&l->skel->bss->fcache_state, FNG_FC_EPOCH_ONE, __ATOMIC_SEQ_CST);
+		__u64 *state = &l->skel->bss->fcache_state,
+		      old = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+
+		/* A call counted in flight before the hooks were last detached never
+		 * counts down: the count starts again from zero (done_counted()). */
+		while (!__atomic_compare_exchange_n(state, &old,
+						    (old & ~FNG_FC_BUSY_MASK) + FNG_FC_EPOCH_ONE,
+						    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			;
 		__atomic_fetch_and(&l->skel->data->fcache_blocked, ~FNG_FCB_DETACHED,
 				   __ATOMIC_SEQ_CST);
 	}

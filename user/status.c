@@ -122,6 +122,7 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    "counters: violations=%llu denied=%llu killed=%llu alerted=%llu exported=%llu "
 		    "rate_limited=%llu dropped=%llu export_lost=%llu bad_events=%llu "
 		    "bpf_no_stats=%llu bpf_no_signal=%llu bpf_taint_full=%llu bpf_poison_full=%llu "
+		    "bpf_fcache_uncounted=%llu "
 		    "cg_events_lost=%llu "
 		    "reloads=%llu rejected=%llu\n",
 		    (unsigned long long)a->n.violations, (unsigned long long)a->n.denied,
@@ -133,6 +134,7 @@ int status_reply(void *ctx, const char *req, struct fng_buf *out)
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_NO_SIGNAL),
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_TAINT_FULL),
 		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_POISON_FULL),
+		    (unsigned long long)loader__bpf_err(a->ld, FNG_ERR_FCACHE_UNCOUNTED),
 		    (unsigned long long)a->cg_lost_seen, (unsigned long long)a->n.reloads,
 		    (unsigned long long)a->n.rejected);
 	buf__printf(out,
@@ -494,6 +496,8 @@ static void render_metrics(struct agent *a, struct fng_buf *b)
 		    (const char *const[]){ "error", "taint_full", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_POISON_FULL),
 		    (const char *const[]){ "error", "poison_full", NULL });
+	prom_sample(b, "fnguard_bpf_errors_total", loader__bpf_err(a->ld, FNG_ERR_FCACHE_UNCOUNTED),
+		    (const char *const[]){ "error", "open_cache_call_uncounted", NULL });
 	prom_sample(b, "fnguard_bpf_errors_total", a->cg_lost_seen,
 		    (const char *const[]){ "error", "cgroup_event_lost", NULL });
 	prom_head(b, "fnguard_time_to_enforce_seconds", "histogram",
