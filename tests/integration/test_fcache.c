@@ -63,17 +63,7 @@ static int out_pipe[2]; /* what a function read reaches the test through here */
 /* Open @arg read-only and pass what it holds to the test: 0, or the errno. */
 static int do_read(void *arg)
 {
-	char buf[256];
-	int fd = open(arg, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, sizeof(buf));
-	if (n > 0 && write(out_pipe[1], buf, (size_t)n) != n)
-		return EIO;
-	close(fd);
-	return n < 0 ? errno : 0;
+	return pass_on(open(arg, O_RDONLY | O_CLOEXEC), out_pipe[1]);
 }
 
 /* Open @arg read-only 100 times: 0, or the errno of the first that failed. */

@@ -42,16 +42,7 @@ static int out_pipe[2];	       /* what a function read reaches the test through 
 /* Read what @fd holds and pass it on to the test; 0, or the errno. */
 static int leak(int fd)
 {
-	char buf[256];
-	ssize_t n;
-
-	if (fd < 0)
-		return errno;
-	n = read(fd, buf, sizeof(buf));
-	if (n > 0 && write(out_pipe[1], buf, (size_t)n) != n)
-		return EIO;
-	close(fd);
-	return n < 0 ? errno : 0;
+	return pass_on(fd, out_pipe[1]);
 }
 
 static int do_open_read(void *arg)

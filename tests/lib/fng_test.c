@@ -26,6 +26,20 @@
 
 static socklen_t make_sa(int family, const char *addr, uint16_t port, struct sockaddr_storage *ss);
 
+int pass_on(int fd, int out)
+{
+	char buf[256];
+	ssize_t n;
+
+	if (fd < 0)
+		return errno;
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0 && write(out, buf, (size_t)n) != n)
+		return EIO;
+	close(fd);
+	return n < 0 ? errno : 0;
+}
+
 long long now_ms(void)
 {
 	return (long long)(clock_ns(CLOCK_MONOTONIC) / 1000000ull);

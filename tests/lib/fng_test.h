@@ -146,5 +146,11 @@ int run_cmd(bool quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3
 
 /* Milliseconds since an arbitrary start. */
 long long now_ms(void);
+/*
+ * What a function read reaches the test through a pipe: up to 256 bytes of
+ * @fd written to @out, @fd closed. 0, or the errno (of the open that gave
+ * @fd, when it is negative).
+ */
+int pass_on(int fd, int out);
 
 #endif /* FNG_TEST_H */
