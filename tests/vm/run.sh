@@ -185,7 +185,7 @@ bench() {
 		grep -E 'VMBENCH|VMLOG|panic|BUG' "$log" | tail -20
 		return 1
 	fi
-	echo "tiers inside one guest ($(grep -o 'VMINFO kernel [^ ]*' "$log" | cut -d' ' -f3), TCG-emulated: ratios only), median of $(grep -c '^VMBENCH [0-9]* none open' "$log") rounds:"
+	echo "tiers inside one guest ($(grep -o 'VMINFO kernel [^ ]*' "$log" | cut -d' ' -f3), TCG-emulated: ratios only), median of $(grep -c '^VMBENCH [0-9]* none open ' "$log") rounds:"
 	grep '^VMBENCHMECH' "$log" | sort -u | awk '{printf "  agent asked for %-9s file.open %s, exec %s, packet sockets %s\n", $2, $3, $4, $5}'
 	tr -d '\r' < "$log" | awk '
 		/^VMBENCH [0-9]/ { v[$3 " " $4] = v[$3 " " $4] " " $5 }
