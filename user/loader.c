@@ -467,7 +467,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	 * The open verdict cache, where every call that can move a path is
 	 * seen: the rename and mount calls' tracepoints (renameat stands for
 	 * them: a syscall the kernel has has its tracepoints), and io_uring's
-	 * renames at submission.
+	 * renames from their submission to their completion.
 	 */
 	fcache_uring_done = tracepoint_exists("io_uring", "io_uring_complete");
 	fcache_uring_req =
