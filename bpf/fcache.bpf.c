@@ -51,36 +51,31 @@ static __always_inline void done_counted(void)
 
 static __always_inline int call_enter(void)
 {
-	__u32 *in;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
 
 	if (!fcache_enabled)
 		return 0;
-	in = bpf_task_storage_get(&fcache_calls, bpf_get_current_task_btf(), 0,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!in) {
+	if (bpf_map_update_elem(&fcache_calls, &tid, &one, BPF_ANY)) {
 		/* Not counted (no room to remember it): the exit's bump still comes. */
 		count_err(FNG_ERR_FCACHE_UNCOUNTED);
 		return 0;
 	}
-	*in += 1;
 	__sync_fetch_and_add(&fcache_state, 1);
 	return 0;
 }
 
 static __always_inline int call_exit(void)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 *in;
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	if (!fcache_enabled)
 		return 0;
-	in = bpf_task_storage_get(&fcache_calls, task, 0, 0);
 	/* A call that entered before this hook was attached was not counted in. */
-	if (!in || !*in) {
+	if (bpf_map_delete_elem(&fcache_calls, &tid)) {
 		__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE);
 		return 0;
 	}
-	*in -= 1;
 	done_counted();
 	return 0;
 }

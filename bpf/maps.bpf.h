@@ -356,12 +356,18 @@ struct {
 	__type(value, __u64);
 } fcache_stats SEC(".maps") __weak;
 
-/* Rename and mount calls a task is in (fcache.bpf.c): counted in fcache_state. */
+/*
+ * Rename and mount calls in flight (fcache.bpf.c), by thread id: counted in
+ * fcache_state. A hash, not task storage: a task storage operation on the
+ * way in and out of every mount would make the runtime's own task storage
+ * lookups (setup_tasks) fail now and then, when one runs nested in another
+ * on a CPU, and runc's init would then be judged as the function.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
 } fcache_calls SEC(".maps") __weak;
 
 /* io_uring renames submitted and not yet completed, by (ring, user_data): how many. */

@@ -440,7 +440,6 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		bpf_map__set_autocreate(sk->maps.setup_tasks, false);
 		bpf_map__set_autocreate(sk->maps.openat2_flags, false);
 		bpf_map__set_autocreate(sk->maps.clone_seen, false);
-		bpf_map__set_autocreate(sk->maps.fcache_calls, false);
 	}
 	/* The trampoline tier, where BPF-LSM does not cover every point. */
 	fmod = task_helpers && !force_fallback && !(lsm_file && lsm_exec && lsm_path) &&

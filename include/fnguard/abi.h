@@ -192,7 +192,7 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_ERR_POISON_FULL                                                                        \
 	4 /* a mount namespace could not be marked poisoned (poisoned_ns full): its cgroup was */
 #define FNG_ERR_FCACHE_UNCOUNTED                                                                   \
-	5 /* a rename or mount call not counted in flight (no task storage): its end still bumps */
+	5 /* a rename or mount call not counted in flight (no room): its end still bumps */
 #define FNG_ERR_MAX 6
 
 /*
