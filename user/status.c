@@ -387,6 +387,10 @@ static void render_fcache(struct agent *a, struct fng_buf *b)
 	prom_head(b, "fnguard_open_cache_evictions_total", "counter",
 		  "Entries the cache's LRU evicted under pressure.");
 	prom_sample(b, "fnguard_open_cache_evictions_total", st.evictions, NULL);
+	prom_head(b, "fnguard_open_cache_calls_in_flight", "gauge",
+		  "Rename and mount calls in flight: the cache answers nothing while any is (one "
+		  "that stays is an io_uring rename whose completion was never posted).");
+	prom_sample(b, "fnguard_open_cache_calls_in_flight", st.busy, NULL);
 }
 
 static void render_metrics(struct agent *a, struct fng_buf *b)

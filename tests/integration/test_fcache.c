@@ -565,6 +565,30 @@ static void test_uring_rename(void)
 	warm("/fc", other);
 }
 
+/* /metrics says what status says (nothing opens between the two). */
+static void test_metrics(void)
+{
+	static char body[1 << 16];
+	char *st = env__status(&E), *p = st ? strstr(st, "\nmetrics: port ") : NULL;
+	long long port = p ? atoll(p + strlen("\nmetrics: port ")) : -1;
+	long long hits = env__status_num(&E, "hits"), entries = env__status_num(&E, "entries");
+
+	free(st);
+
+	if (!ASSERT_TRUE(port > 0, "status gives the metrics port") ||
+	    !ASSERT_EQ(http_get((uint16_t)port, "/metrics", body, sizeof(body)), 200, "/metrics"))
+		return;
+	ASSERT_EQ(prom_value(body, "fnguard_open_cache_in_service "), 1, "in service");
+	ASSERT_EQ(prom_value(body, "fnguard_open_cache_lookups_total{result=\"hit\"} ") +
+			  prom_value(body, "fnguard_open_cache_lookups_total{result=\"dir_hit\"} "),
+		  hits, "hits and dir hits: what status counts");
+	ASSERT_EQ(prom_value(body, "fnguard_open_cache_entries "), entries, "entries");
+	ASSERT_TRUE(prom_value(body, "fnguard_open_cache_evictions_total ") > 0, "evictions");
+	ASSERT_TRUE(prom_value(body, "fnguard_open_cache_invalidations_total ") > 0,
+		    "invalidations");
+	ASSERT_EQ(prom_value(body, "fnguard_open_cache_calls_in_flight "), 0, "calls in flight");
+}
+
 static void test_nothing_in_flight(void)
 {
 	ASSERT_EQ(env__status_num(&E, "in_flight"), 0, "no rename or mount call left counted");
@@ -587,6 +611,7 @@ static const struct test_case tests[] = {
 	{ "eviction_keeps_answers", test_eviction_keeps_answers },
 	{ "uring_rename", test_uring_rename },
 	{ "nothing_in_flight", test_nothing_in_flight },
+	{ "metrics", test_metrics },
 };
 
 static int setup(void)
@@ -612,7 +637,8 @@ static int setup(void)
 int main(void)
 {
 	const int n = sizeof(tests) / sizeof(tests[0]);
-	const char *const args[] = { "--open-cache-size", CACHE_SIZE, NULL };
+	const char *const args[] = { "--open-cache-size", CACHE_SIZE, "--metrics", "127.0.0.1:0",
+				     NULL };
 	char why[256], cg[32];
 	int ret, err;
 
