@@ -16,14 +16,16 @@
  *     read is the new file); made again as a symlink to a denied file:
  *     stopped;
  *   - another function, whose profile does not allow the file: stopped;
- *   - a directory's entry (the rule on allowed/ is a prefix rule) answers for a file
- *     made there since, and a directory renamed above it takes that away;
+ *   - a directory's entry (the rule on allowed/ is a prefix rule) answers
+ *     for a file made there since, and a directory renamed above it takes
+ *     that away;
  *   - more functions times files than the cache holds (the agent runs
  *     with a small cache, the files allowed by a rule each): every allowed
  *     open allowed, every denied one stopped, twice, and the cache reports
  *     evictions; a file of theirs no rule names is stopped;
  *   - the file renamed through io_uring (no syscall tracepoint sees that):
- *     stopped, and the cache answers again afterwards.
+ *     stopped, and the cache answers again afterwards;
+ *   - /metrics says what status says.
  *
  * Expected outcomes are written here, never read back from the agent.
  * Tests run in order and share one agent.
