@@ -130,8 +130,10 @@ static long long open_loop(int iters)
 
 /*
  * A working set larger than the agent's open cache (its default size): the
- * files set/0 .. set/N-1, opened in turn, so that every open finds its
- * entry evicted by the others (the cache's worst case).
+ * files set/0 .. set/N-1, opened in turn, more than the cache could hold an
+ * entry each for. The profile allows set/ by a prefix rule, so the
+ * directory's one entry answers for them (what a function reading a tree
+ * its profile names by a prefix gets).
  */
 #define SET_FILES 65536
 static int set_dfd = -1;
