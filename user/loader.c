@@ -847,6 +847,13 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			       strerror(-err));
 			goto cleanup;
 		}
+		l->lazy = calloc(n_plan, sizeof(*l->lazy));
+		l->links = calloc(n_plan, sizeof(*l->links));
+		l->link_names = calloc(n_plan, sizeof(*l->link_names));
+		if (!l->lazy || !l->links || !l->link_names) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
 		cg_fd = open(opts->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cg_fd < 0) {
 			err = -errno;
@@ -860,13 +867,9 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			if (!p->load)
 				continue;
 			if (p->lazy) {
-				if (l->n_lazy < ARRAY_SIZE(l->lazy))
-					l->lazy[l->n_lazy++] = (struct fng_lazy_hook){
-						.prog = p->prog, .link = p->link, .group = p->group
-					};
-				else
-					pr_warn("%s is not attached: more lazy hooks than room",
-						name);
+				l->lazy[l->n_lazy++] = (struct fng_lazy_hook){
+					.prog = p->prog, .link = p->link, .group = p->group
+				};
 				continue;
 			}
 			/* A link attaches beside any program already there (multi-attach). */
@@ -878,10 +881,8 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 				       bpf_program__section_name(p->prog), strerror(-err));
 				goto cleanup;
 			}
-			if (l->n_links < FNG_MAX_LINKS) {
-				l->link_names[l->n_links] = name;
-				l->links[l->n_links++] = *p->link;
-			}
+			l->link_names[l->n_links] = name;
+			l->links[l->n_links++] = *p->link;
 		}
 	}
 	close(cg_fd);
@@ -1041,6 +1042,9 @@ void loader__free(struct fng_loader *l)
 	 * handles leaves the pinned copies attached. */
 	fnguard_bpf__destroy(l->skel);
 	free(l->verifier_log);
+	free(l->lazy);
+	free(l->links);
+	free(l->link_names);
 	free(l);
 }
 
@@ -1229,7 +1233,7 @@ static size_t pinned_prog_ids(const char *dir, __u32 *ids, size_t max)
 int loader_uninstall(const char *pin_dir)
 {
 	char dir[PATH_MAX];
-	__u32 ids[FNG_MAX_LINKS * 4];
+	__u32 ids[1024]; /* more than the programs of the skeleton */
 	size_t n_ids;
 	int err, err2;
 

@@ -17,8 +17,6 @@
 
 #define FNG_DEFAULT_PIN_DIR "/sys/fs/bpf/fnguard"
 #define FNG_MAX_POINTS	    16
-#define FNG_MAX_LINKS	    40
-#define FNG_MAX_LAZY	    64
 
 struct fng_loader_opts {
 	const char *pin_dir;
@@ -55,8 +53,9 @@ struct fng_loader {
 	size_t n_points;
 	struct fng_point points[FNG_MAX_POINTS];
 	size_t n_links;
-	struct bpf_link *links[FNG_MAX_LINKS];
-	const char *link_names[FNG_MAX_LINKS]; /* program names: the pin names */
+	/* Room for every program of the skeleton, as lazy. */
+	struct bpf_link **links;
+	const char **link_names; /* program names: the pin names */
 	/*
 	 * Syscall tracepoints, attached only while a profile needs them: any
 	 * enabled syscall tracepoint sends every syscall of every task on the
@@ -67,7 +66,7 @@ struct fng_loader {
 		struct bpf_program *prog;
 		struct bpf_link **link; /* in the skeleton */
 		enum fng_hook_group group;
-	} lazy[FNG_MAX_LAZY];
+	} *lazy; /* room for every program of the skeleton */
 	bool lazy_on[FNG_HOOK_GROUPS];
 	bool pinned;
 	uint32_t fcache_size; /* entries of the open verdict cache; 0: not in use */
