@@ -44,6 +44,48 @@ static __always_inline void fcache_bump(void)
 }
 
 /*
+ * A 32-bit call (ia32's int 0x80 or sysenter, x32's syscall) that can move
+ * a path: rename, renameat, renameat2, mount, umount, umount2, pivot_root,
+ * move_mount. The syscalls/ tracepoints never see 32-bit calls, so these
+ * are not counted in flight: the cache answers nothing from the first one
+ * on (FNG_FCB_COMPAT), until the agent attaches its hooks again.
+ */
+static __always_inline void fcache_compat_call(long id, bool x32)
+{
+	if (!fcache_enabled)
+		return;
+	if (x32) /* x86-64's numbers */
+		switch (id & ~0x40000000L) {
+		case 82:  /* rename */
+		case 264: /* renameat */
+		case 316: /* renameat2 */
+		case 165: /* mount */
+		case 166: /* umount2 */
+		case 155: /* pivot_root */
+		case 429: /* move_mount */
+			break;
+		default:
+			return;
+		}
+	else /* i386's */
+		switch (id) {
+		case 38:  /* rename */
+		case 302: /* renameat */
+		case 353: /* renameat2 */
+		case 21:  /* mount */
+		case 22:  /* umount */
+		case 52:  /* umount2 */
+		case 217: /* pivot_root */
+		case 429: /* move_mount */
+			break;
+		default:
+			return;
+		}
+	__sync_fetch_and_or(&fcache_blocked, FNG_FCB_COMPAT);
+	fcache_bump();
+}
+
+/*
  * Local filesystems (and overlayfs on them), whose dentries move only by a
  * rename call made on this node: ext2/3/4, xfs, btrfs, f2fs, tmpfs, ramfs,
  * overlayfs, squashfs, erofs.

@@ -294,6 +294,7 @@ enum sys_call {
 	SYS_CLONE_NEWNS,
 	SYS_CLONE_NEWUSER,
 	SYS_PIDFD_GETFD,
+	SYS_IA32,
 };
 
 #define SYS_NAME(s) __builtin_memcpy(name, s, sizeof(s))
@@ -399,6 +400,9 @@ static __always_inline void sys_name(char *name, __u32 call)
 		break;
 	case SYS_PIDFD_GETFD:
 		SYS_NAME("pidfd_getfd");
+		break;
+	case SYS_IA32:
+		SYS_NAME("ia32");
 		break;
 	}
 }

@@ -50,8 +50,12 @@ __noinline int sys_judge(__u32 call, __u32 bit, __u32 lsm, __u32 hook)
 	sys_report(&prof, cgid, call, act, hook);
 	if (act == FNG_ACT_KILLED) {
 		kill_current();
-		/* the mount-family call completes, and every task of the namespace sees it */
-		if (call <= SYS_PIVOT_ROOT)
+		/*
+		 * The mount-family call completes, and every task of the namespace
+		 * sees it; so may a 32-bit link, rename or mount, which no tracepoint
+		 * of the open family or of namespace changes sees.
+		 */
+		if (call <= SYS_PIVOT_ROOT || (call == SYS_IA32 && files_by_signal))
 			poison_mnt_ns(cgid);
 	}
 	return act;
@@ -172,6 +176,38 @@ SEC("tracepoint/syscalls/sys_exit_clone3")
 int sys_clone3_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	clone_exit(ctx->ret);
+	return 0;
+}
+
+/*
+ * 32-bit system calls (x86's int 0x80 or sysenter, from any program; x32's
+ * syscall): the syscalls/ tracepoints leave every one of them out, so a
+ * function could open, link, rename, mount, unshare or clone through them
+ * past every tracepoint above and in file.bpf.c and fsops.bpf.c, and move a
+ * path under the open cache. The raw sys_enter tracepoint sees every call
+ * of every task (its cost, on every call on the node while a profile is in
+ * force, is in make bench): a 32-bit call from a profiled function is a
+ * violation (SYSCALL "ia32"; no profile can allow it), killed at its entry,
+ * and without BPF-LSM its mount namespace is poisoned (sys_judge()), since
+ * the call completes before its caller dies. Any task's 32-bit rename or
+ * mount turns the open cache off (fcache_compat_call()).
+ */
+#define TS_COMPAT	0x0002 /* arch/x86/include/asm/thread_info.h: a 32-bit call runs */
+#define X32_SYSCALL_BIT 0x40000000
+
+/* The kernel has x32 calls (set by the loader from its BTF). */
+const volatile bool x32_abi = false;
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(compat_enter, struct pt_regs *regs, long id)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	bool x32 = x32_abi && id >= 0 && (id & X32_SYSCALL_BIT);
+
+	if (!(task->thread_info.status & TS_COMPAT) && !x32)
+		return 0;
+	fcache_compat_call(id, x32);
+	sys_judge(SYS_IA32, 0, false, FNG_HOOK_SYSCALL);
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fnguard.pb-c.h"
@@ -328,6 +330,47 @@ static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 	return btf_has(vmlinux, name, BTF_KIND_FUNC);
 }
 
+#define COMPAT_IA32 1 /* x86's int 0x80 (and sysenter) */
+#define COMPAT_X32  2
+
+/*
+ * Which 32-bit system calls a process can make here (COMPAT_*): a getpid
+ * of each kind, in a child. x32's is ENOSYS where the kernel has it off (as
+ * Debian's do, unless booted with syscall.x32=y); int 0x80 faults where
+ * IA32 emulation is not built in or the kernel booted with
+ * ia32_emulation=false. Where none works, no hook is needed to see them.
+ */
+static int compat_calls(void)
+{
+#if defined(__x86_64__)
+	int got = 0;
+
+	/* In children: a fault, or a seccomp filter that kills, ends only them. */
+	for (int kind = COMPAT_IA32; kind <= COMPAT_X32; kind <<= 1) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid == 0) {
+			long r = 20; /* i386 getpid */
+
+			if (kind == COMPAT_X32)
+				r = syscall(0x40000000 | SYS_getpid);
+			else
+				__asm__ volatile("int $0x80"
+						 : "+a"(r)
+						 :
+						 : "memory", "r8", "r9", "r10", "r11");
+			_exit(r == getpid() ? 0 : 1);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || (WIFEXITED(st) && !WEXITSTATUS(st)))
+			got |= kind; /* it works, or it is not known: look */
+	}
+	return got;
+#else
+	return 0;
+#endif
+}
+
 /* The tracepoint a "tracepoint/syscalls/<name>" program attaches to exists here. */
 static bool syscall_tp_exists(struct bpf_program *p)
 {
@@ -408,9 +451,10 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	struct btf *vmlinux = btf__load_vmlinux_btf();
 	char why_lsm[256] = "", why_exec[256] = "", why_fmod[256] = "";
 	bool lsm_file, lsm_exec, lsm_socket, lsm_path, fmod, uring, task_helpers, packet_tp,
-		fcache_uring_req, fcache_uring_sqe, fcache_uring_done,
+		fcache_uring_req, fcache_uring_sqe, fcache_uring_done, compat_tp,
 		sys_any[TIER_TRACEPOINT] = { false };
 	enum tier file_t, exec_t, path_t, socket_t;
+	int compat;
 
 	if (force_fallback || no_bpf_lsm) {
 		snprintf(why_lsm, sizeof(why_lsm), force_fallback ? "--no-lsm" : "--no-bpf-lsm");
@@ -473,6 +517,15 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		fcache_uring_done && tracepoint_exists("io_uring", "io_uring_submit_req");
 	fcache_uring_sqe = fcache_uring_done && !fcache_uring_req &&
 			   tracepoint_exists("io_uring", "io_uring_submit_sqe");
+	/*
+	 * 32-bit calls (sys.bpf.c), which no syscalls/ tracepoint sees: x86's,
+	 * from the raw sys_enter tracepoint, where a process can make them.
+	 * (Other architectures' 32-bit calls are not looked at: see the README.)
+	 */
+	compat = compat_calls();
+	sk->rodata->x32_abi = compat & COMPAT_X32;
+	compat_tp =
+		task_helpers && compat && btf_has(vmlinux, "btf_trace_sys_enter", BTF_KIND_TYPEDEF);
 	if (!l->fcache_size)
 		snprintf(l->fcache_why, sizeof(l->fcache_why), "--open-cache-size 0");
 	else if (!task_helpers)
@@ -481,6 +534,9 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		 !tracepoint_exists("syscalls", "sys_exit_renameat"))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "no syscall tracepoints: renames would go unseen");
+	else if (compat && !compat_tp)
+		snprintf(l->fcache_why, sizeof(l->fcache_why),
+			 "32-bit renames would go unseen (no raw sys_enter tracepoint)");
 	else if (!fcache_uring_req && !fcache_uring_sqe &&
 		 btf_enum_has(vmlinux, "io_uring_op", "IORING_OP_RENAMEAT"))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
@@ -516,6 +572,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 					  !sys_hook_loads(sk, vmlinux, TIER_FMOD, fmod, name));
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
+		else if (p == sk->progs.compat_enter)
+			plan_lazy(pp, FNG_HOOKS_PROFILES, compat_tp);
 		else if (p == sk->progs.fcache_uring)
 			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && fcache_uring_req);
 		else if (p == sk->progs.fcache_uring_sqe)
@@ -630,6 +688,14 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
 		  "tracepoint/syscalls/sys_enter_{unshare,setns,clone,clone3}, "
 		  "tp_btf/sched_process_fork");
+	if (compat_tp)
+		add_point(l, "syscall.ia32", FNGUARD__V1__MECHANISM__SIGNAL, "tp_btf/sys_enter");
+	else if (compat)
+		add_point(l, "syscall.ia32", FNGUARD__V1__MECHANISM__NONE,
+			  "no raw sys_enter tracepoint: 32-bit calls go unjudged");
+	else
+		add_point(l, "syscall.ia32", FNGUARD__V1__MECHANISM__NONE,
+			  "none needed: no process here can make a 32-bit call");
 	btf__free(vmlinux);
 }
 
@@ -867,9 +933,9 @@ int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts)
 			if (!p->load)
 				continue;
 			if (p->lazy) {
-				l->lazy[l->n_lazy++] = (struct fng_lazy_hook){
-					.prog = p->prog, .link = p->link, .group = p->group
-				};
+				l->lazy[l->n_lazy++] = (struct fng_lazy_hook){ .prog = p->prog,
+									       .link = p->link,
+									       .group = p->group };
 				continue;
 			}
 			/* A link attaches beside any program already there (multi-attach). */
@@ -976,7 +1042,8 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 	if (!err && n && on != l->lazy_on[group])
 		pr_info("%s %s: %s", what[group], on ? "attached" : "detached", why[group][on]);
 	/* Every rename and mount is seen from here on: what was cached before may be stale. */
-	if (!err && group == FNG_HOOKS_FILES && on && !was_on && l->fcache_size) {
+	if (!err && group == FNG_HOOKS_FILES && on && !was_on && l->fcache_size &&
+	    l->lazy_on[FNG_HOOKS_PROFILES]) {
 		__u64 *state = &l->skel->bss->fcache_state,
 		      old = __atomic_load_n(state, __ATOMIC_SEQ_CST);
 
@@ -986,8 +1053,8 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 						    (old & ~FNG_FC_BUSY_MASK) + FNG_FC_EPOCH_ONE,
 						    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			;
-		__atomic_fetch_and(&l->skel->data->fcache_blocked, ~FNG_FCB_DETACHED,
-				   __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&l->skel->data->fcache_blocked,
+				   ~(FNG_FCB_DETACHED | FNG_FCB_COMPAT), __ATOMIC_SEQ_CST);
 	}
 	if (!err)
 		l->lazy_on[group] = on;

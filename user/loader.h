@@ -66,7 +66,7 @@ struct fng_loader {
 		struct bpf_program *prog;
 		struct bpf_link **link; /* in the skeleton */
 		enum fng_hook_group group;
-	} *lazy; /* room for every program of the skeleton */
+	} * lazy; /* room for every program of the skeleton */
 	bool lazy_on[FNG_HOOK_GROUPS];
 	bool pinned;
 	uint32_t fcache_size; /* entries of the open verdict cache; 0: not in use */

@@ -453,8 +453,16 @@ int reload(struct agent *a)
 
 		for (size_t i = 0; i < a->n_profs; i++)
 			files |= (a->profs[i]->c.sections & (FNG_SEC_READ | FNG_SEC_WRITE)) != 0;
-		loader__lazy_hooks(a->ld, FNG_HOOKS_FILES, files);
+		/*
+		 * The open cache answers only while 32-bit renames are seen too
+		 * (compat_enter, a PROFILES hook): those are attached before the
+		 * file hooks and detached after them.
+		 */
+		if (!files)
+			loader__lazy_hooks(a->ld, FNG_HOOKS_FILES, false);
 		loader__lazy_hooks(a->ld, FNG_HOOKS_PROFILES, a->n_profs || a->pending_ps);
+		if (files)
+			loader__lazy_hooks(a->ld, FNG_HOOKS_FILES, true);
 	}
 
 	/* The files' accepted sets now: fresh parses replace old ones. */

@@ -25,7 +25,10 @@
  *     evictions; a file of theirs no rule names is stopped;
  *   - the file renamed through io_uring (no syscall tracepoint sees that):
  *     stopped, and the cache answers again afterwards;
- *   - /metrics says what status says.
+ *   - /metrics says what status says;
+ *   - a directory above the file renamed by a 32-bit call (int 0x80),
+ *     which no syscall tracepoint sees: stopped, and the cache off from
+ *     then on.
  *
  * Expected outcomes are written here, never read back from the agent.
  * Tests run in order and share one agent.
@@ -46,6 +49,7 @@
 
 #include "fng_test.h"
 #include "harness.h"
+#include "ia32.h"
 
 /* Entries of the agent's cache: fewer than the eviction test's functions times files. */
 #define CACHE_SIZE "1024"
@@ -596,6 +600,48 @@ static void test_nothing_in_flight(void)
 	ASSERT_EQ(env__status_num(&E, "in_flight"), 0, "no rename or mount call left counted");
 }
 
+/*
+ * Last, since it turns the cache off: a directory above the file renamed
+ * by a 32-bit call (int 0x80), which no syscall tracepoint sees; the next
+ * open is stopped, and the cache says it is off and why (it answers nothing more
+ * until the agent attaches its hooks again).
+ */
+static void test_ia32_rename(void)
+{
+	char file[PATH_MAX], from[PATH_MAX], to[PATH_MAX], moved[PATH_MAX], *lfrom, *lto;
+	long long hits;
+	char *st;
+
+	if (!ia32_works()) {
+		test__skip("this kernel makes no 32-bit system calls");
+		return;
+	}
+	PATHF(file, "%s/allowed/i32/i.txt", D);
+	PATHF(from, "%s/allowed/i32", D);
+	PATHF(to, "%s/denied/i32", D);
+	PATHF(moved, "%s/denied/i32/i.txt", D);
+	lfrom = low_copy(from);
+	lto = low_copy(to);
+	if (!ASSERT_TRUE(lfrom && lto, "names below 4 GiB") ||
+	    !ASSERT_OK(run_cmd(true, "mkdir %s && echo i > %s", from, file), "the file") ||
+	    !warm("/fc", file))
+		return;
+	/* The file's dentry, parent and name stay what they were: only the cache's state can tell. */
+	if (!ASSERT_EQ(int80(IA32_RENAME, (long)lfrom, (long)lto, 0), 0,
+		       "another task's 32-bit rename of a directory above it into denied/"))
+		return;
+	expect_stopped("/fc", moved, "the next open is stopped");
+	st = env__status(&E);
+	ASSERT_TRUE(st && strstr(st, "open cache: off: a 32-bit rename"),
+		    "status: the cache is off, and says why");
+	free(st);
+	PATHF(from, "%s/allowed/a.txt", D);
+	hits = env__status_num(&E, "hits");
+	expect_read("/fc", from, "an allowed file is read", NULL, 0);
+	expect_read("/fc", from, "and read again", NULL, 0);
+	ASSERT_EQ(env__status_num(&E, "hits"), hits, "with no answer from the cache");
+}
+
 static const struct test_case tests[] = {
 	{ "in_service", test_in_service },
 	{ "repeated_opens_hit", test_repeated_opens_hit },
@@ -614,6 +660,7 @@ static const struct test_case tests[] = {
 	{ "uring_rename", test_uring_rename },
 	{ "nothing_in_flight", test_nothing_in_flight },
 	{ "metrics", test_metrics },
+	{ "ia32_rename", test_ia32_rename },
 };
 
 static int setup(void)

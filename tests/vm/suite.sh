@@ -247,6 +247,17 @@ LSM | FMOD_RET) CG=fneg expect "clone_files_egress_only_$exp_packet" "ok alive s
 *) result clone_files_egress_only skip "the table says no hook sees packet sockets here" ;;
 esac
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
+# A 32-bit call (int 0x80), which no syscall tracepoint sees: killed in
+# every tier, before its caller reads what it opened. Last of the function's
+# checks: without BPF-LSM it poisons the mount namespace (this one).
+if [ "$exp_file" = NONE ]; then
+	result ia32_open_killed skip "the table says files are not enforced on this kernel"
+elif [ "$(/vmhelper ia32-works)" = ok ]; then
+	ia32=yes
+	expect_never ia32_open_killed read-secret "status 137" /vmhelper ia32-open /secret
+else
+	result ia32_open_killed skip "this kernel makes no 32-bit calls"
+fi
 
 sleep 1
 /fnguard events --source file:/events.pb --format json > /events.json 2>&1
@@ -268,6 +279,11 @@ if [ "$exp_file" != NONE ]; then
 	grep '"kind":"SYSCALL"' /events.json | grep -q '"name":"unshare"' &&
 		result record_SYSCALL_unshare pass "" ||
 		result record_SYSCALL_unshare fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
+	if [ "$ia32" = yes ]; then
+		grep '"kind":"SYSCALL"' /events.json | grep '"name":"ia32"' |
+			grep -q '"action":"KILLED"' && result record_SYSCALL_ia32 pass "" ||
+			result record_SYSCALL_ia32 fail "$(grep '"name":"ia32"' /events.json | head -c 300)"
+	fi
 	grep -q '"/out/mine' /events.json && result allowed_rename_not_recorded fail "" ||
 		result allowed_rename_not_recorded pass ""
 fi

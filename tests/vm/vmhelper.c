@@ -36,6 +36,9 @@
  *   vmhelper mkset DIR           DIR/0 .. DIR/SET_FILES-1, empty files
  *   vmhelper deep-read DIR FILE  in a new mount namespace, 100 bind mounts
  *                                of DIR on itself, then read FILE
+ *   vmhelper ia32-open PATH      open PATH by a 32-bit call (int 0x80), and
+ *                                read it (read-secret)
+ *   vmhelper ia32-works          "ok" where the kernel makes 32-bit calls
  * For the benchmark (tests/vm/bench.sh), the mean ns per iteration of N:
  *   vmhelper bench open N PATH           openat + close
  *   vmhelper bench openset N DIR         openat + close of DIR/0 .. DIR/SET_FILES-1 in turn
@@ -65,6 +68,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "../lib/ia32.h"
 
 static const char *errname(int e)
 {
@@ -334,6 +339,21 @@ int main(int argc, char **argv)
 				return 1;
 			close(fd);
 		}
+		return 0;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "ia32-open")) {
+		char *low = low_copy(argv[2]), buf[16];
+		long r = low ? int80(IA32_OPEN, (long)low, O_RDONLY, 0) : -ENOMEM;
+
+		printf("%s\n", r >= 0 ? "ok" : errname((int)-r));
+		if (r >= 0 && read((int)r, buf, sizeof(buf)) > 0)
+			printf("read-secret\n");
+		fflush(stdout);
+		printf("alive\n");
+		return r >= 0 ? 0 : 1;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "ia32-works")) {
+		printf("%s\n", ia32_works() ? "ok" : "no");
 		return 0;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "open")) {
