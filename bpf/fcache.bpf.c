@@ -29,26 +29,6 @@
 #include "common.bpf.h"
 #include "fcache.bpf.h"
 
-/*
- * A counted call is done: the epoch goes up and the count down, in one
- * compare-and-swap, never below zero (the agent sets the count to zero when
- * it attaches these hooks again: a call counted before then is not counted
- * now). Under contention past the retries, the epoch alone: the count stays
- * up, and the cache answers nothing until the agent attaches again (slower,
- * never wrong).
- */
-static __always_inline void done_counted(void)
-{
-	for (int i = 0; i < 8; i++) {
-		__u64 old = *(volatile __u64 *)&fcache_state;
-		__u64 new = old + FNG_FC_EPOCH_ONE - ((old & FNG_FC_BUSY_MASK) ? 1 : 0);
-
-		if (__sync_val_compare_and_swap(&fcache_state, old, new) == old)
-			return;
-	}
-	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE);
-}
-
 static __always_inline int call_enter(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();

@@ -26,6 +26,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "common.bpf.h"
 #include "maps.bpf.h"
 
 static __always_inline void fcache_count(__u32 idx)
@@ -44,14 +45,37 @@ static __always_inline void fcache_bump(void)
 }
 
 /*
+ * A counted call is done: the epoch goes up and the count down, in one
+ * compare-and-swap, never below zero (the agent sets the count to zero when
+ * it attaches these hooks again: a call counted before then is not counted
+ * now). Under contention past the retries, the epoch alone: the count stays
+ * up, and the cache answers nothing until the agent attaches again (slower,
+ * never wrong).
+ */
+static __always_inline void done_counted(void)
+{
+	for (int i = 0; i < 8; i++) {
+		__u64 old = *(volatile __u64 *)&fcache_state;
+		__u64 new = old + FNG_FC_EPOCH_ONE - ((old & FNG_FC_BUSY_MASK) ? 1 : 0);
+
+		if (__sync_val_compare_and_swap(&fcache_state, old, new) == old)
+			return;
+	}
+	__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE);
+}
+
+/*
  * A 32-bit call (ia32's int 0x80 or sysenter, x32's syscall) that can move
  * a path: rename, renameat, renameat2, mount, umount, umount2, pivot_root,
- * move_mount. The syscalls/ tracepoints never see 32-bit calls, so these
- * are not counted in flight: the cache answers nothing from the first one
- * on (FNG_FCB_COMPAT), until the agent attaches its hooks again.
+ * move_mount. The syscalls/ tracepoints never see 32-bit calls: the raw
+ * sys_enter tracepoint counts one in flight at its entry, and no exit of it
+ * is seen; it is done at its thread's next call or end (fcache_compat_done()).
  */
 static __always_inline void fcache_compat_call(long id, bool x32)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 one = 1;
+
 	if (!fcache_enabled)
 		return;
 	if (x32) /* x86-64's numbers */
@@ -81,8 +105,27 @@ static __always_inline void fcache_compat_call(long id, bool x32)
 		default:
 			return;
 		}
-	__sync_fetch_and_or(&fcache_blocked, FNG_FCB_COMPAT);
-	fcache_bump();
+	/* (An LRU: a call pushed out by 1024 others stays counted until the agent attaches again.) */
+	if (bpf_map_update_elem(&fcache_compat_calls, &tid, &one, BPF_NOEXIST)) {
+		count_err(FNG_ERR_FCACHE_UNCOUNTED);
+		return;
+	}
+	__sync_fetch_and_add(&fcache_compat_pending, 1);
+	__sync_fetch_and_add(&fcache_state, 1);
+}
+
+/*
+ * The current thread's 32-bit rename or mount, if it made one, is done: it
+ * makes another call, or ends.
+ */
+static __always_inline void fcache_compat_done(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!bpf_map_delete_elem(&fcache_compat_calls, &tid)) {
+		__sync_fetch_and_add(&fcache_compat_pending, -1);
+		done_counted();
+	}
 }
 
 /*

@@ -370,6 +370,20 @@ struct {
 	__type(value, __u8);
 } fcache_calls SEC(".maps") __weak;
 
+/*
+ * 32-bit rename and mount calls in flight (fcache_compat_call()), by thread
+ * id, counted in fcache_state too: no exit of theirs is seen, so each is
+ * done at its thread's next system call, or its end. How many there are:
+ * fcache_compat_pending (until the first, every call pays one load of it).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u8);
+} fcache_compat_calls SEC(".maps") __weak;
+__u32 fcache_compat_pending __weak = 0;
+
 /* io_uring renames submitted and not yet completed, by (ring, user_data): how many. */
 struct fng_uring_req {
 	__u64 ctx;

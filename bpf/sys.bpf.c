@@ -190,7 +190,7 @@ int sys_clone3_exit(struct trace_event_raw_sys_exit *ctx)
  * violation (SYSCALL "ia32"; no profile can allow it), killed at its entry,
  * and without BPF-LSM its mount namespace is poisoned (sys_judge()), since
  * the call completes before its caller dies. Any task's 32-bit rename or
- * mount turns the open cache off (fcache_compat_call()).
+ * mount counts in flight for the open cache (fcache_compat_call()).
  */
 #define TS_COMPAT	0x0002 /* arch/x86/include/asm/thread_info.h: a 32-bit call runs */
 #define X32_SYSCALL_BIT 0x40000000
@@ -204,10 +204,21 @@ int BPF_PROG(compat_enter, struct pt_regs *regs, long id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	bool x32 = x32_abi && id >= 0 && (id & X32_SYSCALL_BIT);
 
+	if (*(volatile __u32 *)&fcache_compat_pending)
+		fcache_compat_done();
 	if (!(task->thread_info.status & TS_COMPAT) && !x32)
 		return 0;
 	fcache_compat_call(id, x32);
 	sys_judge(SYS_IA32, 0, false, FNG_HOOK_SYSCALL);
+	return 0;
+}
+
+/* A thread that ends with a 32-bit rename or mount counted (fcache_compat_call()) is done with it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(compat_exit, struct task_struct *task)
+{
+	if (*(volatile __u32 *)&fcache_compat_pending)
+		fcache_compat_done();
 	return 0;
 }
 

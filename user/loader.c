@@ -574,6 +574,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
 		else if (p == sk->progs.compat_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, compat_tp);
+		else if (p == sk->progs.compat_exit)
+			plan_lazy(pp, FNG_HOOKS_PROFILES, compat_tp && l->fcache_size);
 		else if (p == sk->progs.fcache_uring)
 			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && fcache_uring_req);
 		else if (p == sk->progs.fcache_uring_sqe)
@@ -1053,8 +1055,8 @@ int loader__lazy_hooks(struct fng_loader *l, enum fng_hook_group group, bool on)
 						    (old & ~FNG_FC_BUSY_MASK) + FNG_FC_EPOCH_ONE,
 						    false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 			;
-		__atomic_fetch_and(&l->skel->data->fcache_blocked,
-				   ~(FNG_FCB_DETACHED | FNG_FCB_COMPAT), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&l->skel->data->fcache_blocked, ~FNG_FCB_DETACHED,
+				   __ATOMIC_SEQ_CST);
 	}
 	if (!err)
 		l->lazy_on[group] = on;

@@ -25,9 +25,6 @@ static const char *fcache_state(const struct fng_loader *l, const struct fng_fca
 		return l->fcache_why;
 	if (st->blocked & FNG_FCB_DETACHED)
 		return "idle: no profile restricts files";
-	if (st->blocked & FNG_FCB_COMPAT)
-		return "off: a 32-bit rename or mount call was made (until the file hooks are "
-		       "attached again)";
 	return "in service";
 }
 

@@ -211,8 +211,6 @@ _Static_assert(sizeof(struct fng_taint_key) == 8 + FNG_PATH_KEY_MAX + 4, "fng_ta
 #define FNG_FC_TREE_INSERT 7 /* an allowed open put in its directory's entry */
 #define FNG_FC_MAX	   8
 #define FNG_FCB_DETACHED   (1u << 0) /* the agent has not (yet) attached the invalidation hooks */
-/* A 32-bit rename or mount call was made (none is counted in flight): until the hooks attach again. */
-#define FNG_FCB_COMPAT	   (1u << 1)
 /* fcache key: an open allowed to a task of a cgroup under a rule set (kernel pointers). */
 struct fng_fcache_key {
 	__u64 cgroup_id;
