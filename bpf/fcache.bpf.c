@@ -80,6 +80,39 @@ NS_CALL(umount)
 NS_CALL(move_mount)
 NS_CALL(pivot_root)
 
+/*
+ * Where BPF trampolines work, the same calls on the way into and out of
+ * their syscall functions, of both of x86's ABIs (see sys.bpf.c): no
+ * syscall tracepoint attached, and 32-bit calls counted like the others.
+ */
+#define NS_FCALL(fn)                                                                               \
+	SEC("fentry/" #fn)                                                                         \
+	int BPF_PROG(fcin_##fn)                                                                    \
+	{                                                                                          \
+		return call_enter();                                                               \
+	}                                                                                          \
+	SEC("fexit/" #fn)                                                                          \
+	int BPF_PROG(fcout_##fn)                                                                   \
+	{                                                                                          \
+		return call_exit();                                                                \
+	}
+
+NS_FCALL(__x64_sys_rename)
+NS_FCALL(__x64_sys_renameat)
+NS_FCALL(__x64_sys_renameat2)
+NS_FCALL(__x64_sys_mount)
+NS_FCALL(__x64_sys_umount)
+NS_FCALL(__x64_sys_move_mount)
+NS_FCALL(__x64_sys_pivot_root)
+NS_FCALL(__ia32_sys_rename)
+NS_FCALL(__ia32_sys_renameat)
+NS_FCALL(__ia32_sys_renameat2)
+NS_FCALL(__ia32_sys_mount)
+NS_FCALL(__ia32_sys_oldumount)
+NS_FCALL(__ia32_sys_umount)
+NS_FCALL(__ia32_sys_move_mount)
+NS_FCALL(__ia32_sys_pivot_root)
+
 /* io_uring's submission tracepoint until 6.2 (since 5.11, with IORING_OP_RENAMEAT). */
 struct trace_event_raw_io_uring_submit_sqe___fng {
 	void *ctx;

@@ -11,9 +11,10 @@
  * kernel_load_data and kernel_read_file for modules and kexec images);
  * where it does not but BPF trampolines do, fmod_ret programs on the
  * security_* functions behind those hooks do the same.
- * The syscall entry tracepoints see the rest (unshare, setns, fsmount, which
- * have no hook), and all of them where BPF-LSM does not work: in enforce
- * mode the caller is killed before the call returns to it. The container
+ * The rest (unshare, setns, fsmount, which have no hook) are seen on the
+ * way into their syscall functions where trampolines work, at the syscall
+ * entry tracepoints elsewhere, and so are all of them where neither works:
+ * in enforce mode the caller is killed before the call returns to it. The container
  * runtime's own calls while it sets a container up are not the function's.
  */
 #include "vmlinux.h"
@@ -95,7 +96,7 @@ SYS_ENTER(pidfd_getfd, SYS_PIDFD_GETFD, FNG_SYS_PTRACE, true)
  * struct clone_args as the kernel copies it next; a thread that changes
  * them in between is caught after the fork (task_fork, doomed_tasks).
  */
-static __always_inline void clone_judge(__u64 flags)
+static __always_inline bool clone_judge(__u64 flags)
 {
 	struct fng_cg_profile prof;
 	__u64 cgid, *seen;
@@ -103,15 +104,15 @@ static __always_inline void clone_judge(__u64 flags)
 	__u8 act;
 
 	if (!(flags & (CLONE_NEWNS | CLONE_NEWUSER | CLONE_FILES)))
-		return;
+		return false;
 	call = clone_judged(flags, &prof, &cgid);
 	if (call < 0)
-		return;
+		return false;
 	act = verdict(prof.mode, false);
 	sys_report(&prof, cgid, call, act, FNG_HOOK_SYSCALL);
 	if (act == FNG_ACT_KILLED) {
 		kill_current();
-		return;
+		return true;
 	}
 	seen = bpf_task_storage_get(&clone_seen, bpf_get_current_task_btf(), 0,
 				    BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -119,6 +120,7 @@ static __always_inline void clone_judge(__u64 flags)
 		*seen = flags;
 		clones_seen_present = 1;
 	}
+	return false;
 }
 
 SEC("tracepoint/syscalls/sys_enter_clone")
@@ -220,6 +222,57 @@ int BPF_PROG(compat_exit, struct task_struct *task)
 	if (*(volatile __u32 *)&fcache_compat_pending)
 		fcache_compat_done();
 	return 0;
+}
+
+/*
+ * Where BPF trampolines work (the LSM and FMOD_RET tiers), the calls no LSM
+ * hook sees are judged on the way into their syscall functions, not at the
+ * syscall tracepoints: one attached syscall tracepoint sends every call of
+ * every task on the node through the kernel's slow path. Both of x86's
+ * ABIs: __x64_sys_* (x32's calls too) and __ia32_sys_* (the 32-bit
+ * arguments in bx, cx, ...), so that no 32-bit call passes unjudged and no
+ * blanket check of every call (compat_enter) is needed. The caller is
+ * killed there, as at the tracepoint. clone() and clone3() meet
+ * task_alloc instead (below).
+ */
+#define SYS_FENTRY(call, id, bit, cond)                                                            \
+	static __always_inline void fsys_judge_##call(__u64 a0, __u64 a1)                          \
+	{                                                                                          \
+		if (cond)                                                                          \
+			sys_judge(id, bit, false, FNG_HOOK_SYSCALL);                               \
+	}                                                                                          \
+	SEC("fentry/__x64_sys_" #call)                                                             \
+	int BPF_PROG(fsys_##call, const struct pt_regs *regs)                                      \
+	{                                                                                          \
+		fsys_judge_##call(regs->di, regs->si);                                             \
+		return 0;                                                                          \
+	}                                                                                          \
+	SEC("fentry/__ia32_sys_" #call)                                                            \
+	int BPF_PROG(fsys32_##call, const struct pt_regs *regs)                                    \
+	{                                                                                          \
+		fsys_judge_##call((__u32)regs->bx, (__u32)regs->cx);                               \
+		return 0;                                                                          \
+	}
+
+SYS_FENTRY(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, a0 &(CLONE_NEWNS | CLONE_NEWUSER))
+SYS_FENTRY(setns, SYS_SETNS, FNG_SYS_SETNS, (__u32)a1 == 0 || (a1 & (CLONE_NEWNS | CLONE_NEWUSER)))
+SYS_FENTRY(fsmount, SYS_FSMOUNT, FNG_SYS_MOUNT, true)
+
+/*
+ * clone() and clone3() where trampolines work: task_alloc has the flags the
+ * kernel copied (no window for another thread to change them), in the
+ * caller's context. A violation kills the caller, and the fork fails.
+ */
+SEC("lsm/task_alloc")
+int BPF_PROG(lsm_task_alloc, struct task_struct *task, unsigned long clone_flags)
+{
+	return clone_judge(clone_flags) ? -EPERM : 0;
+}
+
+SEC("fmod_ret/security_task_alloc")
+int BPF_PROG(fm_task_alloc, struct task_struct *task, unsigned long clone_flags)
+{
+	return clone_judge(clone_flags) ? -EPERM : 0;
 }
 
 /* ---- BPF-LSM and its trampoline twins: the same calls, answered with EPERM ---- */

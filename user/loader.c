@@ -314,7 +314,8 @@ static const struct {
 
 /*
  * Does the kernel have what program @p attaches to: the LSM hook of an
- * "lsm/<hook>" program, the function of an "fmod_ret/<function>" one?
+ * "lsm/<hook>" program, the function of an "fmod_ret/", "fentry/" or
+ * "fexit/<function>" one?
  */
 static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 {
@@ -325,6 +326,10 @@ static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 		snprintf(name, sizeof(name), "bpf_lsm_%s", sec + 4);
 	else if (!strncmp(sec, "fmod_ret/", 9))
 		snprintf(name, sizeof(name), "%s", sec + 9);
+	else if (!strncmp(sec, "fentry/", 7))
+		snprintf(name, sizeof(name), "%s", sec + 7);
+	else if (!strncmp(sec, "fexit/", 6))
+		snprintf(name, sizeof(name), "%s", sec + 6);
 	else
 		return false;
 	return btf_has(vmlinux, name, BTF_KIND_FUNC);
@@ -377,6 +382,49 @@ static bool syscall_tp_exists(struct bpf_program *p)
 	const char *sec = bpf_program__section_name(p), *pre = "tracepoint/syscalls/";
 
 	return !strncmp(sec, pre, strlen(pre)) && tracepoint_exists("syscalls", sec + strlen(pre));
+}
+
+/*
+ * The system calls no LSM hook sees (sys.bpf.c) and those that can move a
+ * path under the open cache (fcache.bpf.c), whose syscall functions the
+ * trampoline twins of their tracepoint programs attach to.
+ */
+static const char *const tramp_calls[] = {
+	"unshare",   "setns", "fsmount", "rename",     "renameat",
+	"renameat2", "mount", "umount",	 "move_mount", "pivot_root",
+};
+
+/*
+ * Can every call of tramp_calls be seen on the way into its syscall
+ * functions here: x86-64's, and i386's where a process can make 32-bit
+ * calls (@compat)?
+ */
+static bool tramp_calls_exist(struct btf *vmlinux, int compat)
+{
+	char fn[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(tramp_calls); i++) {
+		snprintf(fn, sizeof(fn), "__x64_sys_%s", tramp_calls[i]);
+		if (!btf_has(vmlinux, fn, BTF_KIND_FUNC))
+			return false;
+		snprintf(fn, sizeof(fn), "__ia32_sys_%s", tramp_calls[i]);
+		if ((compat & COMPAT_IA32) && !btf_has(vmlinux, fn, BTF_KIND_FUNC))
+			return false;
+	}
+	return !(compat & COMPAT_IA32) || btf_has(vmlinux, "__ia32_sys_oldumount", BTF_KIND_FUNC);
+}
+
+/* A tracepoint program of sys.bpf.c that a trampoline twin or task_alloc replaces? */
+static bool sys_by_trampoline(const char *name)
+{
+	static const char *const progs[] = { "sys_unshare",    "sys_setns",  "sys_fsmount",
+					     "sys_clone",      "sys_clone3", "sys_clone_exit",
+					     "sys_clone3_exit" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++)
+		if (!strcmp(name, progs[i]))
+			return true;
+	return false;
 }
 
 /* The tiers that can judge a file, exec, socket or system call, strongest first. */
@@ -454,6 +502,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		fcache_uring_req, fcache_uring_sqe, fcache_uring_done, compat_tp,
 		sys_any[TIER_TRACEPOINT] = { false };
 	enum tier file_t, exec_t, path_t, socket_t;
+	bool tramp_sys;
 	int compat;
 
 	if (force_fallback || no_bpf_lsm) {
@@ -509,8 +558,9 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	/*
 	 * The open verdict cache, where every call that can move a path is
 	 * seen: the rename and mount calls' tracepoints (renameat stands for
-	 * them: a syscall the kernel has has its tracepoints), and io_uring's
-	 * renames from their submission to their completion.
+	 * them: a syscall the kernel has has its tracepoints), or where
+	 * trampolines work their syscall functions (tramp_sys, below), and
+	 * io_uring's renames from their submission to their completion.
 	 */
 	fcache_uring_done = tracepoint_exists("io_uring", "io_uring_complete");
 	fcache_uring_req =
@@ -526,15 +576,28 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	sk->rodata->x32_abi = compat & COMPAT_X32;
 	compat_tp =
 		task_helpers && compat && btf_has(vmlinux, "btf_trace_sys_enter", BTF_KIND_TYPEDEF);
+	/*
+	 * Where trampolines work: unshare, setns and fsmount on the way into
+	 * their syscall functions, clone at task_alloc, and the open cache's
+	 * rename and mount calls on the way into and out of theirs, all of both
+	 * ABIs: then no syscall tracepoint is attached at all (each would send
+	 * every call on the node through the kernel's slow path), and 32-bit
+	 * calls need no look at every call (compat_enter).
+	 */
+	tramp_sys = task_helpers && (lsm_file || fmod) && tramp_calls_exist(vmlinux, compat) &&
+		    btf_has(vmlinux, lsm_file ? "bpf_lsm_task_alloc" : "security_task_alloc",
+			    BTF_KIND_FUNC);
+	if (tramp_sys)
+		compat_tp = false;
 	if (!l->fcache_size)
 		snprintf(l->fcache_why, sizeof(l->fcache_why), "--open-cache-size 0");
 	else if (!task_helpers)
 		snprintf(l->fcache_why, sizeof(l->fcache_why), "no file enforcement here");
-	else if (!tracepoint_exists("syscalls", "sys_enter_renameat") ||
-		 !tracepoint_exists("syscalls", "sys_exit_renameat"))
+	else if (!tramp_sys && (!tracepoint_exists("syscalls", "sys_enter_renameat") ||
+				!tracepoint_exists("syscalls", "sys_exit_renameat")))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "no syscall tracepoints: renames would go unseen");
-	else if (compat && !compat_tp)
+	else if (!tramp_sys && compat && !compat_tp)
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "32-bit renames would go unseen (no raw sys_enter tracepoint)");
 	else if (!fcache_uring_req && !fcache_uring_sqe &&
@@ -569,7 +632,17 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan_lazy(pp, FNG_HOOKS_PROFILES,
 				  task_helpers && syscall_tp_exists(p) &&
 					  !sys_hook_loads(sk, vmlinux, TIER_LSM, lsm_file, name) &&
-					  !sys_hook_loads(sk, vmlinux, TIER_FMOD, fmod, name));
+					  !sys_hook_loads(sk, vmlinux, TIER_FMOD, fmod, name) &&
+					  !(tramp_sys && sys_by_trampoline(name)));
+		else if (!strncmp(name, "fsys", 4)) /* their trampoline twins (sys.bpf.c) */
+			plan_lazy(pp, FNG_HOOKS_PROFILES, tramp_sys && lsm_hook_exists(vmlinux, p));
+		else if (p == sk->progs.lsm_task_alloc)
+			pp->load = tramp_sys && lsm_file;
+		else if (p == sk->progs.fm_task_alloc)
+			pp->load = tramp_sys && !lsm_file;
+		else if (!strncmp(name, "fcin_", 5) || !strncmp(name, "fcout_", 6))
+			plan_lazy(pp, FNG_HOOKS_FILES,
+				  l->fcache_size && tramp_sys && lsm_hook_exists(vmlinux, p));
 		else if (p == sk->progs.net_socket_enter)
 			plan_lazy(pp, FNG_HOOKS_PROFILES, packet_tp);
 		else if (p == sk->progs.compat_enter)
@@ -584,7 +657,8 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 			plan_lazy(pp, FNG_HOOKS_FILES,
 				  l->fcache_size && (fcache_uring_req || fcache_uring_sqe));
 		else if (!strncmp(name, "fcache_", 7)) /* rename and mount calls (fcache.bpf.c) */
-			plan_lazy(pp, FNG_HOOKS_FILES, l->fcache_size && syscall_tp_exists(p));
+			plan_lazy(pp, FNG_HOOKS_FILES,
+				  l->fcache_size && !tramp_sys && syscall_tp_exists(p));
 		else if (!task_helpers)
 			pp->load = pp->cgroup || p == sk->progs.cg_mkdir || p == sk->progs.cg_rmdir;
 		else if (!strncmp(name, "lsm_path_", 9))
@@ -678,19 +752,29 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	if (sys_any[TIER_LSM])
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__LSM,
 			  "lsm/{sb_mount,move_mount,sb_umount,sb_pivotroot,ptrace_access_check,bpf,"
-			  "kernel_load_data,kernel_read_file} (fsmount: tracepoint)");
+			  "kernel_load_data,kernel_read_file} (fsmount: fentry or tracepoint)");
 	else if (sys_any[TIER_FMOD])
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__FMOD_RET,
 			  "fmod_ret/security_{sb_mount,move_mount,sb_umount,sb_pivotroot,"
 			  "ptrace_access_check,bpf,kernel_load_data,kernel_read_file} (fsmount: "
-			  "tracepoint)");
+			  "fentry or tracepoint)");
 	else
 		add_point(l, "syscall", FNGUARD__V1__MECHANISM__SIGNAL,
 			  "tracepoint/syscalls/sys_enter_{mount,umount,pivot_root,ptrace,bpf,...}");
-	add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
-		  "tracepoint/syscalls/sys_enter_{unshare,setns,clone,clone3}, "
-		  "tp_btf/sched_process_fork");
-	if (compat_tp)
+	if (tramp_sys)
+		add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
+			  lsm_file ? "fentry/__{x64,ia32}_sys_{unshare,setns}, lsm/task_alloc"
+				   : "fentry/__{x64,ia32}_sys_{unshare,setns}, "
+				     "fmod_ret/security_task_alloc");
+	else
+		add_point(l, "syscall.namespace", FNGUARD__V1__MECHANISM__SIGNAL,
+			  "tracepoint/syscalls/sys_enter_{unshare,setns,clone,clone3}, "
+			  "tp_btf/sched_process_fork");
+	if (tramp_sys && compat)
+		add_point(l, "syscall.ia32", tier_mechanism(file_t),
+			  "judged as 64-bit calls are: the hooks above, and __ia32_sys_* where "
+			  "they are __x64_sys_*");
+	else if (compat_tp)
 		add_point(l, "syscall.ia32", FNGUARD__V1__MECHANISM__SIGNAL, "tp_btf/sys_enter");
 	else if (compat)
 		add_point(l, "syscall.ia32", FNGUARD__V1__MECHANISM__NONE,

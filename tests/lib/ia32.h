@@ -14,9 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define IA32_OPEN   5
-#define IA32_GETPID 20
-#define IA32_RENAME 38
+#define IA32_OPEN    5
+#define IA32_GETPID  20
+#define IA32_RENAME  38
+#define IA32_UNSHARE 310
 
 /* The call's result (-errno on failure). */
 static inline long int80(long nr, long a, long b, long c)

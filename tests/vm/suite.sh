@@ -37,6 +37,7 @@ mkdir -p /sys/fs/cgroup/fn /sys/fs/cgroup/fnun /sys/fs/cgroup/fnmnt /sys/fs/cgro
 	/profiles /out /ro /sec/deep/etc
 echo allowed > /allowed
 echo secret > /secret
+echo secret > /secret32
 echo mine > /out/mine
 echo target > /out/target
 echo secret > /sec/s.txt
@@ -163,7 +164,7 @@ esac
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
 if [ "$exp_file" = NONE ]; then
 	for t in uring_open_allowed uring_open_denied open_denied open_cache_first open_cache_again \
-		open_cache_hit open_cache_renamed_denied exec_denied link_denied \
+		open_cache_hit open_cache_renamed_denied open_cache_ia32_rename exec_denied link_denied \
 		rename_denied rename_allowed unshare_denied bpf_denied; do
 		result $t skip "the table says files and exec are not enforced on this kernel"
 	done
@@ -176,21 +177,37 @@ else
 	esac
 	expect "open_denied_$exp_file" "$(denied "$exp_file")" /vmhelper open /secret
 	# The open cache, in every tier: a file read until the cache answers for
-	# it, then renamed by another task (this script) to where the profile
-	# does not let the function read: judged by the name it has now.
+	# it, then the directory above it renamed by another task (this script)
+	# to where the profile does not let the function read (the file's own
+	# dentry, parent and name unchanged: only the cache's invalidation can
+	# tell): judged by the name it has now. Then the same with the rename
+	# made by a 32-bit call.
 	hits() { /fnguard status --control /run/control.sock | sed -n 's/.* hits=\([0-9]*\) .*/\1/p'; }
-	echo cached > /ro/c.txt
-	expect open_cache_first "ok alive status 0" /vmhelper open /ro/c.txt
-	h0=$(hits)
-	expect open_cache_again "ok alive status 0" /vmhelper open /ro/c.txt
-	h1=$(hits)
-	if [ -n "$h0" ] && [ -n "$h1" ] && [ "$h1" -gt "$h0" ]; then
-		result open_cache_hit pass ""
+	cache_warm() { # suffix, file
+		expect "open_cache_first$1" "ok alive status 0" /vmhelper open "$2"
+		h0=$(hits)
+		expect "open_cache_again$1" "ok alive status 0" /vmhelper open "$2"
+		h1=$(hits)
+		if [ -n "$h0" ] && [ -n "$h1" ] && [ "$h1" -gt "$h0" ]; then
+			result "open_cache_hit$1" pass ""
+		else
+			result "open_cache_hit$1" fail "hits $h0 -> $h1: $(/fnguard status --control /run/control.sock | grep -A1 'open cache')"
+		fi
+	}
+	mkdir -p /ro/cd /ro/ce
+	echo cached > /ro/cd/c.txt
+	echo cached > /ro/ce/c.txt
+	cache_warm "" /ro/cd/c.txt
+	mv /ro/cd /cd
+	expect "open_cache_renamed_denied_$exp_file" "$(denied "$exp_file")" /vmhelper open /cd/c.txt
+	if [ "$(/vmhelper ia32-works)" = ok ]; then
+		cache_warm _32 /ro/ce/c.txt
+		check open_cache_ia32_rename "ok" "$(/vmhelper ia32-rename /ro/ce /ce)"
+		expect "open_cache_ia32_renamed_denied_$exp_file" "$(denied "$exp_file")" \
+			/vmhelper open /ce/c.txt
 	else
-		result open_cache_hit fail "hits $h0 -> $h1: $(/fnguard status --control /run/control.sock | grep -A1 'open cache')"
+		result open_cache_ia32_rename skip "this kernel makes no 32-bit calls"
 	fi
-	mv /ro/c.txt /c.txt
-	expect "open_cache_renamed_denied_$exp_file" "$(denied "$exp_file")" /vmhelper open /c.txt
 	case $exp_exec in
 	LSM | FMOD_RET) expect "exec_denied_$exp_exec" "EPERM status 1" /vmhelper exec /bin/busybox true ;;
 	*) expect exec_denied_killed "status 137" /vmhelper exec /bin/busybox true ;;
@@ -247,16 +264,20 @@ LSM | FMOD_RET) CG=fneg expect "clone_files_egress_only_$exp_packet" "ok alive s
 *) result clone_files_egress_only skip "the table says no hook sees packet sockets here" ;;
 esac
 expect exec_allowed "status 0" /vmhelper exec /vmhelper true
-# A 32-bit call (int 0x80), which no syscall tracepoint sees: killed in
-# every tier, before its caller reads what it opened. Last of the function's
-# checks: without BPF-LSM it poisons the mount namespace (this one).
+# A 32-bit call (int 0x80), which no syscall tracepoint sees: refused as a
+# 64-bit one is where the LSM hooks judge opens, killed as a violation of
+# its own (ia32) in the tracepoint tier; never read. Last of the function's
+# checks: in the tracepoint tier it poisons the mount namespace (this one).
 if [ "$exp_file" = NONE ]; then
-	result ia32_open_killed skip "the table says files are not enforced on this kernel"
+	result ia32_open skip "the table says files are not enforced on this kernel"
 elif [ "$(/vmhelper ia32-works)" = ok ]; then
 	ia32=yes
-	expect_never ia32_open_killed read-secret "status 137" /vmhelper ia32-open /secret
+	expect_never "ia32_open_$exp_file" read-secret "$(denied "$exp_file")" \
+		/vmhelper ia32-open /secret32
+	# and unshare, which no LSM hook sees: killed in every tier
+	expect ia32_unshare_killed "status 137" /vmhelper ia32-unshare
 else
-	result ia32_open_killed skip "this kernel makes no 32-bit calls"
+	result ia32_open skip "this kernel makes no 32-bit calls"
 fi
 
 sleep 1
@@ -279,10 +300,16 @@ if [ "$exp_file" != NONE ]; then
 	grep '"kind":"SYSCALL"' /events.json | grep -q '"name":"unshare"' &&
 		result record_SYSCALL_unshare pass "" ||
 		result record_SYSCALL_unshare fail "$(grep '"kind":"SYSCALL"' /events.json | head -c 300)"
-	if [ "$ia32" = yes ]; then
+	if [ "$ia32" = yes ] && [ "$exp_file" = SIGNAL ]; then
 		grep '"kind":"SYSCALL"' /events.json | grep '"name":"ia32"' |
 			grep -q '"action":"KILLED"' && result record_SYSCALL_ia32 pass "" ||
 			result record_SYSCALL_ia32 fail "$(grep '"name":"ia32"' /events.json | head -c 300)"
+	elif [ "$ia32" = yes ]; then
+		# judged as the 64-bit calls are: the open, the unshare
+		record record_FILE_ia32 "$exp_file" '"kind":"FILE".*"path":"/secret32"'
+		[ "$(grep '"kind":"SYSCALL"' /events.json | grep -c '"name":"unshare"')" -ge 2 ] &&
+			result record_SYSCALL_unshare_ia32 pass "" ||
+			result record_SYSCALL_unshare_ia32 fail "$(grep '"name":"unshare"' /events.json)"
 	fi
 	grep -q '"/out/mine' /events.json && result allowed_rename_not_recorded fail "" ||
 		result allowed_rename_not_recorded pass ""

@@ -38,6 +38,8 @@
  *                                of DIR on itself, then read FILE
  *   vmhelper ia32-open PATH      open PATH by a 32-bit call (int 0x80), and
  *                                read it (read-secret)
+ *   vmhelper ia32-rename OLD NEW rename by a 32-bit call
+ *   vmhelper ia32-unshare        unshare(CLONE_NEWNS) by a 32-bit call
  *   vmhelper ia32-works          "ok" where the kernel makes 32-bit calls
  * For the benchmark (tests/vm/bench.sh), the mean ns per iteration of N:
  *   vmhelper bench open N PATH           openat + close
@@ -351,6 +353,19 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		printf("alive\n");
 		return r >= 0 ? 0 : 1;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "ia32-rename")) {
+		char *from = low_copy(argv[2]), *to = low_copy(argv[3]);
+		long r = from && to ? int80(IA32_RENAME, (long)from, (long)to, 0) : -ENOMEM;
+
+		printf("%s\n", r == 0 ? "ok" : errname((int)-r));
+		return r == 0 ? 0 : 1;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "ia32-unshare")) {
+		long r = int80(IA32_UNSHARE, CLONE_NEWNS, 0, 0);
+
+		printf("%s\n", r == 0 ? "ok" : errname((int)-r));
+		return r == 0 ? 0 : 1;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "ia32-works")) {
 		printf("%s\n", ia32_works() ? "ok" : "no");
