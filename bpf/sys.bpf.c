@@ -197,7 +197,7 @@ int sys_clone3_exit(struct trace_event_raw_sys_exit *ctx)
 #define TS_COMPAT	0x0002 /* arch/x86/include/asm/thread_info.h: a 32-bit call runs */
 #define X32_SYSCALL_BIT 0x40000000
 
-/* The kernel has x32 calls (set by the loader from its BTF). */
+/* A process here can make x32 calls (set by the loader, which tries one). */
 const volatile bool x32_abi = false;
 
 SEC("tp_btf/sys_enter")

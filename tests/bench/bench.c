@@ -42,6 +42,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netdb.h>
+#include <bpf/bpf.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -506,10 +510,72 @@ static int start_bench_agent(const struct loop *l)
  * stopped and uninstalled (checked). Odd rounds measure the agent first.
  * The figure is the median of each round's ratio to its own baseline.
  */
+/*
+ * The kernel's floor under the tracepoint tier, no agent running: an empty
+ * program (r0 = 0; exit) on the tracepoint syscalls/sys_exit_openat (what
+ * any open hook of the tier costs before its first instruction: the slow
+ * path that an attached syscall tracepoint sends every call through, and
+ * the perf tracepoint's dispatch for the open), and with @raw an empty one
+ * on the raw sys_enter tracepoint too (the dispatch the 32-bit call check
+ * adds to every call). Each fd in @fds (-1 unused); 0 or -errno.
+ */
+static int floor_attach(bool raw, int fds[4])
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
+	char buf[32] = "";
+	FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
+
+	fds[0] = fds[1] = fds[2] = fds[3] = -1;
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		return -ENOENT;
+	}
+	fclose(f);
+	attr.config = strtoull(buf, NULL, 10);
+	attr.sample_period = 1;
+	fds[0] = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "fng_floor", "GPL", ret0, 2, NULL);
+	fds[1] = fds[0] < 0 ? -1
+			    : (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
+					   PERF_FLAG_FD_CLOEXEC);
+	if (fds[1] < 0 || ioctl(fds[1], PERF_EVENT_IOC_SET_BPF, fds[0]) ||
+	    ioctl(fds[1], PERF_EVENT_IOC_ENABLE, 0))
+		return -errno;
+	if (!raw)
+		return 0;
+	fds[2] = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "fng_floor_raw", "GPL", ret0, 2, NULL);
+	fds[3] = fds[2] < 0 ? -1 : bpf_raw_tracepoint_open("sys_enter", fds[2]);
+	return fds[3] < 0 ? -errno : 0;
+}
+
+static void floor_detach(int fds[4])
+{
+	for (int i = 3; i >= 0; i--)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/* run_loop() from cgroup @cg with the floor's programs attached; -1 when they did not attach. */
+static long long floor_run(const char *cg, const struct loop *l, bool raw)
+{
+	int fds[4], err = floor_attach(raw, fds);
+	long long ns = err ? -1 : run_loop(cg, l);
+
+	if (err)
+		printf("  the floor's programs did not attach: %s\n", strerror(-err));
+	floor_detach(fds);
+	return ns;
+}
+
 static int bench_ratio(const struct loop *l)
 {
-	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS];
-	double rprof[ROUNDS], runprof[ROUNDS];
+	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS], fl_tp[ROUNDS], fl_raw[ROUNDS];
+	double rprof[ROUNDS], runprof[ROUNDS], rfl_tp[ROUNDS], rfl_raw[ROUNDS];
+	bool floor = l->fn == open_loop;
 
 	printf("%s, %d per run, %d rounds (median ns per iteration; ratio: the median of each "
 	       "round's ratio to its own baseline)%s:\n",
@@ -540,12 +606,19 @@ static int bench_ratio(const struct loop *l)
 				return -1;
 			base[r] = run_loop("/fn", l);
 		}
+		if (floor && ((fl_tp[r] = floor_run("/fn", l, false)) <= 0 ||
+			      (fl_raw[r] = floor_run("/fn", l, true)) <= 0))
+			return -1;
 		if (base[r] <= 0 || prof[r] <= 0 || unprof[r] <= 0) {
 			printf("  a run failed (%lld %lld %lld)\n", base[r], prof[r], unprof[r]);
 			return -1;
 		}
 		rprof[r] = (double)prof[r] / (double)base[r];
 		runprof[r] = (double)unprof[r] / (double)base[r];
+		if (floor) {
+			rfl_tp[r] = (double)fl_tp[r] / (double)base[r];
+			rfl_raw[r] = (double)fl_raw[r] / (double)base[r];
+		}
 	}
 	qsort(base, (size_t)rounds, sizeof(base[0]), cmp_ll);
 	qsort(prof, (size_t)rounds, sizeof(prof[0]), cmp_ll);
@@ -555,6 +628,15 @@ static int bench_ratio(const struct loop *l)
 		    l->goal_profiled);
 	print_ratio("agent, unprofiled cgroup", unprof[rounds / 2], median_ratio(runprof, rounds),
 		    l->goal_unprofiled);
+	if (floor) {
+		qsort(fl_tp, (size_t)rounds, sizeof(fl_tp[0]), cmp_ll);
+		qsort(fl_raw, (size_t)rounds, sizeof(fl_raw[0]), cmp_ll);
+		printf("  the kernel's floor under the tracepoint tier, no agent: empty programs\n");
+		print_ratio("on sys_exit_openat", fl_tp[rounds / 2], median_ratio(rfl_tp, rounds),
+			    0);
+		print_ratio("and on raw sys_enter", fl_raw[rounds / 2],
+			    median_ratio(rfl_raw, rounds), 0);
+	}
 	printf("  (a denied %s in the profiled cgroup was stopped in each of the %d runs)\n",
 	       l->fn == connect_loop			      ? "connect"
 	       : l->fn == open_loop || l->fn == open_set_loop ? "open"

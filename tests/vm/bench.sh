@@ -69,6 +69,7 @@ for round in $(seq 1 $ROUNDS); do
 		echo "VMBENCH $round $tier openplain $(/vmhelper bench open 20000 /allowed)"
 		echo "VMBENCH $round $tier connect $(infn /vmhelper bench connect 2000 127.0.0.1 8080)"
 		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
+		echo "VMBENCH $round $tier getppid $(infn /vmhelper bench getppid 200000 x)"
 		[ $tier = none ] || stop_agent
 	done
 done

@@ -195,10 +195,11 @@ bench() {
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
 		END {
-			split("open openset openplain connect forkexec", w, " ")
+			split("open openset openplain connect forkexec getppid", w, " ")
 			name["open"] = "openat+close"; name["connect"] = "connect+close"; name["forkexec"] = "fork+exec"
 			name["openset"] = "open 64K files"; name["openplain"] = "open, no profile"
-			for (k = 1; k <= 5; k++) {
+			name["getppid"] = "getppid"
+			for (k = 1; k <= 6; k++) {
 				base = median(v["none " w[k]]); lsm = median(v["LSM " w[k]])
 				printf "  %-16s no agent %9d ns", name[w[k]], base
 				printf "   LSM %.3f   FMOD_RET %.3f   SIGNAL %.3f   FMOD_RET/LSM %.3f (goal <= 1.050)\n", \

@@ -46,6 +46,7 @@
  *   vmhelper bench openset N DIR         openat + close of DIR/0 .. DIR/SET_FILES-1 in turn
  *   vmhelper bench connect N ADDR PORT   socket + connect + close (TCP)
  *   vmhelper bench forkexec N PATH       fork + exec PATH true + wait
+ *   vmhelper bench getppid N X           getppid(), a call no hook of the agent's judges
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -190,6 +191,8 @@ static int bench(int argc, char **argv)
 			if (fd < 0)
 				return 1;
 			close(fd);
+		} else if (!strcmp(what, "getppid")) {
+			syscall(SYS_getppid);
 		} else if (!strcmp(what, "openset")) {
 			char name[PATH_MAX];
 			int fd;
