@@ -527,7 +527,11 @@ static int floor_attach(bool raw, int fds[4])
 	};
 	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
 	char buf[32] = "";
+	/* tracefs: mounted by the agent the loops before this one ran, if it was not */
 	FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
+
+	if (!f)
+		f = fopen("/sys/kernel/debug/tracing/events/syscalls/sys_exit_openat/id", "r");
 
 	fds[0] = fds[1] = fds[2] = fds[3] = -1;
 	if (!f || !fgets(buf, sizeof(buf), f)) {
