@@ -338,18 +338,37 @@ static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 #define COMPAT_IA32 1 /* x86's int 0x80 (and sysenter) */
 #define COMPAT_X32  2
 
-/*
- * Which 32-bit system calls a process can make here (COMPAT_*): a getpid
- * of each kind, in a child. x32's is ENOSYS where the kernel has it off (as
- * Debian's do, unless booted with syscall.x32=y); int 0x80 faults where
- * IA32 emulation is not built in or the kernel booted with
- * ia32_emulation=false. Where none works, no hook is needed to see them.
- */
-static int compat_calls(void)
+/* Does the kernel's command line set @param (with its "=") to false? */
+static bool cmdline_false(const char *param)
 {
-#if defined(__x86_64__)
+	char buf[4096], *v;
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	for (v = buf; (v = strstr(v, param)); v += strlen(param))
+		if (v == buf || v[-1] == ' ') {
+			v += strlen(param);
+			return strchr("0nNfF", *v) || !strncmp(v, "off", 3);
+		}
+	return false;
+}
+
+/*
+ * Which 32-bit system calls the processes here can make (COMPAT_*). A
+ * getpid of each kind, tried by the agent in a child, says yes for sure;
+ * its no may be the agent's own sandbox's (a seccomp filter of its
+ * container), not the functions'. So a kind the kernel has (its syscall
+ * functions in the BTF) counts unless a boot parameter turns it off:
+ * ia32_emulation=false (6.7 and later), syscall.x32=n (Debian's kernels).
+ */
+static int compat_calls(struct btf *vmlinux)
+{
 	int got = 0;
 
+#if defined(__x86_64__)
 	/* In children: a fault, or a seccomp filter that kills, ends only them. */
 	for (int kind = COMPAT_IA32; kind <= COMPAT_X32; kind <<= 1) {
 		pid_t pid = fork();
@@ -370,10 +389,16 @@ static int compat_calls(void)
 		if (pid < 0 || waitpid(pid, &st, 0) != pid || (WIFEXITED(st) && !WEXITSTATUS(st)))
 			got |= kind; /* it works, or it is not known: look */
 	}
-	return got;
-#else
-	return 0;
 #endif
+	if ((btf_has(vmlinux, "ia32_sys_call", BTF_KIND_FUNC) ||
+	     btf_has(vmlinux, "__ia32_sys_unshare", BTF_KIND_FUNC)) &&
+	    !cmdline_false("ia32_emulation="))
+		got |= COMPAT_IA32;
+	if ((btf_has(vmlinux, "x32_sys_call", BTF_KIND_FUNC) ||
+	     btf_has(vmlinux, "__x32_compat_sys_ioctl", BTF_KIND_FUNC)) &&
+	    !cmdline_false("syscall.x32="))
+		got |= COMPAT_X32;
+	return got;
 }
 
 /* The tracepoint a "tracepoint/syscalls/<name>" program attaches to exists here. */
@@ -572,7 +597,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	 * from the raw sys_enter tracepoint, where a process can make them.
 	 * (Other architectures' 32-bit calls are not looked at: see the README.)
 	 */
-	compat = compat_calls();
+	compat = compat_calls(vmlinux);
 	sk->rodata->x32_abi = compat & COMPAT_X32;
 	compat_tp =
 		task_helpers && compat && btf_has(vmlinux, "btf_trace_sys_enter", BTF_KIND_TYPEDEF);

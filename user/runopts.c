@@ -197,7 +197,7 @@ static const struct run_opt run_opts[] = {
 		  "--dns-ttl-max (default 5s)" },
 	{ "open-cache-size", 0, "N", BOTH, T_NUM, FIELD(open_cache_size), .lo = 0, .hi = 1u << 20,
 	  .help = "allowed opens the kernel remembers node-wide, so that opening the same file "
-		  "again costs one lookup (about 150 bytes each); 0: judge every open by its "
+		  "again costs one lookup (about 144 bytes each); 0: judge every open by its "
 		  "path (default " STR(DEFAULT_OPEN_CACHE) ")" },
 	{ "ringbuf-size", 0, "SIZE", BOTH, T_SIZE, FIELD(ringbuf_size), .lo = 4096, .hi = 1u << 30,
 	  .pow2 = true, .expect = "a power of two from 4K to 1G",
