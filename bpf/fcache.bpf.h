@@ -67,9 +67,11 @@ static __always_inline void done_counted(void)
 /*
  * A 32-bit call (ia32's int 0x80 or sysenter, x32's syscall) that can move
  * a path: rename, renameat, renameat2, mount, umount, umount2, pivot_root,
- * move_mount. The syscalls/ tracepoints never see 32-bit calls: the raw
- * sys_enter tracepoint counts one in flight at its entry, and no exit of it
- * is seen; it is done at its thread's next call or end (fcache_compat_done()).
+ * move_mount. The syscalls/ tracepoints never see 32-bit calls: in the
+ * tracepoint tier the raw sys_enter tracepoint counts one in flight at its
+ * entry, and no exit of it is seen; it is done at its thread's next call or
+ * end (fcache_compat_done()). (Where trampolines work, the __ia32_sys_*
+ * functions' fentry and fexit count them as any other: fcache.bpf.c.)
  */
 static __always_inline void fcache_compat_call(long id, bool x32)
 {
