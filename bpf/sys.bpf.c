@@ -82,9 +82,12 @@ SYS_ENTER(init_module, SYS_INIT_MODULE, FNG_SYS_INIT_MODULE, true)
 SYS_ENTER(finit_module, SYS_FINIT_MODULE, FNG_SYS_INIT_MODULE, true)
 SYS_ENTER(kexec_load, SYS_KEXEC_LOAD, FNG_SYS_KEXEC_LOAD, true)
 SYS_ENTER(kexec_file_load, SYS_KEXEC_FILE_LOAD, FNG_SYS_KEXEC_LOAD, true)
-SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, ctx->args[0] & (CLONE_NEWNS | CLONE_NEWUSER))
-SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS,
-	  (__u32)ctx->args[1] == 0 || (ctx->args[1] & (CLONE_NEWNS | CLONE_NEWUSER)))
+/* The unshare and setns calls judged (by the tracepoints here and the trampolines below). */
+#define UNSHARE_JUDGED(flags) ((flags) & (CLONE_NEWNS | CLONE_NEWUSER))
+#define SETNS_JUDGED(nstype)  ((__u32)(nstype) == 0 || UNSHARE_JUDGED(nstype))
+
+SYS_ENTER(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, UNSHARE_JUDGED(ctx->args[0]))
+SYS_ENTER(setns, SYS_SETNS, FNG_SYS_SETNS, SETNS_JUDGED(ctx->args[1]))
 
 /* pidfd_getfd takes a file out of another process: an attach, as ptrace's. */
 SYS_ENTER(pidfd_getfd, SYS_PIDFD_GETFD, FNG_SYS_PTRACE, true)
@@ -254,8 +257,8 @@ int BPF_PROG(compat_exit, struct task_struct *task)
 		return 0;                                                                          \
 	}
 
-SYS_FENTRY(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, a0 &(CLONE_NEWNS | CLONE_NEWUSER))
-SYS_FENTRY(setns, SYS_SETNS, FNG_SYS_SETNS, (__u32)a1 == 0 || (a1 & (CLONE_NEWNS | CLONE_NEWUSER)))
+SYS_FENTRY(unshare, SYS_UNSHARE, FNG_SYS_UNSHARE, UNSHARE_JUDGED(a0))
+SYS_FENTRY(setns, SYS_SETNS, FNG_SYS_SETNS, SETNS_JUDGED(a1))
 SYS_FENTRY(fsmount, SYS_FSMOUNT, FNG_SYS_MOUNT, true)
 
 /*
