@@ -107,13 +107,16 @@ static __always_inline void fcache_compat_call(long id, bool x32)
 		default:
 			return;
 		}
-	/* (An LRU: a call pushed out by 1024 others stays counted until the agent attaches again.) */
+	/*
+	 * Counted in flight; where the table is full (1024 in flight), for good:
+	 * the cache answers nothing until the agent attaches again (never wrong).
+	 */
+	__sync_fetch_and_add(&fcache_state, 1);
 	if (bpf_map_update_elem(&fcache_compat_calls, &tid, &one, BPF_NOEXIST)) {
 		count_err(FNG_ERR_FCACHE_UNCOUNTED);
 		return;
 	}
 	__sync_fetch_and_add(&fcache_compat_pending, 1);
-	__sync_fetch_and_add(&fcache_state, 1);
 }
 
 /*

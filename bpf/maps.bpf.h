@@ -374,10 +374,13 @@ struct {
  * 32-bit rename and mount calls in flight (fcache_compat_call()), by thread
  * id, counted in fcache_state too: no exit of theirs is seen, so each is
  * done at its thread's next system call, or its end. How many there are:
- * fcache_compat_pending (until the first, every call pays one load of it).
+ * fcache_compat_pending, which every call of the node reads, and which
+ * sends it to this map while not zero. Not an LRU: an entry pushed out
+ * would keep that count up, and every call on the node paying a lookup,
+ * for good.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
 	__type(value, __u8);
