@@ -11,8 +11,12 @@
  *    an openat+close loop of an allowed file, and a fork+exec loop of an
  *    allowed program, each from a profiled cgroup with the agent enforcing,
  *    against the same loop with no agent, in rounds of one invocation (odd
- *    rounds measure the agent first; the median of the rounds' ratios); and from an unprofiled cgroup with the agent running (the
- *    tax every other process on the node pays).
+ *    rounds measure the agent first; the median of the rounds' ratios); and
+ *    from an unprofiled cgroup with the agent running (the tax every other
+ *    process on the node pays). For the open: the kernel's floor under the
+ *    tracepoint tier (empty programs), and each program's own time per run
+ *    (the kernel's statistics), which tell the kernel's part of the price
+ *    from ours.
  * 2. Export throughput: function processes make denied connects as fast as
  *    they can while the agent, pinned to one CPU, exports to the file sink.
  *    Prints attempted, exported, rate limited and dropped, and whether they
@@ -575,6 +579,115 @@ static long long floor_run(const char *cg, const struct loop *l, bool raw)
 	return ns;
 }
 
+/* Each loaded program's run count and time (kernel.bpf_stats_enabled), by id. */
+#define MAX_PROGS 1024
+
+struct prog_runs {
+	int n;
+	struct {
+		__u32 id;
+		char name[BPF_OBJ_NAME_LEN];
+		__u64 cnt, ns;
+	} p[MAX_PROGS];
+};
+
+static void prog_runs_read(struct prog_runs *r)
+{
+	__u32 id = 0;
+
+	r->n = 0;
+	while (r->n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_prog_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			r->p[r->n].id = id;
+			memcpy(r->p[r->n].name, info.name, sizeof(info.name));
+			r->p[r->n].cnt = info.run_cnt;
+			r->p[r->n].ns = info.run_time_ns;
+			r->n++;
+		}
+		close(fd);
+	}
+}
+
+/* The programs that ran for at least half of @iters between @a and @b: ns per run, runs per iteration. */
+static void prog_runs_print(const char *label, const struct prog_runs *a, const struct prog_runs *b,
+			    int iters)
+{
+	printf("    %s:", label);
+	for (int i = 0; i < b->n; i++) {
+		__u64 cnt = b->p[i].cnt, ns = b->p[i].ns;
+
+		for (int j = 0; j < a->n; j++)
+			if (a->p[j].id == b->p[i].id) {
+				cnt -= a->p[j].cnt;
+				ns -= a->p[j].ns;
+				break;
+			}
+		if (cnt >= (__u64)iters / 2)
+			printf(" %s %.0f ns x%.1f;", b->p[i].name, (double)ns / (double)cnt,
+			       (double)cnt / iters);
+	}
+	printf("\n");
+}
+
+/*
+ * Where an open's price goes: one more run of the loop from each cgroup and
+ * of the floor, with the kernel's run-time statistics on (BPF_ENABLE_STATS,
+ * off again when its fd closes): each program's own time per run, and its
+ * runs per iteration. What is left of the ratio is the kernel's way to and
+ * from the programs (the floor's rows). The statistics read the clock twice
+ * around every run, which the empty programs' figures show. Not timed
+ * rounds: the statistics slow every program down.
+ */
+static int bench_prog_runs(const struct loop *l)
+{
+	static struct prog_runs r0, r1, r2;
+	long long hits;
+	int fds[4], st;
+
+	if (start_bench_agent(l))
+		return -1;
+	st = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (st < 0) {
+		printf("  (programs' own run time: skipped, BPF_ENABLE_STATS failed: %s)\n",
+		       strerror(errno));
+		return stop_agent();
+	}
+	hits = env__status_num(&E, "hits");
+	prog_runs_read(&r0);
+	run_loop("/fn", l);
+	prog_runs_read(&r1);
+	hits = env__status_num(&E, "hits") - hits;
+	run_loop("/plain", l);
+	prog_runs_read(&r2);
+	close(st);
+	if (stop_agent())
+		return -1;
+	printf("  the programs' own time per run, and runs per iteration (kernel statistics on,\n"
+	       "  one more run each; the statistics' two clock reads are in every figure):\n");
+	prog_runs_print("profiled cgroup", &r0, &r1, l->iters);
+	printf("    (the open cache answered %lld of its %d opens)\n", hits, l->iters);
+	prog_runs_print("unprofiled cgroup", &r1, &r2, l->iters);
+	if (floor_attach(true, fds)) {
+		floor_detach(fds);
+		return 0;
+	}
+	st = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	prog_runs_read(&r0);
+	run_loop("/fn", l);
+	prog_runs_read(&r1);
+	if (st >= 0)
+		close(st);
+	floor_detach(fds);
+	prog_runs_print("the floor's empty programs", &r0, &r1, l->iters);
+	return 0;
+}
+
 static int bench_ratio(const struct loop *l)
 {
 	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS], fl_tp[ROUNDS], fl_raw[ROUNDS];
@@ -641,6 +754,8 @@ static int bench_ratio(const struct loop *l)
 		print_ratio("and on raw sys_enter", fl_raw[rounds / 2],
 			    median_ratio(rfl_raw, rounds), 0);
 	}
+	if (floor && bench_prog_runs(l))
+		return -1;
 	printf("  (a denied %s in the profiled cgroup was stopped in each of the %d runs)\n",
 	       l->fn == connect_loop			      ? "connect"
 	       : l->fn == open_loop || l->fn == open_set_loop ? "open"
