@@ -649,6 +649,7 @@ static int bench_prog_runs(const struct loop *l)
 	static struct prog_runs r0, r1, r2;
 	long long hits;
 	int fds[4], st;
+	bool ok;
 
 	if (start_bench_agent(l))
 		return -1;
@@ -660,30 +661,35 @@ static int bench_prog_runs(const struct loop *l)
 	}
 	hits = env__status_num(&E, "hits");
 	prog_runs_read(&r0);
-	run_loop("/fn", l);
+	ok = run_loop("/fn", l) > 0;
 	prog_runs_read(&r1);
 	hits = env__status_num(&E, "hits") - hits;
-	run_loop("/plain", l);
+	ok = run_loop("/plain", l) > 0 && ok;
 	prog_runs_read(&r2);
 	close(st);
 	if (stop_agent())
 		return -1;
+	if (!ok) {
+		printf("  a run with the kernel's statistics on failed\n");
+		return -1;
+	}
 	printf("  the programs' own time per run, and runs per iteration (kernel statistics on,\n"
 	       "  one more run each; the statistics' two clock reads are in every figure):\n");
 	prog_runs_print("profiled cgroup", &r0, &r1, l->iters);
 	printf("    (the open cache answered %lld of its %d opens)\n", hits, l->iters);
 	prog_runs_print("unprofiled cgroup", &r1, &r2, l->iters);
-	if (floor_attach(true, fds)) {
-		floor_detach(fds);
-		return 0;
-	}
-	st = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	prog_runs_read(&r0);
-	run_loop("/fn", l);
-	prog_runs_read(&r1);
-	if (st >= 0)
+	ok = !floor_attach(true, fds) && (st = bpf_enable_stats(BPF_STATS_RUN_TIME)) >= 0;
+	if (ok) {
+		prog_runs_read(&r0);
+		ok = run_loop("/fn", l) > 0;
+		prog_runs_read(&r1);
 		close(st);
+	}
 	floor_detach(fds);
+	if (!ok) {
+		printf("  the floor's run with the kernel's statistics on failed\n");
+		return -1;
+	}
 	prog_runs_print("the floor's empty programs", &r0, &r1, l->iters);
 	return 0;
 }
