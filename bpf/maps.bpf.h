@@ -404,9 +404,12 @@ struct {
  * The epoch of the node's file namespace (bumped once a rename, a mount
  * or a new taint or poison is done) above the number of rename and mount
  * calls in flight (FNG_FC_BUSY_BITS). An entry answers only while the
- * word is what it was when its path was walked.
+ * word is what it was when its path was walked. Every rename and mount on
+ * the node writes it: on a cache line of its own (the last of .bss), away
+ * from the flags above that every system call (fcache_compat_pending) or
+ * every open reads.
  */
-__u64 fcache_state __weak = 0;
+__u64 fcache_state __weak __attribute__((aligned(64))) = 0;
 /* FNG_FCB_*: while any is set, the cache answers nothing. */
 __u32 fcache_blocked __weak = FNG_FCB_DETACHED;
 /* The cache is in use (set by the loader: the hooks that invalidate it load here). */
