@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -338,22 +339,17 @@ static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 #define COMPAT_IA32 1 /* x86's int 0x80 (and sysenter) */
 #define COMPAT_X32  2
 
-/* Does the kernel's command line set @param (with its "=") to false? */
-static bool cmdline_false(const char *param)
+bool loader__cmdline_false(const char *cmdline, const char *param)
 {
-	char buf[4096], *v;
-	FILE *f = fopen("/proc/cmdline", "r");
-	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	bool off = false;
 
-	if (f)
-		fclose(f);
-	buf[n] = '\0';
-	for (v = buf; (v = strstr(v, param)); v += strlen(param))
-		if (v == buf || v[-1] == ' ') {
-			v += strlen(param);
-			return strchr("0nNfF", *v) || !strncmp(v, "off", 3);
+	for (const char *v = cmdline; (v = strstr(v, param)); v += strlen(param))
+		if (v == cmdline || isspace((unsigned char)v[-1])) {
+			const char *val = v + strlen(param);
+
+			off = *val && (strchr("0nNfF", *val) || !strncmp(val, "of", 2));
 		}
-	return false;
+	return off;
 }
 
 /*
@@ -366,7 +362,14 @@ static bool cmdline_false(const char *param)
  */
 static int compat_calls(struct btf *vmlinux)
 {
+	FILE *f = fopen("/proc/cmdline", "r");
+	char cmdline[4096];
+	size_t n = f ? fread(cmdline, 1, sizeof(cmdline) - 1, f) : 0;
 	int got = 0;
+
+	if (f)
+		fclose(f);
+	cmdline[n] = '\0';
 
 #if defined(__x86_64__)
 	/* In children: a fault, or a seccomp filter that kills, ends only them. */
@@ -392,11 +395,11 @@ static int compat_calls(struct btf *vmlinux)
 #endif
 	if ((btf_has(vmlinux, "ia32_sys_call", BTF_KIND_FUNC) ||
 	     btf_has(vmlinux, "__ia32_sys_unshare", BTF_KIND_FUNC)) &&
-	    !cmdline_false("ia32_emulation="))
+	    !loader__cmdline_false(cmdline, "ia32_emulation="))
 		got |= COMPAT_IA32;
 	if ((btf_has(vmlinux, "x32_sys_call", BTF_KIND_FUNC) ||
 	     btf_has(vmlinux, "__x32_compat_sys_ioctl", BTF_KIND_FUNC)) &&
-	    !cmdline_false("syscall.x32="))
+	    !loader__cmdline_false(cmdline, "syscall.x32="))
 		got |= COMPAT_X32;
 	return got;
 }
