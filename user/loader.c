@@ -413,33 +413,29 @@ static bool syscall_tp_exists(struct bpf_program *p)
 }
 
 /*
- * The system calls no LSM hook sees (sys.bpf.c) and those that can move a
- * path under the open cache (fcache.bpf.c), whose syscall functions the
- * trampoline twins of their tracepoint programs attach to.
+ * Can every trampoline twin of a syscall tracepoint program attach here:
+ * fsys* (the calls no LSM hook sees, sys.bpf.c), fcin_* and fcout_* (the
+ * calls that can move a path under the open cache, fcache.bpf.c)? Those on
+ * i386's syscall functions only where a process can make 32-bit calls
+ * (@compat). One missing, and the tracepoints judge all of them.
  */
-static const char *const tramp_calls[] = {
-	"unshare",   "setns", "fsmount", "rename",     "renameat",
-	"renameat2", "mount", "umount",	 "move_mount", "pivot_root",
-};
-
-/*
- * Can every call of tramp_calls be seen on the way into its syscall
- * functions here: x86-64's, and i386's where a process can make 32-bit
- * calls (@compat)?
- */
-static bool tramp_calls_exist(struct btf *vmlinux, int compat)
+static bool tramp_calls_exist(struct fnguard_bpf *sk, struct btf *vmlinux, int compat)
 {
-	char fn[64];
+	struct bpf_program *p;
 
-	for (size_t i = 0; i < ARRAY_SIZE(tramp_calls); i++) {
-		snprintf(fn, sizeof(fn), "__x64_sys_%s", tramp_calls[i]);
-		if (!btf_has(vmlinux, fn, BTF_KIND_FUNC))
-			return false;
-		snprintf(fn, sizeof(fn), "__ia32_sys_%s", tramp_calls[i]);
-		if ((compat & COMPAT_IA32) && !btf_has(vmlinux, fn, BTF_KIND_FUNC))
+	bpf_object__for_each_program(p, sk->obj)
+	{
+		const char *name = bpf_program__name(p);
+
+		if (strncmp(name, "fsys", 4) && strncmp(name, "fcin_", 5) &&
+		    strncmp(name, "fcout_", 6))
+			continue;
+		if (!(compat & COMPAT_IA32) && strstr(bpf_program__section_name(p), "/__ia32_sys_"))
+			continue;
+		if (!lsm_hook_exists(vmlinux, p))
 			return false;
 	}
-	return !(compat & COMPAT_IA32) || btf_has(vmlinux, "__ia32_sys_oldumount", BTF_KIND_FUNC);
+	return true;
 }
 
 /* A tracepoint program of sys.bpf.c that a trampoline twin or task_alloc replaces? */
@@ -612,7 +608,7 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	 * every call on the node through the kernel's slow path), and 32-bit
 	 * calls need no look at every call (compat_enter).
 	 */
-	tramp_sys = task_helpers && (lsm_file || fmod) && tramp_calls_exist(vmlinux, compat) &&
+	tramp_sys = task_helpers && (lsm_file || fmod) && tramp_calls_exist(sk, vmlinux, compat) &&
 		    btf_has(vmlinux, lsm_file ? "bpf_lsm_task_alloc" : "security_task_alloc",
 			    BTF_KIND_FUNC);
 	if (tramp_sys)
