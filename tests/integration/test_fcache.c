@@ -637,12 +637,15 @@ static void test_ia32_rename(void)
 }
 
 /*
- * A 32-bit rename that is its thread's last call (the thread dies of a
- * fault right after it, with no call between): done at the thread's end.
+ * A 32-bit rename that is its thread's last call (the thread spins without
+ * a call, then dies of a fault): counted in flight until the thread's end,
+ * done there.
  */
 static void test_ia32_rename_last_call(void)
 {
 	char from[PATH_MAX], to[PATH_MAX], *lfrom, *lto;
+	volatile int *go =
+		mmap(NULL, sizeof(*go), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	pid_t pid;
 	int st;
 
@@ -654,21 +657,32 @@ static void test_ia32_rename_last_call(void)
 	PATHF(to, "%s/denied/i33", D);
 	lfrom = low_copy(from);
 	lto = low_copy(to);
-	if (!ASSERT_TRUE(lfrom && lto, "names below 4 GiB") ||
+	if (!ASSERT_TRUE(go != MAP_FAILED, "shared memory") ||
+	    !ASSERT_TRUE(lfrom && lto, "names below 4 GiB") ||
 	    !ASSERT_OK(mkdir(from, 0755), "the directory"))
 		return;
+	*go = 0;
 	pid = fork();
 	if (pid == 0) {
 		prctl(PR_SET_DUMPABLE, 0); /* no core file */
-		if (int80(IA32_RENAME, (long)lfrom, (long)lto, 0) == 0)
+		if (int80(IA32_RENAME, (long)lfrom, (long)lto, 0) == 0) {
+			while (!*go) /* no system call */
+				;
 			*(volatile int *)NULL = 0;
+		}
 		_exit(1);
 	}
+	for (int i = 0; i < 1000 && access(to, F_OK); i++)
+		usleep(1000);
+	ASSERT_OK(access(to, F_OK), "the rename was made");
+	ASSERT_EQ(env__status_num(&E, "in_flight"), 1,
+		  "counted in flight while its thread makes no other call");
+	*go = 1;
 	ASSERT_TRUE(pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) &&
 			    WTERMSIG(st) == SIGSEGV,
-		    "a child renamed by a 32-bit call, then died of a fault");
-	ASSERT_OK(access(to, F_OK), "the rename was made");
+		    "the child died of a fault after its 32-bit rename");
 	ASSERT_EQ(env__status_num(&E, "in_flight"), 0, "the rename is no longer counted in flight");
+	munmap((void *)go, sizeof(*go));
 }
 
 static const struct test_case tests[] = {
