@@ -5,7 +5,9 @@
 # with bpf in lsm=, the same workloads in a function cgroup (and opens in
 # the root cgroup, which no profile selects) with no agent
 # and with the agent in each tier (LSM; FMOD_RET by --no-bpf-lsm; SIGNAL by
-# --no-lsm), the tiers taking turns round by round. Prints one
+# --no-lsm), the tiers taking turns round by round; and, after the no-agent
+# turn, openat+close with no agent but an empty program on each tier's open
+# hooks (tier floor_LSM, floor_FMOD_RET, floor_SIGNAL). Prints one
 # "VMBENCH round tier workload ns" line per measurement and one
 # "VMBENCHMECH tier file.open exec socket.packet" line per agent start.
 export PATH=/bin
@@ -71,6 +73,12 @@ for round in $(seq 1 $ROUNDS); do
 		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
 		echo "VMBENCH $round $tier getppid $(infn /vmhelper bench getppid 200000 x)"
 		[ $tier = none ] || stop_agent
+		[ $tier = none ] || continue
+		# The kernel's floor under each tier's opens: empty programs on its open hooks.
+		for f in LSM FMOD_RET SIGNAL; do
+			echo "VMBENCH $round floor_$f open $(infn /vmhelper floor "$f" bench open 20000 /allowed 2> /floor.err)"
+			sed 's/^/VMBENCHNOTE /' /floor.err
+		done
 	done
 done
 done_

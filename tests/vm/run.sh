@@ -206,7 +206,17 @@ bench() {
 					lsm / base, median(v["FMOD_RET " w[k]]) / base, median(v["SIGNAL " w[k]]) / base, \
 					median(v["FMOD_RET " w[k]]) / lsm
 			}
+			# The kernel floor under the first row (bench.sh): empty programs, no agent.
+			base = median(v["none open"])
+			printf "  %-16s no agent %9d ns   LSM %s   FMOD_RET %s   SIGNAL %s\n", "open, empty hook", \
+				base, floor_ratio("LSM", base), floor_ratio("FMOD_RET", base), floor_ratio("SIGNAL", base)
+			print "  (open, empty hook: openat+close as in the first row, no agent, an empty program on"
+			print "  the tier'"'"'s open hooks: SIGNAL'"'"'s on the exit tracepoint and the raw sys_enter)"
+		}
+		function floor_ratio(t,   base) {
+			return v["floor_" t " open"] ~ /[0-9]/ ? sprintf("%.3f", median(v["floor_" t " open"]) / base) : "n/a"
 		}'
+	grep '^VMBENCHNOTE' "$log" | tr -d '\r' | sort -u | sed 's/^VMBENCHNOTE /  /'
 }
 
 # The suite's own test, a deliberate mutation: a 6.x row that loses a

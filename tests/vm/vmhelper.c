@@ -47,21 +47,29 @@
  *   vmhelper bench connect N ADDR PORT   socket + connect + close (TCP)
  *   vmhelper bench forkexec N PATH       fork + exec PATH true + wait
  *   vmhelper bench getppid N X           getppid(), a call no hook of the agent's judges
+ *   vmhelper floor LSM|FMOD_RET|SIGNAL bench ...  the same with an empty program
+ *                                on that tier's open hooks and no agent (the kernel's
+ *                                floor); "no-floor: why" on stderr when it did not attach
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/btf.h>
+#include <linux/perf_event.h>
 #include <liburing.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -225,6 +233,127 @@ static int bench(int argc, char **argv)
 	}
 	printf("%lld\n", (now_ns() - t0) / n);
 	return 0;
+}
+
+/* The id of function @name in the kernel's BTF; 0 when it has none. */
+static __u32 btf_func(const char *name)
+{
+	static char blob[64 << 20];
+	const struct btf_header *h = (const void *)blob;
+	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY);
+	ssize_t n = 0, r = 0;
+	__u32 id = 1;
+
+	/* (sysfs gives a page per read) */
+	while (fd >= 0 && n < (ssize_t)sizeof(blob) &&
+	       (r = read(fd, blob + n, sizeof(blob) - n)) > 0)
+		n += r;
+	if (fd >= 0)
+		close(fd);
+	if (n < (ssize_t)sizeof(*h) || h->magic != BTF_MAGIC ||
+	    (size_t)h->hdr_len + h->str_off + h->str_len > (size_t)n ||
+	    (size_t)h->hdr_len + h->type_off + h->type_len > (size_t)n)
+		return 0;
+	const char *types = blob + h->hdr_len + h->type_off, *strs = blob + h->hdr_len + h->str_off;
+	static const unsigned char extra[] = {
+		[BTF_KIND_INT] = 4,
+		[BTF_KIND_ARRAY] = sizeof(struct btf_array),
+		[BTF_KIND_VAR] = 4,
+		[BTF_KIND_DECL_TAG] = 4,
+	};
+	static const unsigned char per_member[] = {
+		[BTF_KIND_STRUCT] = 12,	   [BTF_KIND_UNION] = 12,   [BTF_KIND_ENUM] = 8,
+		[BTF_KIND_FUNC_PROTO] = 8, [BTF_KIND_DATASEC] = 12, [19 /* ENUM64 */] = 12,
+	};
+
+	for (__u32 off = 0; off + sizeof(struct btf_type) <= h->type_len; id++) {
+		const struct btf_type *t = (const void *)(types + off);
+		__u32 kind = BTF_INFO_KIND(t->info);
+
+		if (kind >= sizeof(per_member))
+			return 0;
+		if (kind == BTF_KIND_FUNC && t->name_off < h->str_len &&
+		    !strcmp(strs + t->name_off, name))
+			return id;
+		off += sizeof(*t) + (kind < sizeof(extra) ? extra[kind] : 0) +
+		       per_member[kind] * BTF_INFO_VLEN(t->info);
+	}
+	return 0;
+}
+
+/* An empty program ("r0 = 0; exit") of @type for @expected at BTF function @btf_id; the fd or -1. */
+static int empty_prog(__u32 type, __u32 expected, __u32 btf_id)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = type;
+	a.expected_attach_type = expected;
+	a.attach_btf_id = btf_id;
+	a.insns = (__u64)(unsigned long)insns;
+	a.insn_cnt = 2;
+	a.license = (__u64)(unsigned long)"GPL";
+	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+}
+
+/* Attach @prog to raw tracepoint @tp, or (@tp NULL) where it was loaded for; the fd or -1. */
+static int raw_open(int prog, const char *tp)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.raw_tracepoint.name = (__u64)(unsigned long)tp;
+	a.raw_tracepoint.prog_fd = prog;
+	return prog < 0 ? -1 : (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a));
+}
+
+/*
+ * Empty programs where tier @tier judges an open, left attached until
+ * this process ends: lsm/file_open (LSM), fmod_ret/security_file_open
+ * (FMOD_RET), or the syscall exit tracepoint of openat and the raw
+ * sys_enter tracepoint (SIGNAL: the open's hook and the 32-bit check's,
+ * as the bench on the host measures them). 0, or -1 with why on stderr.
+ */
+static int floor_attach(const char *tier)
+{
+	if (!strcmp(tier, "LSM") || !strcmp(tier, "FMOD_RET")) {
+		bool lsm = !strcmp(tier, "LSM");
+		__u32 id = btf_func(lsm ? "bpf_lsm_file_open" : "security_file_open");
+		int prog = id ? empty_prog(lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING,
+					   lsm ? BPF_LSM_MAC : BPF_MODIFY_RETURN, id)
+			      : -1;
+
+		if (raw_open(prog, NULL) >= 0)
+			return 0;
+		fprintf(stderr, "no-floor: %s (BTF id %u): %s\n", tier, id,
+			id ? errname(errno) : "none");
+		return -1;
+	}
+	if (!strcmp(tier, "SIGNAL")) {
+		struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
+						.size = sizeof(attr) };
+		FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
+		int prog = empty_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0), pfd = -1;
+
+		if (f && fscanf(f, "%llu", &attr.config) == 1) {
+			attr.sample_period = 1;
+			pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, 0);
+		}
+		if (f)
+			fclose(f);
+		if (pfd >= 0 && prog >= 0 && !ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) &&
+		    !ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) &&
+		    raw_open(empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), "sys_enter") >= 0)
+			return 0;
+		fprintf(stderr, "no-floor: SIGNAL: %s\n", errname(errno));
+		return -1;
+	}
+	fprintf(stderr, "no-floor: %s: no such tier\n", tier);
+	return -1;
 }
 
 static int attack(int argc, char **argv)
@@ -442,6 +571,8 @@ int main(int argc, char **argv)
 		return 0;
 	if (argc >= 5 && !strcmp(argv[1], "bench"))
 		return bench(argc, argv);
+	if (argc >= 7 && !strcmp(argv[1], "floor") && !strcmp(argv[3], "bench"))
+		return floor_attach(argv[2]) ? 1 : bench(argc - 2, argv + 2);
 	if (argc >= 2 && (fd = attack(argc, argv)) >= 0)
 		return fd;
 	if (argc >= 3 && !strcmp(argv[1], "outb")) {
