@@ -8,7 +8,9 @@
 # --no-lsm), the tiers taking turns round by round; and, after the no-agent
 # turn, openat+close with no agent but an empty program on each tier's open
 # hooks (tier floor_LSM, floor_FMOD_RET, floor_SIGNAL). Prints one
-# "VMBENCH round tier workload ns" line per measurement and one
+# "VMBENCH round tier workload ns" line per measurement, one "VMBENCHOWN
+# round tier workload name ns runs ..." line per extra run of an open loop
+# with the kernel's statistics on (each program's own time), and one
 # "VMBENCHMECH tier file.open exec socket.packet" line per agent start.
 export PATH=/bin
 done_() { /vmhelper outb 16; sleep 5; poweroff -f; }
@@ -56,6 +58,8 @@ stop_agent() {
 	/fnguard uninstall --pin-dir /sys/fs/bpf/fnguard > /dev/null 2>&1
 }
 mech() { grep -E "^ +$1 " /status.txt | awk '{print $2}'; }
+# The agent's programs an open runs in each tier (their object names).
+OPEN_PROGS="lsm_file_open fm_file_open file_openat_x compat_enter"
 
 for round in $(seq 1 $ROUNDS); do
 	for tier in none LSM FMOD_RET SIGNAL; do
@@ -72,12 +76,20 @@ for round in $(seq 1 $ROUNDS); do
 		echo "VMBENCH $round $tier connect $(infn /vmhelper bench connect 2000 127.0.0.1 8080)"
 		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
 		echo "VMBENCH $round $tier getppid $(infn /vmhelper bench getppid 200000 x)"
-		[ $tier = none ] || stop_agent
-		[ $tier = none ] || continue
+		if [ $tier != none ]; then
+			# One more run of each open loop, with the kernel's statistics on.
+			# shellcheck disable=SC2086
+			# (vmhelper reads the statistics from outside the function: bpf() is not for functions)
+			echo "VMBENCHOWN $round $tier open $(/vmhelper own 20000 /allowed /sys/fs/cgroup/fn $OPEN_PROGS)"
+			echo "VMBENCHOWN $round $tier openplain $(/vmhelper own 20000 /allowed - $OPEN_PROGS)"
+			stop_agent
+			continue
+		fi
 		# The kernel's floor under each tier's opens: empty programs on its open hooks.
 		for f in LSM FMOD_RET SIGNAL; do
 			echo "VMBENCH $round floor_$f open $(infn /vmhelper floor "$f" bench open 20000 /allowed 2> /floor.err)"
 			sed 's/^/VMBENCHNOTE /' /floor.err
+			echo "VMBENCHOWN $round floor_$f open $(/vmhelper floor "$f" own 20000 /allowed /sys/fs/cgroup/fn fng_floor fng_floor_raw 2> /dev/null)"
 		done
 	done
 done

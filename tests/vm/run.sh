@@ -217,6 +217,37 @@ bench() {
 			return v["floor_" t " open"] ~ /[0-9]/ ? sprintf("%.3f", median(v["floor_" t " open"]) / base) : "n/a"
 		}'
 	grep '^VMBENCHNOTE' "$log" | tr -d '\r' | sort -u | sed 's/^VMBENCHNOTE /  /'
+	tr -d '\r' < "$log" | awk '
+		/^VMBENCHOWN [0-9]/ {
+			for (i = 5; i + 2 <= NF; i += 3) {
+				k = $3 " " $4 " " $i
+				if (!(k in ns)) names[$3 " " $4] = names[$3 " " $4] " " $i
+				ns[k] = ns[k] " " $(i + 1); runs[k] = runs[k] " " $(i + 2)
+			}
+		}
+		function median(s,   a, n, i, j, t) {
+			n = split(s, a, " ")
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		function row(label, pre, wl,   t, tiers, n, k, m, nm, out, sep) {
+			split("LSM FMOD_RET SIGNAL", tiers, " ")
+			out = ""
+			for (t = 1; t <= 3; t++) {
+				m = split(names[pre tiers[t] " " wl], nm, " ")
+				if (!m) continue
+				out = out sep tiers[t] ":"; sep = "; "
+				for (k = 1; k <= m; k++)
+					out = out (k > 1 ? "," : "") sprintf(" %s %d ns x%.1f", nm[k], median(ns[pre tiers[t] " " wl " " nm[k]]), \
+						median(runs[pre tiers[t] " " wl " " nm[k]]))
+			}
+			printf "    %-17s%s\n", label, out == "" ? " n/a" : " " out
+		}
+		END {
+			print "  the programs'"'"' own time per run, and runs per open+close (kernel statistics on,"
+			print "  one more run each; the statistics'"'"' two clock reads are in every figure):"
+			row("openat+close", "", "open"); row("open, no profile", "", "openplain"); row("open, empty hook", "floor_", "open")
+		}'
 }
 
 # The suite's own test, a deliberate mutation: a 6.x row that loses a

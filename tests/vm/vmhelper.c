@@ -47,9 +47,15 @@
  *   vmhelper bench connect N ADDR PORT   socket + connect + close (TCP)
  *   vmhelper bench forkexec N PATH       fork + exec PATH true + wait
  *   vmhelper bench getppid N X           getppid(), a call no hook of the agent's judges
- *   vmhelper floor LSM|FMOD_RET|SIGNAL bench ...  the same with an empty program
- *                                on that tier's open hooks and no agent (the kernel's
- *                                floor); "no-floor: why" on stderr when it did not attach
+ *   vmhelper own N PATH CGROUP NAME...   openat + close of PATH N times by a child in
+ *                                CGROUP (a directory, or - for this one's) with the
+ *                                kernel's statistics on: "NAME NS RUNS ..." for each
+ *                                program named that ran, its own ns per run and runs
+ *                                per open
+ *   vmhelper floor LSM|FMOD_RET|SIGNAL bench|own ...  the same with no agent and an
+ *                                empty program on that tier's open hooks (fng_floor;
+ *                                fng_floor_raw on raw sys_enter): the kernel's floor;
+ *                                "no-floor: why" on stderr when it did not attach
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -281,8 +287,8 @@ static __u32 btf_func(const char *name)
 	return 0;
 }
 
-/* An empty program ("r0 = 0; exit") of @type for @expected at BTF function @btf_id; the fd or -1. */
-static int empty_prog(__u32 type, __u32 expected, __u32 btf_id)
+/* An empty program ("r0 = 0; exit") @name of @type for @expected at BTF function @btf_id; the fd or -1. */
+static int empty_prog(const char *name, __u32 type, __u32 expected, __u32 btf_id)
 {
 	struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
@@ -297,6 +303,7 @@ static int empty_prog(__u32 type, __u32 expected, __u32 btf_id)
 	a.insns = (__u64)(unsigned long)insns;
 	a.insn_cnt = 2;
 	a.license = (__u64)(unsigned long)"GPL";
+	strcpy(a.prog_name, name);
 	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
 }
 
@@ -323,7 +330,8 @@ static int floor_attach(const char *tier)
 	if (!strcmp(tier, "LSM") || !strcmp(tier, "FMOD_RET")) {
 		bool lsm = !strcmp(tier, "LSM");
 		__u32 id = btf_func(lsm ? "bpf_lsm_file_open" : "security_file_open");
-		int prog = id ? empty_prog(lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING,
+		int prog = id ? empty_prog("fng_floor",
+					   lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING,
 					   lsm ? BPF_LSM_MAC : BPF_MODIFY_RETURN, id)
 			      : -1;
 
@@ -337,7 +345,7 @@ static int floor_attach(const char *tier)
 		struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
 						.size = sizeof(attr) };
 		FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
-		int prog = empty_prog(BPF_PROG_TYPE_TRACEPOINT, 0, 0), pfd = -1;
+		int prog = empty_prog("fng_floor", BPF_PROG_TYPE_TRACEPOINT, 0, 0), pfd = -1;
 
 		if (f && fscanf(f, "%llu", &attr.config) == 1) {
 			attr.sample_period = 1;
@@ -347,13 +355,102 @@ static int floor_attach(const char *tier)
 			fclose(f);
 		if (pfd >= 0 && prog >= 0 && !ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) &&
 		    !ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) &&
-		    raw_open(empty_prog(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), "sys_enter") >= 0)
+		    raw_open(empty_prog("fng_floor_raw", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0),
+			     "sys_enter") >= 0)
 			return 0;
 		fprintf(stderr, "no-floor: SIGNAL: %s\n", errname(errno));
 		return -1;
 	}
 	fprintf(stderr, "no-floor: %s: no such tier\n", tier);
 	return -1;
+}
+
+/* Add the run count and time of every loaded program named @names[i] (of @n) to @cnt[i], @ns[i]. */
+static void prog_stats(char **names, int n, __u64 *cnt, __u64 *ns)
+{
+	union bpf_attr a;
+	__u32 id = 0;
+
+	for (;;) {
+		struct bpf_prog_info info;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.start_id = id;
+		if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &a, sizeof(a)))
+			return;
+		id = a.next_id;
+		memset(&a, 0, sizeof(a));
+		a.prog_id = id;
+		fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		memset(&a, 0, sizeof(a));
+		a.info.bpf_fd = fd;
+		a.info.info_len = sizeof(info);
+		a.info.info = (__u64)(unsigned long)&info;
+		if (!syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)))
+			for (int i = 0; i < n; i++)
+				if (!strncmp(info.name, names[i], sizeof(info.name) - 1)) {
+					cnt[i] += info.run_cnt;
+					ns[i] += info.run_time_ns;
+				}
+		close(fd);
+	}
+}
+
+/*
+ * openat+close of @path @iters times, by a child in cgroup @cg ("-": this
+ * one's; a function may not call bpf()), with the kernel's statistics on:
+ * "NAME NS RUNS" for each program named in @names (of @n) that ran, its
+ * own time per run and its runs per iteration (the statistics' clock
+ * reads are in every figure). 0, or 1 when a step failed.
+ */
+static int own(int iters, const char *path, const char *cg, char **names, int n)
+{
+	__u64 cnt0[16] = { 0 }, ns0[16] = { 0 }, cnt[16] = { 0 }, ns[16] = { 0 };
+	union bpf_attr a;
+	int stats, st;
+	pid_t pid;
+
+	if (iters <= 0 || n > 16)
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.enable_stats.type = BPF_STATS_RUN_TIME;
+	stats = (int)syscall(SYS_bpf, BPF_ENABLE_STATS, &a, sizeof(a));
+	if (stats < 0)
+		return 1;
+	prog_stats(names, n, cnt0, ns0);
+	pid = fork();
+	if (pid == 0) {
+		char procs[PATH_MAX];
+		FILE *f;
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		if (strcmp(cg, "-") &&
+		    (!(f = fopen(procs, "w")) || fprintf(f, "0\n") < 0 || fclose(f)))
+			_exit(1);
+		for (int i = 0; i < iters; i++) {
+			int fd = open(path, O_RDONLY);
+
+			if (fd < 0)
+				_exit(1);
+			close(fd);
+		}
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		return 1;
+	prog_stats(names, n, cnt, ns);
+	close(stats);
+	for (int i = 0; i < n; i++)
+		if (cnt[i] > cnt0[i])
+			printf("%s %llu %.2f ", names[i],
+			       (unsigned long long)((ns[i] - ns0[i]) / (cnt[i] - cnt0[i])),
+			       (double)(cnt[i] - cnt0[i]) / iters);
+	printf("\n");
+	return 0;
 }
 
 static int attack(int argc, char **argv)
@@ -571,8 +668,14 @@ int main(int argc, char **argv)
 		return 0;
 	if (argc >= 5 && !strcmp(argv[1], "bench"))
 		return bench(argc, argv);
+	if (argc >= 6 && !strcmp(argv[1], "own"))
+		return own(atoi(argv[2]), argv[3], argv[4], argv + 5, argc - 5);
 	if (argc >= 7 && !strcmp(argv[1], "floor") && !strcmp(argv[3], "bench"))
 		return floor_attach(argv[2]) ? 1 : bench(argc - 2, argv + 2);
+	if (argc >= 8 && !strcmp(argv[1], "floor") && !strcmp(argv[3], "own"))
+		return floor_attach(argv[2])
+			       ? 1
+			       : own(atoi(argv[4]), argv[5], argv[6], argv + 7, argc - 7);
 	if (argc >= 2 && (fd = attack(argc, argv)) >= 0)
 		return fd;
 	if (argc >= 3 && !strcmp(argv[1], "outb")) {
