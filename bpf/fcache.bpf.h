@@ -181,8 +181,13 @@ static __always_inline bool fcache_valid(const struct fng_fcache_val *v,
 	       v->inode == now->inode;
 }
 
-/* What identifies dentry @d now (its parent, name and inode), at epoch @state, into @v. */
-static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry *d, __u64 state)
+/*
+ * What identifies dentry @d now (its parent, name and inode), at epoch
+ * @state, into @v. @btf: @d is a BTF pointer (walked from an LSM hook's
+ * argument), read by plain loads; else by a helper call.
+ */
+static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry *d, __u64 state,
+					 bool btf)
 {
 	/* d_parent, d_name (its hash_len first) and d_inode side by side, as in every
 	 * kernel since 2.6: one read fetches the three (CO-RE checks). */
@@ -194,6 +199,14 @@ static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry
 	} id;
 
 	v->epoch = state;
+	if (btf) {
+		v->parent = (__u64)d->d_parent;
+		/* hash_len as its halves (6.1's verifier refuses 8 bytes of that union);
+		 * the same value, as x86 and arm64 lay it out: hashlen_create() */
+		v->hash_len = (__u64)d->d_name.len << 32 | d->d_name.hash;
+		v->inode = (__u64)d->d_inode;
+		return;
+	}
 	if (bpf_core_field_offset(struct dentry, d_name) ==
 		    bpf_core_field_offset(struct dentry, d_parent) + 8 &&
 	    bpf_core_field_offset(struct dentry, d_inode) ==
@@ -213,10 +226,11 @@ static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry
 /*
  * Has an open of @file, needing @need, by the current task of cgroup @cgid
  * under @prof been allowed since the namespace last changed? Fills @p for
- * fcache_put().
+ * fcache_put(). @btf: @file is a BTF pointer (an LSM hook's argument).
  */
 static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file,
-				       const struct fng_cg_profile *prof, __u64 cgid, __u8 need)
+				       const struct fng_cg_profile *prof, __u64 cgid, __u8 need,
+				       bool btf)
 {
 	struct task_struct *task;
 	struct fng_fcache_val *v;
@@ -233,7 +247,12 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 		fcache_count(FNG_FC_BYPASS);
 		return false;
 	}
-	bpf_core_read(&fp, sizeof(fp), &file->f_path);
+	if (btf) {
+		fp.dentry = file->f_path.dentry;
+		fp.mnt = file->f_path.mnt;
+	} else {
+		bpf_core_read(&fp, sizeof(fp), &file->f_path);
+	}
 	task = bpf_get_current_task_btf();
 	p->key.cgroup_id = cgid;
 	p->key.dentry = (__u64)fp.dentry;
@@ -242,7 +261,7 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 	p->key.root_mnt = (__u64)task->fs->root.mnt;
 	p->key.ruleset = prof->ruleset;
 	p->key.need = need;
-	fcache_ident(&p->val, fp.dentry, state);
+	fcache_ident(&p->val, fp.dentry, state, btf);
 	v = bpf_map_lookup_elem(&fcache, &p->key);
 	if (v && fcache_valid(v, &p->val, state)) {
 		fcache_count(FNG_FC_HIT);
@@ -273,7 +292,7 @@ static __always_inline bool fcache_get(struct fcache_probe *p, struct file *file
 		if (v) {
 			struct fng_fcache_val dir;
 
-			fcache_ident(&dir, (struct dentry *)p->dir, state);
+			fcache_ident(&dir, (struct dentry *)p->dir, state, false);
 			if (fcache_valid(v, &dir, state)) {
 				fcache_count(FNG_FC_TREE);
 				return true;
@@ -319,7 +338,7 @@ static __always_inline void fcache_put_tree(struct fcache_probe *p, struct fng_f
 		return;
 	p->key.dentry = p->dir;
 	p->key.need |= FCACHE_TREE;
-	fcache_ident(&p->val, (struct dentry *)p->dir, p->val.epoch);
+	fcache_ident(&p->val, (struct dentry *)p->dir, p->val.epoch, false);
 	if (!bpf_map_update_elem(&fcache, &p->key, &p->val, BPF_ANY))
 		fcache_count(FNG_FC_TREE_INSERT);
 }

@@ -222,7 +222,8 @@ static __always_inline bool files_profile(struct fng_cg_profile *prof, __u64 *cg
  * allowed or not restricted, else the action (FNG_ACT_*) to take; the record
  * has been sent (or counted as rate limited or dropped). An open the
  * verdict cache has allowed since the namespace last changed costs one
- * lookup; one allowed by its path is remembered there.
+ * lookup; one allowed by its path is remembered there. @lsm: from an LSM
+ * or trampoline hook, whose @file is its argument (a BTF pointer).
  */
 static __always_inline __u8 file_judge_as(const struct fng_cg_profile *p, __u64 cgid,
 					  struct file *file, __u32 flags, __u8 hook, bool lsm)
@@ -240,7 +241,7 @@ static __always_inline __u8 file_judge_as(const struct fng_cg_profile *p, __u64 
 	if (!need)
 		return 0;
 	/* (Before the runtime's check: the runtime's opens are let through all the same.) */
-	if (fcache_get(&fc, file, &prof, cgid, need) || runtime_task(&prof))
+	if (fcache_get(&fc, file, &prof, cgid, need, lsm) || runtime_task(&prof))
 		return 0;
 
 	e = bpf_map_lookup_elem(&file_scratch, &key);
@@ -262,15 +263,6 @@ static __always_inline __u8 file_judge_as(const struct fng_cg_profile *p, __u64 
 		}
 	}
 	return act == FNG_ACT_ALERTED ? 0 : act;
-}
-
-/* file_judge_as() for the current task's profile, if it has one. */
-static __always_inline __u8 file_judge(struct file *file, __u32 flags, __u8 hook, bool lsm)
-{
-	__u64 cgid;
-	struct fng_cg_profile *p = current_profile(&cgid, lsm);
-
-	return p ? file_judge_as(p, cgid, file, flags, hook, lsm) : 0;
 }
 
 #define AT_FDCWD -100
@@ -566,7 +558,7 @@ exec_scope(struct file *file, struct fng_cg_profile *prof, __u64 *cgid, bool lsm
  * Judge an exec of @file (the program the kernel runs: for a script, the
  * interpreter once binfmt_script has found it). A fileless program (memfd,
  * deleted file) never matches a rule by name. Returns 0 or the action, as
- * file_judge().
+ * file_judge_as().
  */
 static __always_inline __u8 exec_judge(struct file *file, enum argv_source argv, __u8 hook,
 				       bool lsm)

@@ -24,12 +24,20 @@
 /* An open of @file, from BPF-LSM or from the trampoline (@hook): 0 or -EPERM. */
 static __always_inline int open_hook(struct file *file, __u8 hook)
 {
-	__u32 flags = BPF_CORE_READ(file, f_flags);
+	struct fng_cg_profile *prof;
+	__u64 cgid;
+	__u32 flags;
 
+	/* Every open on the node runs this: all but a profiled function's end at the lookup. */
+	prof = current_profile(&cgid, true);
+	if (!prof)
+		return 0;
+	/* (@file is the hook's argument, a BTF pointer: a plain load, no helper call) */
+	flags = file->f_flags;
 	/* The kernel opening a program to exec it: judged as an exec. */
 	if (flags & __FMODE_EXEC)
 		return 0;
-	return file_judge(file, flags, hook, true) == FNG_ACT_DENIED ? -EPERM : 0;
+	return file_judge_as(prof, cgid, file, flags, hook, true) == FNG_ACT_DENIED ? -EPERM : 0;
 }
 
 SEC("lsm/file_open")
