@@ -58,8 +58,9 @@ stop_agent() {
 	/fnguard uninstall --pin-dir /sys/fs/bpf/fnguard > /dev/null 2>&1
 }
 mech() { grep -E "^ +$1 " /status.txt | awk '{print $2}'; }
-# The agent's programs an open runs in each tier (their object names).
-OPEN_PROGS="lsm_file_open fm_file_open file_openat_x compat_enter"
+# openat+close by a process in cgroup $1 (- for the root) with the kernel's
+# statistics on: the own time of the agent's programs an open runs in each tier.
+own() { /vmhelper own 20000 /allowed "$1" lsm_file_open fm_file_open file_openat_x compat_enter; }
 
 for round in $(seq 1 $ROUNDS); do
 	for tier in none LSM FMOD_RET SIGNAL; do
@@ -77,11 +78,10 @@ for round in $(seq 1 $ROUNDS); do
 		echo "VMBENCH $round $tier forkexec $(infn /vmhelper bench forkexec 200 /vmhelper)"
 		echo "VMBENCH $round $tier getppid $(infn /vmhelper bench getppid 200000 x)"
 		if [ $tier != none ]; then
-			# One more run of each open loop, with the kernel's statistics on.
-			# shellcheck disable=SC2086
-			# (vmhelper reads the statistics from outside the function: bpf() is not for functions)
-			echo "VMBENCHOWN $round $tier open $(/vmhelper own 20000 /allowed /sys/fs/cgroup/fn $OPEN_PROGS)"
-			echo "VMBENCHOWN $round $tier openplain $(/vmhelper own 20000 /allowed - $OPEN_PROGS)"
+			# One more run of each open loop, with the kernel's statistics on (read
+			# by vmhelper from outside the function: bpf() is not for functions).
+			echo "VMBENCHOWN $round $tier open $(own /sys/fs/cgroup/fn)"
+			echo "VMBENCHOWN $round $tier openplain $(own -)"
 			stop_agent
 			continue
 		fi
