@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "fnguard.pb-c.h"
+#include "floor.h"
 #include "fng_test.h"
 #include "oci.h"
 #include "frame.h"
@@ -507,70 +508,10 @@ static int start_bench_agent(const struct loop *l)
 	return 0;
 }
 
-/*
- * Rounds of: the loop with no agent (checked to run with no program of ours
- * loaded); the agent started, the loop in a profiled cgroup, a denied probe
- * there (enforcement was live), the loop in an unprofiled cgroup; the agent
- * stopped and uninstalled (checked). Odd rounds measure the agent first.
- * The figure is the median of each round's ratio to its own baseline.
- */
-/*
- * The kernel's floor under the tracepoint tier, no agent running: an empty
- * program (r0 = 0; exit) on the tracepoint syscalls/sys_exit_openat (what
- * any open hook of the tier costs before its first instruction: the slow
- * path that an attached syscall tracepoint sends every call through, and
- * the perf tracepoint's dispatch for the open), and with @raw an empty one
- * on the raw sys_enter tracepoint too (the dispatch the 32-bit call check
- * adds to every call). Each fd in @fds (-1 unused); 0 or -errno.
- */
-static int floor_attach(bool raw, int fds[4])
-{
-	const struct bpf_insn ret0[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr) };
-	char buf[32] = "";
-	/* tracefs: mounted by the agent the loops before this one ran, if it was not */
-	FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
-
-	if (!f)
-		f = fopen("/sys/kernel/debug/tracing/events/syscalls/sys_exit_openat/id", "r");
-
-	fds[0] = fds[1] = fds[2] = fds[3] = -1;
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
-		return -ENOENT;
-	}
-	fclose(f);
-	attr.config = strtoull(buf, NULL, 10);
-	attr.sample_period = 1;
-	fds[0] = bpf_prog_load(BPF_PROG_TYPE_TRACEPOINT, "fng_floor", "GPL", ret0, 2, NULL);
-	fds[1] = fds[0] < 0 ? -1
-			    : (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1,
-					   PERF_FLAG_FD_CLOEXEC);
-	if (fds[1] < 0 || ioctl(fds[1], PERF_EVENT_IOC_SET_BPF, fds[0]) ||
-	    ioctl(fds[1], PERF_EVENT_IOC_ENABLE, 0))
-		return -errno;
-	if (!raw)
-		return 0;
-	fds[2] = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, "fng_floor_raw", "GPL", ret0, 2, NULL);
-	fds[3] = fds[2] < 0 ? -1 : bpf_raw_tracepoint_open("sys_enter", fds[2]);
-	return fds[3] < 0 ? -errno : 0;
-}
-
-static void floor_detach(int fds[4])
-{
-	for (int i = 3; i >= 0; i--)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 /* run_loop() from cgroup @cg with the floor's programs attached; -1 when they did not attach. */
 static long long floor_run(const char *cg, const struct loop *l, bool raw)
 {
-	int fds[4], err = floor_attach(raw, fds);
+	int fds[4], err = floor_attach("SIGNAL", raw, fds);
 	long long ns = err ? -1 : run_loop(cg, l);
 
 	if (err)
@@ -579,55 +520,15 @@ static long long floor_run(const char *cg, const struct loop *l, bool raw)
 	return ns;
 }
 
-/* Each loaded program's run count and time (kernel.bpf_stats_enabled), by id. */
-#define MAX_PROGS 1024
-
-struct prog_runs {
-	int n;
-	struct {
-		__u32 id;
-		char name[BPF_OBJ_NAME_LEN];
-		__u64 cnt, ns;
-	} p[MAX_PROGS];
-};
-
-static void prog_runs_read(struct prog_runs *r)
-{
-	__u32 id = 0;
-
-	r->n = 0;
-	while (r->n < MAX_PROGS && !bpf_prog_get_next_id(id, &id)) {
-		struct bpf_prog_info info = { 0 };
-		__u32 len = sizeof(info);
-		int fd = bpf_prog_get_fd_by_id(id);
-
-		if (fd < 0)
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
-			r->p[r->n].id = id;
-			memcpy(r->p[r->n].name, info.name, sizeof(info.name));
-			r->p[r->n].cnt = info.run_cnt;
-			r->p[r->n].ns = info.run_time_ns;
-			r->n++;
-		}
-		close(fd);
-	}
-}
-
 /* The programs that ran for at least half of @iters between @a and @b: ns per run, runs per iteration. */
 static void prog_runs_print(const char *label, const struct prog_runs *a, const struct prog_runs *b,
 			    int iters)
 {
 	printf("    %s:", label);
 	for (int i = 0; i < b->n; i++) {
-		__u64 cnt = b->p[i].cnt, ns = b->p[i].ns;
+		__u64 cnt, ns;
 
-		for (int j = 0; j < a->n; j++)
-			if (a->p[j].id == b->p[i].id) {
-				cnt -= a->p[j].cnt;
-				ns -= a->p[j].ns;
-				break;
-			}
+		prog_runs_since(a, b, i, &cnt, &ns);
 		if (cnt >= (__u64)iters / 2)
 			printf(" %s %.0f ns x%.1f;", b->p[i].name, (double)ns / (double)cnt,
 			       (double)cnt / iters);
@@ -653,7 +554,7 @@ static int bench_prog_runs(const struct loop *l)
 
 	if (start_bench_agent(l))
 		return -1;
-	st = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	st = prog_runs_enable();
 	if (st < 0) {
 		printf("  (programs' own run time: skipped, BPF_ENABLE_STATS failed: %s)\n",
 		       strerror(errno));
@@ -678,7 +579,7 @@ static int bench_prog_runs(const struct loop *l)
 	prog_runs_print("profiled cgroup", &r0, &r1, l->iters);
 	printf("    (the open cache answered %lld of its %d opens)\n", hits, l->iters);
 	prog_runs_print("unprofiled cgroup", &r1, &r2, l->iters);
-	ok = !floor_attach(true, fds) && (st = bpf_enable_stats(BPF_STATS_RUN_TIME)) >= 0;
+	ok = !floor_attach("SIGNAL", true, fds) && (st = prog_runs_enable()) >= 0;
 	if (ok) {
 		prog_runs_read(&r0);
 		ok = run_loop("/fn", l) > 0;
@@ -694,6 +595,13 @@ static int bench_prog_runs(const struct loop *l)
 	return 0;
 }
 
+/*
+ * Rounds of: the loop with no agent (checked to run with no program of ours
+ * loaded); the agent started, the loop in a profiled cgroup, a denied probe
+ * there (enforcement was live), the loop in an unprofiled cgroup; the agent
+ * stopped and uninstalled (checked). Odd rounds measure the agent first.
+ * The figure is the median of each round's ratio to its own baseline.
+ */
 static int bench_ratio(const struct loop *l)
 {
 	long long base[ROUNDS], prof[ROUNDS], unprof[ROUNDS], fl_tp[ROUNDS], fl_raw[ROUNDS];

@@ -61,21 +61,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/bpf.h>
-#include <linux/btf.h>
-#include <linux/perf_event.h>
 #include <liburing.h>
 #include <linux/openat2.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -86,6 +81,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/floor.h"
 #include "../lib/ia32.h"
 
 static const char *errname(int e)
@@ -241,163 +237,17 @@ static int bench(int argc, char **argv)
 	return 0;
 }
 
-/* The id of function @name in the kernel's BTF; 0 when it has none. */
-static __u32 btf_func(const char *name)
-{
-	static char blob[64 << 20];
-	const struct btf_header *h = (const void *)blob;
-	int fd = open("/sys/kernel/btf/vmlinux", O_RDONLY);
-	ssize_t n = 0, r = 0;
-	__u32 id = 1;
-
-	/* (sysfs gives a page per read) */
-	while (fd >= 0 && n < (ssize_t)sizeof(blob) &&
-	       (r = read(fd, blob + n, sizeof(blob) - n)) > 0)
-		n += r;
-	if (fd >= 0)
-		close(fd);
-	if (n < (ssize_t)sizeof(*h) || h->magic != BTF_MAGIC ||
-	    (size_t)h->hdr_len + h->str_off + h->str_len > (size_t)n ||
-	    (size_t)h->hdr_len + h->type_off + h->type_len > (size_t)n)
-		return 0;
-	const char *types = blob + h->hdr_len + h->type_off, *strs = blob + h->hdr_len + h->str_off;
-	static const unsigned char extra[] = {
-		[BTF_KIND_INT] = 4,
-		[BTF_KIND_ARRAY] = sizeof(struct btf_array),
-		[BTF_KIND_VAR] = 4,
-		[BTF_KIND_DECL_TAG] = 4,
-	};
-	static const unsigned char per_member[] = {
-		[BTF_KIND_STRUCT] = 12,	   [BTF_KIND_UNION] = 12,   [BTF_KIND_ENUM] = 8,
-		[BTF_KIND_FUNC_PROTO] = 8, [BTF_KIND_DATASEC] = 12, [19 /* ENUM64 */] = 12,
-	};
-
-	for (__u32 off = 0; off + sizeof(struct btf_type) <= h->type_len; id++) {
-		const struct btf_type *t = (const void *)(types + off);
-		__u32 kind = BTF_INFO_KIND(t->info);
-
-		if (kind >= sizeof(per_member))
-			return 0;
-		if (kind == BTF_KIND_FUNC && t->name_off < h->str_len &&
-		    !strcmp(strs + t->name_off, name))
-			return id;
-		off += sizeof(*t) + (kind < sizeof(extra) ? extra[kind] : 0) +
-		       per_member[kind] * BTF_INFO_VLEN(t->info);
-	}
-	return 0;
-}
-
-/* An empty program ("r0 = 0; exit") @name of @type for @expected at BTF function @btf_id; the fd or -1. */
-static int empty_prog(const char *name, __u32 type, __u32 expected, __u32 btf_id)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.prog_type = type;
-	a.expected_attach_type = expected;
-	a.attach_btf_id = btf_id;
-	a.insns = (__u64)(unsigned long)insns;
-	a.insn_cnt = 2;
-	a.license = (__u64)(unsigned long)"GPL";
-	strcpy(a.prog_name, name);
-	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-}
-
-/* Attach @prog to raw tracepoint @tp, or (@tp NULL) where it was loaded for; the fd or -1. */
-static int raw_open(int prog, const char *tp)
-{
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.raw_tracepoint.name = (__u64)(unsigned long)tp;
-	a.raw_tracepoint.prog_fd = prog;
-	return prog < 0 ? -1 : (int)syscall(SYS_bpf, BPF_RAW_TRACEPOINT_OPEN, &a, sizeof(a));
-}
-
 /*
- * Empty programs where tier @tier judges an open, left attached until
- * this process ends: lsm/file_open (LSM), fmod_ret/security_file_open
- * (FMOD_RET), or the syscall exit tracepoint of openat and the raw
- * sys_enter tracepoint (SIGNAL: the open's hook and the 32-bit check's,
- * as the bench on the host measures them). 0, or -1 with why on stderr.
+ * floor_attach() for "vmhelper floor", its programs left attached until
+ * this process ends: 0, or -1 with why on stderr.
  */
-static int floor_attach(const char *tier)
+static int floor_here(const char *tier)
 {
-	if (!strcmp(tier, "LSM") || !strcmp(tier, "FMOD_RET")) {
-		bool lsm = !strcmp(tier, "LSM");
-		__u32 id = btf_func(lsm ? "bpf_lsm_file_open" : "security_file_open");
-		int prog = id ? empty_prog("fng_floor",
-					   lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING,
-					   lsm ? BPF_LSM_MAC : BPF_MODIFY_RETURN, id)
-			      : -1;
+	int fds[4], err = floor_attach(tier, true, fds);
 
-		if (raw_open(prog, NULL) >= 0)
-			return 0;
-		fprintf(stderr, "no-floor: %s (BTF id %u): %s\n", tier, id,
-			id ? errname(errno) : "none");
-		return -1;
-	}
-	if (!strcmp(tier, "SIGNAL")) {
-		struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
-						.size = sizeof(attr) };
-		FILE *f = fopen("/sys/kernel/tracing/events/syscalls/sys_exit_openat/id", "r");
-		int prog = empty_prog("fng_floor", BPF_PROG_TYPE_TRACEPOINT, 0, 0), pfd = -1;
-
-		if (f && fscanf(f, "%llu", &attr.config) == 1) {
-			attr.sample_period = 1;
-			pfd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, 0);
-		}
-		if (f)
-			fclose(f);
-		if (pfd >= 0 && prog >= 0 && !ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) &&
-		    !ioctl(pfd, PERF_EVENT_IOC_ENABLE, 0) &&
-		    raw_open(empty_prog("fng_floor_raw", BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0),
-			     "sys_enter") >= 0)
-			return 0;
-		fprintf(stderr, "no-floor: SIGNAL: %s\n", errname(errno));
-		return -1;
-	}
-	fprintf(stderr, "no-floor: %s: no such tier\n", tier);
-	return -1;
-}
-
-/* Add the run count and time of every loaded program named @names[i] (of @n) to @cnt[i], @ns[i]. */
-static void prog_stats(char **names, int n, __u64 *cnt, __u64 *ns)
-{
-	union bpf_attr a;
-	__u32 id = 0;
-
-	for (;;) {
-		struct bpf_prog_info info;
-		int fd;
-
-		memset(&a, 0, sizeof(a));
-		a.start_id = id;
-		if (syscall(SYS_bpf, BPF_PROG_GET_NEXT_ID, &a, sizeof(a)))
-			return;
-		id = a.next_id;
-		memset(&a, 0, sizeof(a));
-		a.prog_id = id;
-		fd = (int)syscall(SYS_bpf, BPF_PROG_GET_FD_BY_ID, &a, sizeof(a));
-		if (fd < 0)
-			continue;
-		memset(&info, 0, sizeof(info));
-		memset(&a, 0, sizeof(a));
-		a.info.bpf_fd = fd;
-		a.info.info_len = sizeof(info);
-		a.info.info = (__u64)(unsigned long)&info;
-		if (!syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a)))
-			for (int i = 0; i < n; i++)
-				if (!strncmp(info.name, names[i], sizeof(info.name) - 1)) {
-					cnt[i] += info.run_cnt;
-					ns[i] += info.run_time_ns;
-				}
-		close(fd);
-	}
+	if (err)
+		fprintf(stderr, "no-floor: %s: %s\n", tier, errname(-err));
+	return err ? -1 : 0;
 }
 
 /*
@@ -409,19 +259,16 @@ static void prog_stats(char **names, int n, __u64 *cnt, __u64 *ns)
  */
 static int own(int iters, const char *path, const char *cg, char **names, int n)
 {
-	__u64 cnt0[16] = { 0 }, ns0[16] = { 0 }, cnt[16] = { 0 }, ns[16] = { 0 };
-	union bpf_attr a;
+	static struct prog_runs r0, r1;
 	int stats, st;
 	pid_t pid;
 
-	if (iters <= 0 || n > 16)
+	if (iters <= 0)
 		return 1;
-	memset(&a, 0, sizeof(a));
-	a.enable_stats.type = BPF_STATS_RUN_TIME;
-	stats = (int)syscall(SYS_bpf, BPF_ENABLE_STATS, &a, sizeof(a));
+	stats = prog_runs_enable();
 	if (stats < 0)
 		return 1;
-	prog_stats(names, n, cnt0, ns0);
+	prog_runs_read(&r0);
 	pid = fork();
 	if (pid == 0) {
 		char procs[PATH_MAX];
@@ -442,13 +289,21 @@ static int own(int iters, const char *path, const char *cg, char **names, int n)
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
 		return 1;
-	prog_stats(names, n, cnt, ns);
+	prog_runs_read(&r1);
 	close(stats);
-	for (int i = 0; i < n; i++)
-		if (cnt[i] > cnt0[i])
-			printf("%s %llu %.2f ", names[i],
-			       (unsigned long long)((ns[i] - ns0[i]) / (cnt[i] - cnt0[i])),
-			       (double)(cnt[i] - cnt0[i]) / iters);
+	for (int k = 0; k < n; k++) {
+		__u64 cnt = 0, ns = 0, c, t;
+
+		for (int i = 0; i < r1.n; i++)
+			if (!strncmp(r1.p[i].name, names[k], sizeof(r1.p[i].name) - 1)) {
+				prog_runs_since(&r0, &r1, i, &c, &t);
+				cnt += c;
+				ns += t;
+			}
+		if (cnt)
+			printf("%s %llu %.2f ", names[k], (unsigned long long)(ns / cnt),
+			       (double)cnt / iters);
+	}
 	printf("\n");
 	return 0;
 }
@@ -671,9 +526,9 @@ int main(int argc, char **argv)
 	if (argc >= 6 && !strcmp(argv[1], "own"))
 		return own(atoi(argv[2]), argv[3], argv[4], argv + 5, argc - 5);
 	if (argc >= 7 && !strcmp(argv[1], "floor") && !strcmp(argv[3], "bench"))
-		return floor_attach(argv[2]) ? 1 : bench(argc - 2, argv + 2);
+		return floor_here(argv[2]) ? 1 : bench(argc - 2, argv + 2);
 	if (argc >= 8 && !strcmp(argv[1], "floor") && !strcmp(argv[3], "own"))
-		return floor_attach(argv[2])
+		return floor_here(argv[2])
 			       ? 1
 			       : own(atoi(argv[4]), argv[5], argv[6], argv + 7, argc - 7);
 	if (argc >= 2 && (fd = attack(argc, argv)) >= 0)
