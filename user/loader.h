@@ -74,16 +74,16 @@ struct fng_loader {
 };
 
 /*
- * Probe, load, attach at the cgroup v2 root. Errors are logged here with what
- * the kernel lacks; returns 0 or -errno. Nothing is pinned yet: programs of a
- * previous agent stay pinned and enforcing beside ours.
- */
-/*
  * Does the kernel command line @cmdline set @param (with its "=") to false,
  * as the kernel's kstrtobool() reads it? The last one counts, as in the kernel.
  */
 bool loader__cmdline_false(const char *cmdline, const char *param);
 
+/*
+ * Probe, load, attach at the cgroup v2 root. Errors are logged here with what
+ * the kernel lacks; returns 0 or -errno. Nothing is pinned yet: programs of a
+ * previous agent stay pinned and enforcing beside ours.
+ */
 int loader__open(struct fng_loader **out, const struct fng_loader_opts *opts);
 /*
  * Pin our links and maps under the pin directory, replacing the pins of a
