@@ -685,9 +685,9 @@ static int bench_ratio(const struct loop *l)
 	if (l->fn == open_loop && bench_prog_runs(l))
 		return -1;
 	printf("  (a denied %s in the profiled cgroup was stopped in each of the %d runs)\n",
-	       l->fn == connect_loop	  ? "connect"
-	       : l->denied == denied_open ? "open"
-					  : "exec",
+	       l->denied == denied_connect ? "connect"
+	       : l->denied == denied_open  ? "open"
+					   : "exec",
 	       rounds);
 	return 0;
 }
