@@ -339,16 +339,52 @@ static bool lsm_hook_exists(struct btf *vmlinux, struct bpf_program *p)
 #define COMPAT_IA32 1 /* x86's int 0x80 (and sysenter) */
 #define COMPAT_X32  2
 
-bool loader__cmdline_false(const char *cmdline, const char *param)
+/* Is @tok (@len bytes) the parameter @name, '-' and '_' alike (the kernel's parameq())? */
+static bool param_is(const char *tok, size_t len, const char *name)
 {
+	size_t i;
+
+	for (i = 0; i < len && name[i]; i++)
+		if ((tok[i] == '-' ? '_' : tok[i]) != (name[i] == '-' ? '_' : name[i]))
+			return false;
+	return i == len && !name[i];
+}
+
+bool loader__cmdline_false(const char *cmdline, const char *name)
+{
+	const char *s = cmdline;
 	bool off = false;
 
-	for (const char *v = cmdline; (v = strstr(v, param)); v += strlen(param))
-		if (v == cmdline || isspace((unsigned char)v[-1])) {
-			const char *val = v + strlen(param);
+	for (;;) {
+		const char *tok, *eq = NULL, *val;
+		bool quote;
 
-			off = *val && (strchr("0nNfF", *val) || !strncmp(val, "of", 2));
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		/* One parameter, as next_arg() splits the line: quotes hold spaces. */
+		quote = *s == '"';
+		tok = s += quote;
+		for (; *s && (quote || !isspace((unsigned char)*s)); s++) {
+			if (!eq && *s == '=')
+				eq = s;
+			if (*s == '"')
+				quote = !quote;
 		}
+		if (!eq && s - tok == 2 && !strncmp(tok, "--", 2))
+			break; /* the rest is init's */
+		if (!param_is(tok, (size_t)((eq ? eq : s) - tok), name))
+			continue;
+		/*
+		 * The last one counts, off only where kstrtobool() reads false (a
+		 * name alone sets a bool module parameter true; a value the kernel
+		 * cannot read keeps what was before, taken here as on).
+		 */
+		val = eq ? eq + 1 + (eq[1] == '"') : "";
+		off = (*val && strchr("0nNfF", *val)) ||
+		      ((*val == 'o' || *val == 'O') && (val[1] == 'f' || val[1] == 'F'));
+	}
 	return off;
 }
 
@@ -395,11 +431,11 @@ static int compat_calls(struct btf *vmlinux)
 #endif
 	if ((btf_has(vmlinux, "ia32_sys_call", BTF_KIND_FUNC) ||
 	     btf_has(vmlinux, "__ia32_sys_unshare", BTF_KIND_FUNC)) &&
-	    !loader__cmdline_false(cmdline, "ia32_emulation="))
+	    !loader__cmdline_false(cmdline, "ia32_emulation"))
 		got |= COMPAT_IA32;
 	if ((btf_has(vmlinux, "x32_sys_call", BTF_KIND_FUNC) ||
 	     btf_has(vmlinux, "__x32_compat_sys_ioctl", BTF_KIND_FUNC)) &&
-	    !loader__cmdline_false(cmdline, "syscall.x32="))
+	    !loader__cmdline_false(cmdline, "syscall.x32"))
 		got |= COMPAT_X32;
 	return got;
 }

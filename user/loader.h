@@ -74,10 +74,11 @@ struct fng_loader {
 };
 
 /*
- * Does the kernel command line @cmdline set @param (with its "=") to false,
- * as the kernel's kstrtobool() reads it? The last one counts, as in the kernel.
+ * Does the kernel command line @cmdline set parameter @name (no "=") to
+ * false, as the kernel splits the line (quotes, "--" ending its part) and
+ * kstrtobool() reads the value? The last one counts, as in the kernel.
  */
-bool loader__cmdline_false(const char *cmdline, const char *param);
+bool loader__cmdline_false(const char *cmdline, const char *name);
 
 /*
  * Probe, load, attach at the cgroup v2 root. Errors are logged here with what
