@@ -201,8 +201,8 @@ static __always_inline void fcache_ident(struct fng_fcache_val *v, struct dentry
 	v->epoch = state;
 	if (btf) {
 		v->parent = (__u64)d->d_parent;
-		/* hash_len as its halves (6.1's verifier refuses 8 bytes of that union);
-		 * the same value, as x86 and arm64 lay it out: hashlen_create() */
+		/* hash_len as its halves (6.1's verifier refuses 8 bytes of that union):
+		 * the same value on every architecture, hashlen_create()'s */
 		v->hash_len = (__u64)d->d_name.len << 32 | d->d_name.hash;
 		v->inode = (__u64)d->d_inode;
 		return;
