@@ -86,19 +86,28 @@ int file_openat_x(struct trace_event_raw_sys_exit *ctx)
 /* openat2's flags, not read: the open is judged as a write (O_RDWR | O_CREAT | O_TRUNC). */
 #define HOW_UNREAD (~0ull)
 
-/* openat2's flags at its entry, for its exit (openat2_flags). */
+/*
+ * openat2's flags at its entry, for its exit (openat2_flags). The task's
+ * entry is made once and kept for its life: made and deleted on every call
+ * it cost more than the open itself. Every entry writes it (the flags, or
+ * HOW_UNREAD) and every exit takes it back, so a call never reads another
+ * call's flags.
+ */
 SEC("tracepoint/syscalls/sys_enter_openat2")
 int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
 {
 	struct open_how *how = (struct open_how *)ctx->args[2];
-	__u64 cgid, *f;
+	__u64 cgid, unread = HOW_UNREAD, *f;
 
 	if (!current_profile(&cgid, false))
 		return 0;
-	f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), 0,
+	f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), &unread,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!f)
+		return 0;
+	openat2_flags_present = 1;
 	/* Not in memory now (it is, when the kernel copies it next): judged as a write. */
-	if (f && bpf_probe_read_user(f, sizeof(*f), &how->flags))
+	if (bpf_probe_read_user(f, sizeof(*f), &how->flags))
 		*f = HOW_UNREAD;
 	return 0;
 }
@@ -106,18 +115,20 @@ int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int file_openat2_x(struct trace_event_raw_sys_exit *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 *f = bpf_task_storage_get(&openat2_flags, task, 0, 0);
 	/*
 	 * No flags from the entry (an open that entered before the entry
 	 * program was attached, or storage that could not be made): judged
 	 * as a write. User memory now is what another thread wants it to be.
 	 */
-	__u64 flags = HOW_UNREAD;
+	__u64 flags = HOW_UNREAD, *f;
 
-	if (f) {
-		flags = *f;
-		bpf_task_storage_delete(&openat2_flags, task);
+	/* Taken back whatever the open came to, and whoever profiles the task now. */
+	if (openat2_flags_present) {
+		f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), 0, 0);
+		if (f) {
+			flags = *f;
+			*f = HOW_UNREAD;
+		}
 	}
 	if (flags == HOW_UNREAD)
 		flags = O_RDWR | O_CREAT | O_TRUNC;

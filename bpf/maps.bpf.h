@@ -210,6 +210,8 @@ __u32 poison_present __weak = 0;
  * openat2's flags as the call's entry saw them (the open_how the kernel
  * copies then), for its exit: read again at the exit, user memory could say
  * something else by then (another thread, or a mapping the open truncated).
+ * HOW_UNREAD (file.bpf.c) between calls: the exit takes them back, and the
+ * entry stays with the task until it ends.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -217,6 +219,9 @@ struct {
 	__type(key, int);
 	__type(value, __u64);
 } openat2_flags SEC(".maps") __weak;
+
+/* Set once openat2_flags has held anything: until then no openat2 exit looks in it. */
+__u32 openat2_flags_present __weak = 0;
 
 /* A task by its pid and start time (a pid alone is reused). */
 struct task_key {

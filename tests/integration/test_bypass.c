@@ -151,16 +151,22 @@ static int a_unreadable_name(void *arg)
  * openat2() of ro/how.bin with O_RDONLY | O_TRUNC, its struct open_how in a
  * shared mapping of that file: the open truncates the file, and the
  * mapping with it. Touched first (@arg NULL), or not, so that the call's
- * entry cannot read it either.
+ * entry cannot read it either. After an allowed openat2 of it with O_RDONLY
+ * in the same thread, whose flags the kernel side must not hand on.
  */
 static int a_openat2_trunc(void *arg)
 {
+	struct open_how ro = { .flags = O_RDONLY | O_CLOEXEC };
 	void *m = mapped("ro/how.bin");
 	char p[PATH_MAX];
 	struct stat sb;
 	long fd;
 
 	PATHF(p, "%s/ro/how.bin", D);
+	fd = syscall(SYS_openat2, AT_FDCWD, p, &ro, sizeof(ro));
+	if (fd < 0)
+		return 103;
+	close((int)fd);
 	if (!arg && *(volatile const char *)m)
 		return 101; /* open_how.flags starts with a zero byte */
 	fd = syscall(SYS_openat2, AT_FDCWD, p, m, sizeof(struct open_how));
