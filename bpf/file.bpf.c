@@ -105,7 +105,9 @@ int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!f)
 		return 0;
-	openat2_flags_present = 1;
+	/* (Written once: the line it is on is read by every call of the node.) */
+	if (!openat2_flags_present)
+		openat2_flags_present = 1;
 	/* Not in memory now (it is, when the kernel copies it next): judged as a write. */
 	if (bpf_probe_read_user(f, sizeof(*f), &how->flags))
 		*f = HOW_UNREAD;
