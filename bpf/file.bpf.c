@@ -28,20 +28,16 @@ enum open_call {
 	CALL_BY_HANDLE
 };
 
-static __always_inline int open_exit(long ret, enum open_call call, __u64 how_flags)
+/* The open that returned @ret, by the current task of cgroup @cgid, whose profile is @prof (or none). */
+static __always_inline int open_judge(const struct fng_cg_profile *prof, __u64 cgid, long ret,
+				      enum open_call call, __u64 how_flags)
 {
-	struct fng_cg_profile *prof;
 	struct task_struct *task;
 	struct pt_regs *regs;
 	struct file *file;
-	__u64 cgid;
 	__u32 flags = 0;
 
-	if (ret < 0)
-		return 0;
-	/* Only profiled cgroups go on: everyone else pays this one lookup. */
-	prof = current_profile(&cgid, false);
-	if (!prof || !(prof->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
+	if (ret < 0 || !prof || !(prof->sections & (FNG_SEC_READ | FNG_SEC_WRITE)))
 		return 0;
 	task = bpf_get_current_task_btf();
 	file = fd_file(task, ret);
@@ -71,27 +67,39 @@ static __always_inline int open_exit(long ret, enum open_call call, __u64 how_fl
 	return 0;
 }
 
+/* Only profiled cgroups go on: everyone else pays this one lookup. */
+static __always_inline int open_exit(long ret, enum open_call call)
+{
+	__u64 cgid;
+
+	if (ret < 0)
+		return 0;
+	return open_judge(current_profile(&cgid, false), cgid, ret, call, 0);
+}
+
 SEC("tracepoint/syscalls/sys_exit_open")
 int file_open_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_OPEN, 0);
+	return open_exit(ctx->ret, CALL_OPEN);
 }
 
 SEC("tracepoint/syscalls/sys_exit_openat")
 int file_openat_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_OPENAT, 0);
+	return open_exit(ctx->ret, CALL_OPENAT);
 }
 
 /* openat2's flags, not read: the open is judged as a write (O_RDWR | O_CREAT | O_TRUNC). */
 #define HOW_UNREAD (~0ull)
 
 /*
- * openat2's flags at its entry, for its exit (openat2_flags). The task's
- * entry is made once and kept for its life: made and deleted on every call
- * it cost more than the open itself. Every entry writes it (the flags, or
- * HOW_UNREAD) and every exit takes it back, so a call never reads another
- * call's flags.
+ * openat2's flags at its entry, for its exit (openat2_flags), in a profiled
+ * cgroup. The task's entry is made once and kept for its life: made and
+ * deleted on every call it cost more than the open itself. Every entry
+ * writes it (the flags, or HOW_UNREAD) and every exit takes it back, so a
+ * call never reads another call's flags (unless the task was moved out of
+ * every profiled cgroup and back in around a call: whatever can move it
+ * can as well leave it out of every profile).
  */
 SEC("tracepoint/syscalls/sys_enter_openat2")
 int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
@@ -103,13 +111,8 @@ int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), &unread,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!f)
-		return 0;
-	/* (Written once: the line it is on is read by every call of the node.) */
-	if (!openat2_flags_present)
-		openat2_flags_present = 1;
 	/* Not in memory now (it is, when the kernel copies it next): judged as a write. */
-	if (bpf_probe_read_user(f, sizeof(*f), &how->flags))
+	if (f && bpf_probe_read_user(f, sizeof(*f), &how->flags))
 		*f = HOW_UNREAD;
 	return 0;
 }
@@ -117,34 +120,36 @@ int file_openat2_e(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/syscalls/sys_exit_openat2")
 int file_openat2_x(struct trace_event_raw_sys_exit *ctx)
 {
+	struct fng_cg_profile *prof;
 	/*
 	 * No flags from the entry (an open that entered before the entry
 	 * program was attached, or storage that could not be made): judged
 	 * as a write. User memory now is what another thread wants it to be.
 	 */
-	__u64 flags = HOW_UNREAD, *f;
+	__u64 cgid, flags = HOW_UNREAD, *f;
 
-	/* Taken back whatever the open came to, and whoever profiles the task now. */
-	if (openat2_flags_present) {
-		f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), 0, 0);
-		if (f) {
-			flags = *f;
-			*f = HOW_UNREAD;
-		}
+	prof = current_profile(&cgid, false);
+	if (!prof)
+		return 0;
+	/* Taken back whatever the open came to, and whatever the profile restricts. */
+	f = bpf_task_storage_get(&openat2_flags, bpf_get_current_task_btf(), 0, 0);
+	if (f) {
+		flags = *f;
+		*f = HOW_UNREAD;
 	}
 	if (flags == HOW_UNREAD)
 		flags = O_RDWR | O_CREAT | O_TRUNC;
-	return open_exit(ctx->ret, CALL_OPENAT2, flags);
+	return open_judge(prof, cgid, ctx->ret, CALL_OPENAT2, flags);
 }
 
 SEC("tracepoint/syscalls/sys_exit_creat")
 int file_creat_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_CREAT, 0);
+	return open_exit(ctx->ret, CALL_CREAT);
 }
 
 SEC("tracepoint/syscalls/sys_exit_open_by_handle_at")
 int file_byhandle_x(struct trace_event_raw_sys_exit *ctx)
 {
-	return open_exit(ctx->ret, CALL_BY_HANDLE, 0);
+	return open_exit(ctx->ret, CALL_BY_HANDLE);
 }

@@ -220,9 +220,6 @@ struct {
 	__type(value, __u64);
 } openat2_flags SEC(".maps") __weak;
 
-/* Set once openat2_flags has held anything: until then no openat2 exit looks in it. */
-__u32 openat2_flags_present __weak = 0;
-
 /* A task by its pid and start time (a pid alone is reused). */
 struct task_key {
 	__u32 pid;
