@@ -28,7 +28,10 @@ enum open_call {
 	CALL_BY_HANDLE
 };
 
-/* The open that returned @ret, by the current task of cgroup @cgid, whose profile is @prof (or none). */
+/*
+ * Judge the open that returned @ret, by the current task of cgroup @cgid,
+ * whose profile is @prof (NULL: none).
+ */
 static __always_inline int open_judge(const struct fng_cg_profile *prof, __u64 cgid, long ret,
 				      enum open_call call, __u64 how_flags)
 {
