@@ -8,17 +8,18 @@
  * small, for make test.
  *
  * 1. Overhead of compliant behaviour: a TCP connect+close loop on loopback,
- *    an openat+close loop of an allowed file, and a fork+exec loop of an
+ *    an openat+close and an openat2+close loop of an allowed file (and of
+ *    65536 files in turn), and a fork+exec loop of an
  *    allowed program, each from a profiled cgroup with the agent enforcing,
  *    against the same loop with no agent, in rounds of one invocation (odd
  *    rounds measure the agent first; the median of the rounds' ratios); and
  *    from an unprofiled cgroup with the agent running (the tax every other
  *    process on the node pays); and getppid, a call no hook of the agent's
  *    judges (what every call on the node pays while a profile is in force).
- *    For the open and getppid: the kernel's floor under the tracepoint tier
- *    (empty programs); for the open, each program's own time per run (the
- *    kernel's statistics), which tell the kernel's part of the price from
- *    ours.
+ *    For openat and getppid: the kernel's floor under the tracepoint tier
+ *    (empty programs); for openat and openat2, each program's own time per
+ *    run (the kernel's statistics), which tell the kernel's part of the
+ *    price from ours.
  * 2. Export throughput: function processes make denied connects as fast as
  *    they can while the agent, pinned to one CPU, exports to the file sink.
  *    Prints attempted, exported, rate limited and dropped, and whether they
@@ -126,13 +127,15 @@ static long long connect_loop(int iters)
 
 static char bench_file[PATH_MAX]; /* a file the bench profile lets functions read */
 
-/* openat+close of an allowed file. */
-static long long open_loop(int iters)
+/* openat+close (or openat2+close, @two) of an allowed file. */
+static long long opens(int iters, bool two)
 {
+	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
 	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
 
 	for (int i = 0; i < iters; i++) {
-		int fd = openat(AT_FDCWD, bench_file, O_RDONLY | O_CLOEXEC);
+		int fd = two ? (int)syscall(SYS_openat2, AT_FDCWD, bench_file, &how, sizeof(how))
+			     : openat(AT_FDCWD, bench_file, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
 			return -errno;
@@ -141,20 +144,15 @@ static long long open_loop(int iters)
 	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)iters);
 }
 
-/* openat2+close of an allowed file, as the WASI runtimes open every file (cap-std). */
+static long long open_loop(int iters)
+{
+	return opens(iters, false);
+}
+
+/* As the WASI runtimes open every file (cap-std). */
 static long long openat2_loop(int iters)
 {
-	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS };
-	uint64_t t0 = clock_ns(CLOCK_MONOTONIC);
-
-	for (int i = 0; i < iters; i++) {
-		int fd = (int)syscall(SYS_openat2, AT_FDCWD, bench_file, &how, sizeof(how));
-
-		if (fd < 0)
-			return -errno;
-		close(fd);
-	}
-	return (long long)((clock_ns(CLOCK_MONOTONIC) - t0) / (uint64_t)iters);
+	return opens(iters, true);
 }
 
 /* getppid: a call that no hook of the agent's judges in any tier. */
