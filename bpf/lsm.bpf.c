@@ -19,11 +19,13 @@
 
 #include "judge.bpf.h"
 
-#define EPERM 1
+#define EPERM		1
+#define FMODE_NOACCOUNT (1u << 29) /* (the same bit from 5.x to 7.2) */
 
 /* An open of @file, from BPF-LSM or from the trampoline (@hook): 0 or -EPERM. */
 static __always_inline int open_hook(struct file *file, __u8 hook)
 {
+	__u32 backing = fmode_backing | FMODE_NOACCOUNT;
 	struct fng_cg_profile *prof;
 	__u64 cgid;
 	__u32 flags;
@@ -31,6 +33,15 @@ static __always_inline int open_hook(struct file *file, __u8 hook)
 	/* Every open on the node runs this: all but a profiled function's end at the lookup. */
 	prof = current_profile(&cgid, true);
 	if (!prof)
+		return 0;
+	/*
+	 * A backing file (both marks, which the kernel sets together and only
+	 * there): overlayfs opening the file beneath on its layer (a private
+	 * mount no path of the task reaches), FUSE passthrough the server's.
+	 * The file the task opened was judged by its own path just before
+	 * (this hook runs before the filesystem's open).
+	 */
+	if (fmode_backing && (file->f_mode & backing) == backing)
 		return 0;
 	/* (@file is the hook's argument, a BTF pointer: a plain load, no helper call) */
 	flags = file->f_flags;

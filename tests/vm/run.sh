@@ -99,6 +99,48 @@ fetch_kernel() {
 	return 1
 }
 
+# overlayfs for @suite's kernel (@kernel, from fetch_kernel), a module in
+# Debian's cloud kernels, uncompressed: its path on stdout, nothing where no
+# package of the kernel has it (the suite then skips its check).
+fetch_overlay() { # suite, kernel
+	local suite=$1 ver d deb ko m=$CACHE/modules/$1/overlay.ko
+	[ -s "$m" ] && { echo "$m"; return 0; }
+	mkdir -p "$CACHE/modules/$suite"
+	deb=
+	for d in "$CACHE/debs/$suite"/*.deb; do
+		dpkg-deb -c "$d" 2>/dev/null | grep -q '/overlayfs/overlay\.ko' && { deb=$d; break; }
+	done
+	if [ -z "$deb" ]; then # sid: the modules have a package of their own
+		ver=${2##*/$suite-linux-binary-}
+		[ "$ver" != "$2" ] || return 0
+		# shellcheck disable=SC2046
+		(cd "$CACHE/debs/$suite" && apt-get -qq $(apt_opts "$suite") download \
+			"linux-modules-$ver") >&2 || return 0
+		deb=$(ls "$CACHE/debs/$suite/linux-modules-${ver}"_*.deb 2>/dev/null | head -1)
+		[ -n "$deb" ] || return 0
+	fi
+	rm -rf "$CACHE/x" && mkdir -p "$CACHE/x" && dpkg-deb -x "$deb" "$CACHE/x" || return 0
+	ko=$(find "$CACHE/x" -path '*/overlayfs/overlay.ko*' | head -1)
+	case $ko in
+	*.ko) cp "$ko" "$m" ;;
+	*.ko.xz) xz -dc "$ko" > "$m" ;;
+	*.ko.zst) zstd -qdc "$ko" > "$m" ;;
+	*) : ;;
+	esac
+	rm -rf "$CACHE/x"
+	[ -s "$m" ] && echo "$m" || rm -f "$m"
+}
+
+# The initramfs with @module added (as /modules/overlay.ko): on stdout.
+initramfs_with() { # suite, module
+	local out=$WORK/initramfs-$1.gz r=$WORK/modroot-$1
+	[ -n "$2" ] || { echo "$WORK/initramfs.gz"; return; }
+	rm -rf "$r" && mkdir -p "$r/modules" && cp "$2" "$r/modules/overlay.ko" || return 1
+	# (the kernel unpacks concatenated archives one after the other)
+	{ cat "$WORK/initramfs.gz"; (cd "$r" && find . | cpio -o -H newc --quiet | gzip -1); } > "$out"
+	echo "$out"
+}
+
 # The initramfs: busybox, the agent and the shared libraries it needs, the helper, the suite.
 build_initramfs() {
 	local r=$WORK/rootfs lib
@@ -126,7 +168,7 @@ boot() { # kernel, label, lsm list, expected mechanisms (comma-separated), agent
 		-m 1024 -smp 1 \
 		-nographic -no-reboot -nodefaults -serial stdio -monitor none \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-kernel "$kernel" -initrd "$WORK/initramfs.gz" \
+		-kernel "$kernel" -initrd "${INITRD:-$WORK/initramfs.gz}" \
 		-append "console=ttyS0 lsm=$lsm panic=-1 oops=panic quiet fngexpect=$expect fngargs=$agent_opts $more ${FNG_VM_APPEND:-}" \
 		> "$log" 2>&1 < /dev/null
 	rc=$?
@@ -296,7 +338,8 @@ for suite in $SUITES; do
 		tap "not ok" "$suite: fetch the kernel"
 		continue
 	fi
-	[ -n "${FNG_VM_FETCH_ONLY:-}" ] && { echo "# $suite: $kernel"; continue; }
+	INITRD=$(initramfs_with "$suite" "$(fetch_overlay "$suite" "$kernel")") || INITRD=
+	[ -n "${FNG_VM_FETCH_ONLY:-}" ] && { echo "# $suite: $kernel, $INITRD"; continue; }
 	# the boot lines the table has for this suite, with the mechanisms it expects
 	while read -r s line packet file ns exec uring sys sysns; do
 		[ "$s" = "$suite" ] || continue

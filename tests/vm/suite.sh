@@ -61,7 +61,7 @@ spec:
     - to: 127.0.0.1/32
       ports: [8080]
   files:
-    read: ["/allowed", "/out/**", "/ro/**"]
+    read: ["/allowed", "/out/**", "/ro/**", "/ovm/r/**"]
     write: ["/out/**"]
   exec: ["/vmhelper"]
   syscalls: [io_uring]
@@ -164,7 +164,8 @@ esac
 expect open_allowed "ok alive status 0" /vmhelper open /allowed
 if [ "$exp_file" = NONE ]; then
 	for t in uring_open_allowed uring_open_denied open_denied open_cache_first open_cache_again \
-		open_cache_hit open_cache_renamed_denied open_cache_ia32_rename exec_denied link_denied \
+		open_cache_hit open_cache_renamed_denied open_cache_ia32_rename open_cache_overlay \
+		exec_denied link_denied \
 		rename_denied rename_allowed unshare_denied bpf_denied; do
 		result $t skip "the table says files and exec are not enforced on this kernel"
 	done
@@ -207,6 +208,28 @@ else
 			/vmhelper open /ce/c.txt
 	else
 		result open_cache_ia32_rename skip "this kernel makes no 32-bit calls"
+	fi
+	in_flight() { /fnguard status --control /run/control.sock | sed -n 's/.* in_flight=\([0-9]*\).*/\1/p'; }
+	# Opens through an overlayfs mount, beneath which the kernel (6.6 and
+	# later) opens a backing file on the layer, on a private mount no path
+	# reaches (not the function's own open); then a rename there, which
+	# makes another on the upper layer within it: judged by the new name,
+	# and nothing left counted in flight (the cache answers again).
+	grep -qw overlay /proc/filesystems || insmod /modules/overlay.ko 2>/dev/null
+	if grep -qw overlay /proc/filesystems; then
+		mkdir -p /tmp/ovl/l /tmp/ovl/u /tmp/ovl/w /ovm
+		mount -t overlay overlay -o lowerdir=/tmp/ovl/l,upperdir=/tmp/ovl/u,workdir=/tmp/ovl/w /ovm
+		mkdir -p /ovm/r/d /ovm/x
+		echo cached > /ovm/r/d/c.txt
+		echo cached > /ovm/r/e.txt
+		cache_warm _overlay /ovm/r/d/c.txt
+		mv /ovm/r/d /ovm/x/d
+		expect "open_cache_overlay_renamed_denied_$exp_file" "$(denied "$exp_file")" \
+			/vmhelper open /ovm/x/d/c.txt
+		check open_cache_overlay_in_flight "in_flight 0" "in_flight $(in_flight)"
+		cache_warm _overlay_after /ovm/r/e.txt
+	else
+		result open_cache_overlay skip "no overlayfs in this kernel, and no module for it"
 	fi
 	case $exp_exec in
 	LSM | FMOD_RET) expect "exec_denied_$exp_exec" "EPERM status 1" /vmhelper exec /bin/busybox true ;;
