@@ -16,10 +16,13 @@
  * either the count or the new epoch. An entry holds the epoch read before
  * its path was walked: a walk that raced the call made a stale entry.
  *
- * io_uring's IORING_OP_RENAMEAT runs in a worker, where no syscall
- * tracepoint fires: it counts in flight from its submission to the
- * completion the ring posts for it (matched by ring and user_data), where
- * the epoch moves on.
+ * Where trampolines work, renames are seen where every one of them is made,
+ * in vfs_rename(). In the tracepoint tier, by their system calls; there
+ * io_uring's IORING_OP_RENAMEAT, which runs in a worker where no syscall
+ * tracepoint fires, counts in flight from its submission to the completion
+ * the ring posts for it (matched by ring and user_data), where the epoch
+ * moves on; and a rename made in the kernel without a call (nfsd, ksmbd,
+ * cachefiles) is not seen (README).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -29,14 +32,23 @@
 #include "common.bpf.h"
 #include "fcache.bpf.h"
 
+/*
+ * By thread, how deep in counted calls it is: a rename on overlayfs makes
+ * another on its upper layer (vfs_rename() within vfs_rename()), and the
+ * outer one's move comes after the inner one is done; mounting overlayfs
+ * renames in its work directory within the mount call.
+ */
 static __always_inline int call_enter(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u8 one = 1;
+	__u8 one = 1, *depth;
 
 	if (!fcache_enabled)
 		return 0;
-	if (bpf_map_update_elem(&fcache_calls, &tid, &one, BPF_ANY)) {
+	depth = bpf_map_lookup_elem(&fcache_calls, &tid);
+	if (depth && *depth < 255) {
+		*depth += 1; /* only this thread writes its entry */
+	} else if (depth || bpf_map_update_elem(&fcache_calls, &tid, &one, BPF_NOEXIST)) {
 		/* Not counted (no room to remember it): the exit's bump still comes. */
 		count_err(FNG_ERR_FCACHE_UNCOUNTED);
 		return 0;
@@ -48,14 +60,20 @@ static __always_inline int call_enter(void)
 static __always_inline int call_exit(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u8 *depth;
 
 	if (!fcache_enabled)
 		return 0;
+	depth = bpf_map_lookup_elem(&fcache_calls, &tid);
 	/* A call that entered before this hook was attached was not counted in. */
-	if (bpf_map_delete_elem(&fcache_calls, &tid)) {
+	if (!depth) {
 		__sync_fetch_and_add(&fcache_state, FNG_FC_EPOCH_ONE);
 		return 0;
 	}
+	if (*depth > 1)
+		*depth -= 1;
+	else
+		bpf_map_delete_elem(&fcache_calls, &tid);
 	done_counted();
 	return 0;
 }
@@ -81,9 +99,11 @@ NS_CALL(move_mount)
 NS_CALL(pivot_root)
 
 /*
- * Where BPF trampolines work, the same calls on the way into and out of
- * their syscall functions, of both of x86's ABIs (see sys.bpf.c): no
- * syscall tracepoint attached, and 32-bit calls counted like the others.
+ * Where BPF trampolines work: every rename on the way into and out of
+ * vfs_rename(), whoever makes it (a system call of either of x86's ABIs,
+ * io_uring's worker, nfsd, ksmbd, cachefiles, overlayfs on its upper
+ * layer), and the mount calls on the way into and out of their syscall
+ * functions, of both ABIs (see sys.bpf.c). No syscall tracepoint attached.
  */
 #define NS_FCALL(fn)                                                                               \
 	SEC("fentry/" #fn)                                                                         \
@@ -97,16 +117,11 @@ NS_CALL(pivot_root)
 		return call_exit();                                                                \
 	}
 
-NS_FCALL(__x64_sys_rename)
-NS_FCALL(__x64_sys_renameat)
-NS_FCALL(__x64_sys_renameat2)
+NS_FCALL(vfs_rename)
 NS_FCALL(__x64_sys_mount)
 NS_FCALL(__x64_sys_umount)
 NS_FCALL(__x64_sys_move_mount)
 NS_FCALL(__x64_sys_pivot_root)
-NS_FCALL(__ia32_sys_rename)
-NS_FCALL(__ia32_sys_renameat)
-NS_FCALL(__ia32_sys_renameat2)
 NS_FCALL(__ia32_sys_mount)
 NS_FCALL(__ia32_sys_oldumount)
 NS_FCALL(__ia32_sys_umount)

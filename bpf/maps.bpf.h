@@ -359,11 +359,13 @@ struct {
 } fcache_stats SEC(".maps") __weak;
 
 /*
- * Rename and mount calls in flight (fcache.bpf.c), by thread id: counted in
- * fcache_state. A hash, not task storage: a task storage operation on the
- * way in and out of every mount would make the runtime's own task storage
- * lookups (setup_tasks) fail now and then, when one runs nested in another
- * on a CPU, and runc's init would then be judged as the function.
+ * Rename and mount calls in flight (fcache.bpf.c), by thread id: how many
+ * the thread is in (overlayfs makes a rename within a rename or a mount),
+ * each counted in fcache_state. A hash, not task storage: a task storage
+ * operation on the way in and out of every mount would make the runtime's
+ * own task storage lookups (setup_tasks) fail now and then, when one runs
+ * nested in another on a CPU, and runc's init would then be judged as the
+ * function.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -453,7 +455,6 @@ const volatile __u32 dns_ttl_max_s __weak = 300;
 const volatile __u64 dns_hash_seed __weak = 0;
 /* Packet sockets are enforced by killing the caller of socket(): set by the loader. */
 const volatile bool packet_by_signal __weak = false;
-
 /*
  * The kernel's FMODE_BACKING, the mark of a backing file (6.6 and later):
  * what overlayfs opens on its layers, and FUSE passthrough on the server's

@@ -634,9 +634,10 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	/*
 	 * The open verdict cache, where every call that can move a path is
 	 * seen: the rename and mount calls' tracepoints (renameat stands for
-	 * them: a syscall the kernel has has its tracepoints), or where
-	 * trampolines work their syscall functions (tramp_sys, below), and
-	 * io_uring's renames from their submission to their completion.
+	 * them: a syscall the kernel has has its tracepoints), and io_uring's
+	 * renames from their submission to their completion; or where
+	 * trampolines work, every rename in vfs_rename() and the mount calls'
+	 * syscall functions (tramp_sys, below).
 	 */
 	fcache_uring_done = tracepoint_exists("io_uring", "io_uring_complete");
 	fcache_uring_req =
@@ -655,10 +656,11 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	/*
 	 * Where trampolines work: unshare, setns and fsmount on the way into
 	 * their syscall functions, clone at task_alloc, and the open cache's
-	 * rename and mount calls on the way into and out of theirs, all of both
-	 * ABIs: then no syscall tracepoint is attached at all (each would send
-	 * every call on the node through the kernel's slow path), and 32-bit
-	 * calls need no look at every call (compat_enter).
+	 * mount calls on the way into and out of theirs, all of both ABIs, and
+	 * its renames in vfs_rename(): then no syscall tracepoint is attached
+	 * at all (each would send every call on the node through the kernel's
+	 * slow path), and 32-bit calls need no look at every call
+	 * (compat_enter).
 	 */
 	tramp_sys = task_helpers && (lsm_file || fmod) && tramp_calls_exist(sk, vmlinux, compat) &&
 		    btf_has(vmlinux, lsm_file ? "bpf_lsm_task_alloc" : "security_task_alloc",
@@ -676,13 +678,15 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 	else if (!tramp_sys && compat && !compat_tp)
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "32-bit renames would go unseen (no raw sys_enter tracepoint)");
-	else if (!fcache_uring_req && !fcache_uring_sqe &&
+	else if (!tramp_sys && !fcache_uring_req && !fcache_uring_sqe &&
 		 btf_enum_has(vmlinux, "io_uring_op", "IORING_OP_RENAMEAT"))
 		snprintf(l->fcache_why, sizeof(l->fcache_why),
 			 "io_uring renames would go unseen (no io_uring submission and completion "
 			 "tracepoints)");
 	if (l->fcache_why[0])
 		l->fcache_size = 0;
+	if (tramp_sys) /* vfs_rename() sees io_uring's renames */
+		fcache_uring_req = fcache_uring_sqe = false;
 	sk->rodata->fcache_enabled = l->fcache_size > 0;
 	sk->rodata->files_by_signal = file_t == TIER_TRACEPOINT;
 	sk->rodata->fmode_backing = fmode_backing(vmlinux);

@@ -165,7 +165,7 @@ expect open_allowed "ok alive status 0" /vmhelper open /allowed
 if [ "$exp_file" = NONE ]; then
 	for t in uring_open_allowed uring_open_denied open_denied open_cache_first open_cache_again \
 		open_cache_hit open_cache_renamed_denied open_cache_ia32_rename open_cache_overlay \
-		exec_denied link_denied \
+		open_cache_uring_skip exec_denied link_denied \
 		rename_denied rename_allowed unshare_denied bpf_denied; do
 		result $t skip "the table says files and exec are not enforced on this kernel"
 	done
@@ -231,6 +231,25 @@ else
 	else
 		result open_cache_overlay skip "no overlayfs in this kernel, and no module for it"
 	fi
+	# An io_uring rename that posts no completion (IOSQE_CQE_SKIP_SUCCESS):
+	# judged by the new name in every tier. Where trampolines work it is
+	# seen in vfs_rename() like any other; in the tracepoint tier it stays
+	# counted in flight, and the cache answers nothing from then on (README):
+	# last of the cache's checks.
+	mkdir -p /ro/cf /ro/cg
+	echo cached > /ro/cf/c.txt
+	echo cached > /ro/cg/c.txt
+	cache_warm _uring_skip /ro/cf/c.txt
+	check open_cache_uring_skip_rename "ok" "$(/vmhelper uring-rename-skip /ro/cf /cf)"
+	expect "open_cache_uring_skip_renamed_denied_$exp_file" "$(denied "$exp_file")" \
+		/vmhelper open /cf/c.txt
+	case $exp_file in
+	LSM | FMOD_RET)
+		check open_cache_uring_skip_in_flight "in_flight 0" "in_flight $(in_flight)"
+		cache_warm _uring_skip_after /ro/cg/c.txt
+		;;
+	*) check open_cache_uring_skip_in_flight_SIGNAL "in_flight 1" "in_flight $(in_flight)" ;;
+	esac
 	case $exp_exec in
 	LSM | FMOD_RET) expect "exec_denied_$exp_exec" "EPERM status 1" /vmhelper exec /bin/busybox true ;;
 	*) expect exec_denied_killed "status 137" /vmhelper exec /bin/busybox true ;;

@@ -41,6 +41,10 @@
  *   vmhelper ia32-rename OLD NEW rename by a 32-bit call
  *   vmhelper ia32-unshare        unshare(CLONE_NEWNS) by a 32-bit call
  *   vmhelper ia32-works          "ok" where the kernel makes 32-bit calls
+ *   vmhelper uring-rename-skip OLD NEW  rename through io_uring with
+ *                                IOSQE_CQE_SKIP_SUCCESS (no completion posted
+ *                                when it works), a linked NOP after it: "ok" or
+ *                                the errno name
  * For the benchmark (tests/vm/bench.sh), the mean ns per iteration of N:
  *   vmhelper bench open N PATH           openat + close
  *   vmhelper bench openset N DIR         openat + close of DIR/0 .. DIR/SET_FILES-1 in turn
@@ -158,6 +162,35 @@ static int uring_open(const char *path)
 	io_uring_prep_openat(io_uring_get_sqe(&ring), AT_FDCWD, path, O_RDONLY, 0);
 	r = io_uring_submit(&ring) == 1 ? io_uring_wait_cqe(&ring, &cqe) : -EIO;
 	return r ? r : cqe->res < 0 ? cqe->res : 0;
+}
+
+/*
+ * io_uring rename of @from to @to that posts no completion when it works,
+ * and a NOP linked after it (it runs once the rename is done): 0 or -errno.
+ */
+static int uring_rename_skip(const char *from, const char *to)
+{
+	struct io_uring ring;
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	int r = io_uring_queue_init(4, &ring, 0);
+
+	if (r)
+		return r;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_renameat(sqe, AT_FDCWD, from, AT_FDCWD, to, 0);
+	sqe->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	sqe->user_data = 1;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = 2;
+	r = io_uring_submit(&ring) == 2 ? io_uring_wait_cqe(&ring, &cqe) : -EIO;
+	if (r)
+		return r;
+	if (cqe->res < 0)
+		return cqe->res;
+	/* (Some kernels post no completion for a failed one either: look.) */
+	return cqe->user_data == 2 && access(from, F_OK) && !access(to, F_OK) ? 0 : -ENOENT;
 }
 
 /* Does @path hold "secret"? */
@@ -443,6 +476,12 @@ int main(int argc, char **argv)
 		long r = from && to ? int80(IA32_RENAME, (long)from, (long)to, 0) : -ENOMEM;
 
 		printf("%s\n", r == 0 ? "ok" : errname((int)-r));
+		return r == 0 ? 0 : 1;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "uring-rename-skip")) {
+		int r = uring_rename_skip(argv[2], argv[3]);
+
+		printf("%s\n", r == 0 ? "ok" : errname(-r));
 		return r == 0 ? 0 : 1;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "ia32-unshare")) {
