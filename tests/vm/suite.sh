@@ -61,9 +61,9 @@ spec:
     - to: 127.0.0.1/32
       ports: [8080]
   files:
-    read: ["/allowed", "/out/**", "/ro/**", "/ovm/r/**"]
+    read: ["/allowed", "/out/**", "/ro/**", "/ovm/r/**", "/r/**"]
     write: ["/out/**"]
-  exec: ["/vmhelper"]
+  exec: ["/vmhelper", "/r/vmhelper"]
   syscalls: [io_uring]
 YAML
 # the same files in /fnun (unshare allowed) and /fnmnt (unshare and mount);
@@ -130,7 +130,8 @@ expect_never() { # name, never, want, command...
 	shift 3
 	out=$(infn "$@" | tr '\n' ' ')
 	case "$out" in
-	*"$never"*) result "${name}_never_$never" fail "it did: $out" ;;
+	*"$never"*) result "${name}_never_$never" fail "it did: $out; agent: $(/fnguard status \
+		--control /run/control.sock | grep -o 'bpf_no_signal=[0-9]*')" ;;
 	*) result "${name}_never_$never" pass "" ;;
 	esac
 	check "$name" "$want" "$out"
@@ -228,6 +229,10 @@ else
 			/vmhelper open /ovm/x/d/c.txt
 		check open_cache_overlay_in_flight "in_flight 0" "in_flight $(in_flight)"
 		cache_warm _overlay_after /ovm/r/e.txt
+		# the same overlay as a container's root (chroot): /r/e.txt there
+		cp /vmhelper /ovm/r/vmhelper
+		expect open_in_overlay_root "ok alive status 0" \
+			/vmhelper chroot /ovm /r/vmhelper open /r/e.txt
 	else
 		result open_cache_overlay skip "no overlayfs in this kernel, and no module for it"
 	fi

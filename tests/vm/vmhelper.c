@@ -41,6 +41,7 @@
  *   vmhelper ia32-rename OLD NEW rename by a 32-bit call
  *   vmhelper ia32-unshare        unshare(CLONE_NEWNS) by a 32-bit call
  *   vmhelper ia32-works          "ok" where the kernel makes 32-bit calls
+ *   vmhelper chroot DIR PROG [ARG...]  chroot to DIR, then exec PROG there
  *   vmhelper uring-rename-skip OLD NEW  rename through io_uring with
  *                                IOSQE_CQE_SKIP_SUCCESS (no completion posted
  *                                when it works), a linked NOP after it: "ok" or
@@ -508,6 +509,15 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		printf("alive\n");
 		return r >= 0 ? 0 : 1;
+	}
+	if (argc >= 4 && !strcmp(argv[1], "chroot")) {
+		if (chroot(argv[2]) || chdir("/")) {
+			printf("%s\n", errname(errno));
+			return 1;
+		}
+		execv(argv[3], argv + 3);
+		printf("%s\n", errname(errno));
+		return 1;
 	}
 	if (argc >= 3 && !strcmp(argv[1], "exec")) {
 		execv(argv[2], argv + 2);
