@@ -27,6 +27,7 @@ static __always_inline int open_hook(struct file *file, __u8 hook)
 {
 	__u32 backing = fmode_backing | FMODE_NOACCOUNT;
 	struct fng_cg_profile *prof;
+	struct task_struct *task;
 	__u64 cgid;
 	__u32 flags;
 
@@ -42,6 +43,15 @@ static __always_inline int open_hook(struct file *file, __u8 hook)
 	 * (this hook runs before the filesystem's open).
 	 */
 	if (fmode_backing && (file->f_mode & backing) == backing)
+		return 0;
+	/*
+	 * overlayfs' own opens on its layers (copy-up's of the lower and upper
+	 * files, and before 6.6 the file beneath): on a private mount, which no
+	 * path of a task reaches, under credentials other than the task's own
+	 * (its mounter's, put on for the while).
+	 */
+	task = bpf_get_current_task_btf();
+	if (task->cred != task->real_cred && file_on_private_mount(file))
 		return 0;
 	/* (@file is the hook's argument, a BTF pointer: a plain load, no helper call) */
 	flags = file->f_flags;

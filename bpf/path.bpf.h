@@ -256,6 +256,22 @@ static __always_inline bool file_in_task_mnt_ns(struct file *file)
 	return ns && ns == task->nsproxy->mnt_ns;
 }
 
+/*
+ * Is @file on a private mount, one clone_private_mount() made (overlayfs'
+ * layers): in no namespace (MNT_NS_INTERNAL, ERR_PTR(-EINVAL)) and not a
+ * kernel-internal filesystem's own mount (MNT_INTERNAL: pipes, memfd)?
+ */
+static __always_inline bool file_on_private_mount(struct file *file)
+{
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mnt_namespace *ns = NULL;
+
+	bpf_probe_read_kernel(&ns, sizeof(ns),
+			      (void *)vm - bpf_core_field_offset(struct mount, mnt) +
+				      bpf_core_field_offset(struct mount, mnt_ns));
+	return ns == (void *)-22L && !(BPF_CORE_READ(vm, mnt_flags) & MNT_INTERNAL);
+}
+
 /* A file without a name: memfd, O_TMPFILE, or deleted since it was opened. */
 static __always_inline bool file_is_fileless(struct file *file)
 {

@@ -62,7 +62,7 @@ spec:
       ports: [8080]
   files:
     read: ["/allowed", "/out/**", "/ro/**", "/ovm/r/**", "/r/**"]
-    write: ["/out/**"]
+    write: ["/out/**", "/ovm/w/**"]
   exec: ["/vmhelper", "/r/vmhelper"]
   syscalls: [io_uring]
 YAML
@@ -218,7 +218,8 @@ else
 	# and nothing left counted in flight (the cache answers again).
 	grep -qw overlay /proc/filesystems || insmod /modules/overlay.ko 2>/dev/null
 	if grep -qw overlay /proc/filesystems; then
-		mkdir -p /tmp/ovl/l /tmp/ovl/u /tmp/ovl/w /ovm
+		mkdir -p /tmp/ovl/l/w /tmp/ovl/u /tmp/ovl/w /ovm
+		echo lower > /tmp/ovl/l/w/low.txt
 		mount -t overlay overlay -o lowerdir=/tmp/ovl/l,upperdir=/tmp/ovl/u,workdir=/tmp/ovl/w /ovm
 		mkdir -p /ovm/r/d /ovm/x
 		echo cached > /ovm/r/d/c.txt
@@ -229,6 +230,10 @@ else
 			/vmhelper open /ovm/x/d/c.txt
 		check open_cache_overlay_in_flight "in_flight 0" "in_flight $(in_flight)"
 		cache_warm _overlay_after /ovm/r/e.txt
+		# a write to a file of the lower layer, which overlayfs copies up
+		# first (its own opens of the lower and upper files, on its layers'
+		# private mounts, under its mounter's credentials)
+		expect open_overlay_copy_up "ok alive status 0" /vmhelper append /ovm/w/low.txt
 		# the same overlay as a container's root (chroot): /r/e.txt there
 		cp /vmhelper /ovm/r/vmhelper
 		expect open_in_overlay_root "ok alive status 0" \

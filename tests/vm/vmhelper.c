@@ -42,6 +42,8 @@
  *   vmhelper ia32-unshare        unshare(CLONE_NEWNS) by a 32-bit call
  *   vmhelper ia32-works          "ok" where the kernel makes 32-bit calls
  *   vmhelper chroot DIR PROG [ARG...]  chroot to DIR, then exec PROG there
+ *   vmhelper append PATH         open PATH to write (O_APPEND) and write a line:
+ *                                "ok" or the errno name, then "alive"
  *   vmhelper uring-rename-skip OLD NEW  rename through io_uring with
  *                                IOSQE_CQE_SKIP_SUCCESS (no completion posted
  *                                when it works), a linked NOP after it: "ok" or
@@ -497,6 +499,15 @@ int main(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[1], "open")) {
 		fd = open(argv[2], O_RDONLY);
+		printf("%s\n", fd >= 0 ? "ok" : errname(errno));
+		fflush(stdout);
+		printf("alive\n");
+		return fd >= 0 ? 0 : 1;
+	}
+	if (argc >= 3 && !strcmp(argv[1], "append")) {
+		fd = open(argv[2], O_WRONLY | O_APPEND);
+		if (fd >= 0 && write(fd, "x\n", 2) != 2)
+			fd = -1;
 		printf("%s\n", fd >= 0 ? "ok" : errname(errno));
 		fflush(stdout);
 		printf("alive\n");
