@@ -19,13 +19,11 @@
 
 #include "judge.bpf.h"
 
-#define EPERM		1
-#define FMODE_NOACCOUNT (1u << 29) /* (the same bit from 5.x to 7.2) */
+#define EPERM 1
 
 /* An open of @file, from BPF-LSM or from the trampoline (@hook): 0 or -EPERM. */
 static __always_inline int open_hook(struct file *file, __u8 hook)
 {
-	__u32 backing = fmode_backing | FMODE_NOACCOUNT;
 	struct fng_cg_profile *prof;
 	struct task_struct *task;
 	__u64 cgid;
@@ -36,19 +34,12 @@ static __always_inline int open_hook(struct file *file, __u8 hook)
 	if (!prof)
 		return 0;
 	/*
-	 * A backing file (both marks, which the kernel sets together and only
-	 * there): overlayfs opening the file beneath on its layer (a private
-	 * mount no path of the task reaches), FUSE passthrough the server's.
-	 * The file the task opened was judged by its own path just before
-	 * (this hook runs before the filesystem's open).
-	 */
-	if (fmode_backing && (file->f_mode & backing) == backing)
-		return 0;
-	/*
-	 * overlayfs' own opens on its layers (copy-up's of the lower and upper
-	 * files, and before 6.6 the file beneath): on a private mount, which no
-	 * path of a task reaches, under credentials other than the task's own
-	 * (its mounter's, put on for the while).
+	 * overlayfs' own opens on its layers, for what the task does through it
+	 * (judged by the overlay's path: an open by this hook, which runs
+	 * before the filesystem's open): the file beneath an open file (a
+	 * backing file since 6.6), and a copy-up's lower and upper files. On a
+	 * private mount, which no path of a task reaches, under credentials
+	 * other than the task's own (its mounter's, put on for the while).
 	 */
 	task = bpf_get_current_task_btf();
 	if (task->cred != task->real_cred && file_on_private_mount(file))

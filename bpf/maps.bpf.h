@@ -455,12 +455,5 @@ const volatile __u32 dns_ttl_max_s __weak = 300;
 const volatile __u64 dns_hash_seed __weak = 0;
 /* Packet sockets are enforced by killing the caller of socket(): set by the loader. */
 const volatile bool packet_by_signal __weak = false;
-/*
- * The kernel's FMODE_BACKING, the mark of a backing file (6.6 and later):
- * what overlayfs opens on its layers, and FUSE passthrough on the server's
- * file, beneath a file a task opened. Its bit moved in 6.14, and no BTF
- * says which: set by the loader (0: this kernel has no backing files).
- */
-const volatile __u32 fmode_backing __weak = 0;
 
 #endif /* FNG_MAPS_BPF_H */

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -441,21 +440,6 @@ static int compat_calls(struct btf *vmlinux)
 	return got;
 }
 
-/*
- * The kernel's FMODE_BACKING (see maps.bpf.h): bit 25 from 6.6, where
- * backing files came, bit 24 from 6.14; 0 where there are none.
- */
-static __u32 fmode_backing(struct btf *vmlinux)
-{
-	struct utsname u;
-	int major = 0, minor = 0;
-
-	if (!btf_has(vmlinux, "backing_file", BTF_KIND_STRUCT) || uname(&u) ||
-	    sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return 0;
-	return major > 6 || (major == 6 && minor >= 14) ? 1u << 24 : 1u << 25;
-}
-
 /* The tracepoint a "tracepoint/syscalls/<name>" program attaches to exists here. */
 static bool syscall_tp_exists(struct bpf_program *p)
 {
@@ -689,7 +673,6 @@ static void plan_programs(struct fng_loader *l, struct prog_plan *plan, size_t n
 		fcache_uring_req = fcache_uring_sqe = false;
 	sk->rodata->fcache_enabled = l->fcache_size > 0;
 	sk->rodata->files_by_signal = file_t == TIER_TRACEPOINT;
-	sk->rodata->fmode_backing = fmode_backing(vmlinux);
 	/* As the other lazy tracepoints: 5.10 cannot pin a tracepoint's link. */
 	packet_tp = task_helpers && socket_t == TIER_TRACEPOINT &&
 		    tracepoint_exists("syscalls", "sys_enter_socket");
