@@ -38,8 +38,10 @@ static __always_inline int open_hook(struct file *file, __u8 hook)
 	 * (judged by the overlay's path: an open by this hook, which runs
 	 * before the filesystem's open): the file beneath an open file (a
 	 * backing file since 6.6), and a copy-up's lower and upper files. On a
-	 * private mount, which no path of a task reaches, under credentials
-	 * other than the task's own (its mounter's, put on for the while).
+	 * private mount, under credentials other than the task's own (its
+	 * mounter's, put on for the while). A task's path reaches such a mount
+	 * only through /proc/<pid>/map_files/, which takes CAP_SYS_ADMIN or
+	 * CAP_CHECKPOINT_RESTORE over the host.
 	 */
 	task = bpf_get_current_task_btf();
 	if (task->cred != task->real_cred && file_on_private_mount(file))
