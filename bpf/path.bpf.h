@@ -239,6 +239,18 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
 	return path_resolve_at(fpath.mnt, fpath.dentry, out, pflags);
 }
 
+/* The mount namespace @file's mount is in (NULL when it could not be read). */
+static __always_inline struct mnt_namespace *file_mnt_ns(struct file *file)
+{
+	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
+	struct mnt_namespace *ns = NULL;
+
+	bpf_probe_read_kernel(&ns, sizeof(ns),
+			      (void *)vm - bpf_core_field_offset(struct mount, mnt) +
+				      bpf_core_field_offset(struct mount, mnt_ns));
+	return ns;
+}
+
 /*
  * Is @file on a mount of the current task's mount namespace? Not so for
  * memfd and other kernel-internal files, detached mounts, and files of
@@ -246,14 +258,9 @@ static __always_inline __u32 path_resolve(struct file *file, char *out, __u8 *pf
  */
 static __always_inline bool file_in_task_mnt_ns(struct file *file)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
-	struct mnt_namespace *ns = NULL;
+	struct mnt_namespace *ns = file_mnt_ns(file);
 
-	bpf_probe_read_kernel(&ns, sizeof(ns),
-			      (void *)vm - bpf_core_field_offset(struct mount, mnt) +
-				      bpf_core_field_offset(struct mount, mnt_ns));
-	return ns && ns == task->nsproxy->mnt_ns;
+	return ns && ns == bpf_get_current_task_btf()->nsproxy->mnt_ns;
 }
 
 /*
@@ -263,13 +270,8 @@ static __always_inline bool file_in_task_mnt_ns(struct file *file)
  */
 static __always_inline bool file_on_private_mount(struct file *file)
 {
-	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
-	struct mnt_namespace *ns = NULL;
-
-	bpf_probe_read_kernel(&ns, sizeof(ns),
-			      (void *)vm - bpf_core_field_offset(struct mount, mnt) +
-				      bpf_core_field_offset(struct mount, mnt_ns));
-	return ns == (void *)-22L && !(BPF_CORE_READ(vm, mnt_flags) & MNT_INTERNAL);
+	return file_mnt_ns(file) == (void *)-22L &&
+	       !(BPF_CORE_READ(file, f_path.mnt, mnt_flags) & MNT_INTERNAL);
 }
 
 /* A file without a name: memfd, O_TMPFILE, or deleted since it was opened. */
