@@ -100,8 +100,8 @@ fetch_kernel() {
 }
 
 # overlayfs for @suite's kernel (@kernel, from fetch_kernel), a module in
-# Debian's cloud kernels, uncompressed: its path on stdout, nothing where no
-# package of the kernel has it (the suite then skips its check).
+# every Debian cloud kernel, uncompressed: its path on stdout, nothing where
+# it could not be had (a failure: the suite's overlay checks need it).
 fetch_overlay() { # suite, kernel
 	local suite=$1 ver d deb ko m=$CACHE/modules/$1/overlay.ko
 	[ -s "$m" ] && { echo "$m"; return 0; }
@@ -338,7 +338,9 @@ for suite in $SUITES; do
 		tap "not ok" "$suite: fetch the kernel"
 		continue
 	fi
-	INITRD=$(initramfs_with "$suite" "$(fetch_overlay "$suite" "$kernel")") || INITRD=
+	ovl=$(fetch_overlay "$suite" "$kernel")
+	[ -n "$ovl" ] || tap "not ok" "$suite: the overlay module from the kernel's packages"
+	INITRD=$(initramfs_with "$suite" "$ovl") || INITRD=
 	[ -n "${FNG_VM_FETCH_ONLY:-}" ] && { echo "# $suite: $kernel, $INITRD"; continue; }
 	# the boot lines the table has for this suite, with the mechanisms it expects
 	while read -r s line packet file ns exec uring sys sysns; do
